@@ -1,0 +1,248 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Cnn.Train.Data;
+
+/// <summary>Images of an IDX3 file (MNIST's format): <see cref="Count"/> × <see cref="Rows"/> × <see cref="Columns"/> bytes.</summary>
+public sealed record IdxImages(string Source, int Count, int Rows, int Columns, byte[] Pixels);
+
+/// <summary>Labels of an IDX1 file: one byte per record.</summary>
+public sealed record IdxLabels(string Source, byte[] Labels)
+{
+    public int Count => Labels.Length;
+}
+
+/// <summary>
+/// Reader for the IDX files MNIST and Fashion-MNIST ship in, raw or gzip-compressed (detected from the bytes, not
+/// the name). Every structural problem is an <see cref="InvalidDataException"/> naming the file, what was expected and
+/// what was found.
+/// </summary>
+public static class IdxFile
+{
+    public const int ImagesMagic = 2051;
+    public const int LabelsMagic = 2049;
+
+    // Far above any real IDX image file (MNIST is 28×28); refusing more stops a corrupt header allocating gigabytes.
+    private const long MaxImageBytes = 1L << 31;
+
+    public static IdxImages ReadImages(string path)
+    {
+        using var stream = OpenFile(path);
+        return ReadImages(stream, path);
+    }
+
+    public static IdxLabels ReadLabels(string path)
+    {
+        using var stream = OpenFile(path);
+        return ReadLabels(stream, path);
+    }
+
+    /// <summary>Reads an IDX3 image file from <paramref name="stream"/>; <paramref name="source"/> names it in errors.</summary>
+    public static IdxImages ReadImages(Stream stream, string source)
+    {
+        using var data = Decompressed(stream, source);
+        Span<byte> header = stackalloc byte[16];
+        ReadExactly(data, header, source, "the 16-byte IDX3 header");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (magic != ImagesMagic)
+        {
+            throw new InvalidDataException(
+                $"{source}: magic number {magic} (0x{magic:X8}); expected {ImagesMagic} (0x{ImagesMagic:X8}) for an IDX image file"
+                + (magic == LabelsMagic ? " — this is a label file" : ""));
+        }
+
+        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+        int cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
+        if (count < 0 || rows <= 0 || cols <= 0)
+        {
+            throw new InvalidDataException($"{source}: header says {count} images of {rows}×{cols}; expected a non-negative count and positive dimensions");
+        }
+
+        long total = (long)count * rows * cols;
+        if (total > MaxImageBytes)
+        {
+            throw new InvalidDataException($"{source}: header says {count} images of {rows}×{cols} ({total:N0} bytes); expected at most {MaxImageBytes:N0} bytes");
+        }
+
+        var pixels = new byte[total];
+        ReadExactly(data, pixels, source, $"{count} images of {rows}×{cols} = {total:N0} pixel bytes");
+        ExpectEnd(data, source, $"{total:N0} pixel bytes");
+        return new IdxImages(source, count, rows, cols, pixels);
+    }
+
+    /// <summary>Reads an IDX1 label file from <paramref name="stream"/>; <paramref name="source"/> names it in errors.</summary>
+    public static IdxLabels ReadLabels(Stream stream, string source)
+    {
+        using var data = Decompressed(stream, source);
+        Span<byte> header = stackalloc byte[8];
+        ReadExactly(data, header, source, "the 8-byte IDX1 header");
+        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        if (magic != LabelsMagic)
+        {
+            throw new InvalidDataException(
+                $"{source}: magic number {magic} (0x{magic:X8}); expected {LabelsMagic} (0x{LabelsMagic:X8}) for an IDX label file"
+                + (magic == ImagesMagic ? " — this is an image file" : ""));
+        }
+
+        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        if (count < 0)
+        {
+            throw new InvalidDataException($"{source}: header says {count} labels; expected a non-negative count");
+        }
+
+        var labels = new byte[count];
+        ReadExactly(data, labels, source, $"{count:N0} label bytes");
+        ExpectEnd(data, source, $"{count:N0} label bytes");
+        return new IdxLabels(source, labels);
+    }
+
+    /// <summary>Checks that images and labels pair up and every label is below <paramref name="classCount"/>.</summary>
+    public static void CheckPair(IdxImages images, IdxLabels labels, int classCount)
+    {
+        if (images.Count != labels.Count)
+        {
+            throw new InvalidDataException(
+                $"{labels.Source}: {labels.Count:N0} labels, but {images.Source} has {images.Count:N0} images; expected the same count");
+        }
+
+        for (int i = 0; i < labels.Labels.Length; i++)
+        {
+            if (labels.Labels[i] >= classCount)
+            {
+                throw new InvalidDataException($"{labels.Source}: label {labels.Labels[i]} at record {i}; expected 0..{classCount - 1}");
+            }
+        }
+    }
+
+    private static FileStream OpenFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"IDX file not found: {path}", path);
+        }
+
+        return File.OpenRead(path);
+    }
+
+    private static Stream Decompressed(Stream stream, string source)
+    {
+        // Sniff the gzip magic so a .gz that was already unpacked (or a raw file named .gz) still reads.
+        var buffered = new BufferedStream(stream, 1 << 16);
+        Span<byte> magic = stackalloc byte[2];
+        int read = buffered.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        var prefix = magic[..read].ToArray();
+        Stream whole = new PrefixedStream(prefix, buffered);
+        if (read == 2 && prefix[0] == 0x1f && prefix[1] == 0x8b)
+        {
+            return new GzipErrorsNamed(new GZipStream(whole, CompressionMode.Decompress), source);
+        }
+
+        return whole;
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, string source, string what)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = stream.Read(buffer[total..]);
+            if (n == 0)
+            {
+                throw new InvalidDataException($"{source}: truncated: expected {what}, found only {total:N0} of {buffer.Length:N0} bytes");
+            }
+
+            total += n;
+        }
+    }
+
+    private static void ExpectEnd(Stream stream, string source, string what)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        if (stream.Read(probe) != 0)
+        {
+            throw new InvalidDataException($"{source}: unexpected data after the {what} the header announced; the file is longer than its header says");
+        }
+    }
+
+    /// <summary>Replays the sniffed bytes, then the rest of the stream.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    {
+        private int _offset;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_offset < prefix.Length)
+            {
+                int n = Math.Min(buffer.Length, prefix.Length - _offset);
+                prefix.AsSpan(_offset, n).CopyTo(buffer);
+                _offset += n;
+                return n;
+            }
+
+            return inner.Read(buffer);
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>GZipStream's own errors say nothing of the file; this names it.</summary>
+    private sealed class GzipErrorsNamed(Stream inner, string source) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return inner.Read(buffer);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{source}: corrupt gzip data ({e.Message})", e);
+            }
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Cnn.Train.Models;
+
+/// <summary>
+/// LeNet-5 (see <see cref="LeNet5Config"/>). Field names are the contract: they are the state-dict keys, the ONNX output
+/// names of the feature maps and the figure titles. Owns native tensors: dispose it.
+/// </summary>
+public sealed class LeNet5 : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly ReLU relu1;
+    private readonly AvgPool2d pool1;
+    private readonly Conv2d conv2;
+    private readonly ReLU relu2;
+    private readonly AvgPool2d pool2;
+    private readonly Flatten flatten;
+    private readonly Linear fc1;
+    private readonly ReLU relu3;
+    private readonly Linear fc2;
+    private readonly ReLU relu4;
+    private readonly Linear fc3;
+
+    public LeNet5(LeNet5Config config)
+        : base(nameof(LeNet5))
+    {
+        Config = config;
+        conv1 = Conv2d(config.InChannels, config.Conv1Channels, LeNet5Config.KernelSize, padding: LeNet5Config.Conv1Padding);
+        relu1 = ReLU();
+        pool1 = AvgPool2d(LeNet5Config.PoolSize, LeNet5Config.PoolSize);
+        conv2 = Conv2d(config.Conv1Channels, config.Conv2Channels, LeNet5Config.KernelSize);
+        relu2 = ReLU();
+        pool2 = AvgPool2d(LeNet5Config.PoolSize, LeNet5Config.PoolSize);
+        flatten = Flatten();
+        fc1 = Linear(config.FlattenedSize, LeNet5Config.Fc1Features);
+        relu3 = ReLU();
+        fc2 = Linear(LeNet5Config.Fc1Features, LeNet5Config.Fc2Features);
+        relu4 = ReLU();
+        fc3 = Linear(LeNet5Config.Fc2Features, config.NumClasses);
+        RegisterComponents();
+    }
+
+    public LeNet5Config Config { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        var expected = new long[] { Config.InChannels, Config.ImageSize, Config.ImageSize };
+        if (input.dim() != 4 || !input.shape.Skip(1).SequenceEqual(expected))
+        {
+            throw new ArgumentException(
+                $"LeNet5 input must be [N, {Config.InChannels}, {Config.ImageSize}, {Config.ImageSize}]; got [{string.Join(", ", input.shape)}]",
+                nameof(input));
+        }
+
+        using var scope = NewDisposeScope();
+        var x = pool1.call(relu1.call(conv1.call(input)));
+        x = pool2.call(relu2.call(conv2.call(x)));
+        x = flatten.call(x);
+        x = relu3.call(fc1.call(x));
+        x = relu4.call(fc2.call(x));
+        return fc3.call(x).MoveToOuterDisposeScope();
+    }
+}

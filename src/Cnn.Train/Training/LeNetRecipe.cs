@@ -1,0 +1,58 @@
+using Cnn.Train.Data;
+using Cnn.Train.Models;
+
+namespace Cnn.Train.Training;
+
+/// <summary>Defaults and data preparation for LeNet-5 on the MNIST-format data sets.</summary>
+public static class LeNetRecipe
+{
+    /// <summary>
+    /// The defaults of <c>cnn train lenet</c> per data set. digits-5k has only 3,667 training images, so it gets more
+    /// epochs, more patience and augmentation; the 55,000-image sets converge within 15 epochs.
+    /// </summary>
+    public static TrainOptions Defaults(MnistDataset dataset) => dataset switch
+    {
+        MnistDataset.Digits => new TrainOptions { Epochs = 30, Patience = 10, Scheduler = SchedulerKind.OneCycle, Augment = true },
+        MnistDataset.Mnist => new TrainOptions { Epochs = 15, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = true },
+        MnistDataset.FashionMnist => new TrainOptions { Epochs = 15, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = false },
+        _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "unknown data set"),
+    };
+
+    /// <summary>LeNet-5 for images of the data set's size and class count.</summary>
+    public static LeNet5Config Model(TrainingData data, double width) => new()
+    {
+        InChannels = data.Info.Channels,
+        ImageSize = data.Info.Height,
+        NumClasses = data.Info.ClassNames.Count,
+        Width = width,
+    };
+
+    /// <summary>
+    /// Reads the four files, splits the train file into train / validation with <see cref="TrainOptions.Seed"/> and
+    /// measures the normalisation on the train split.
+    /// </summary>
+    public static TrainingData Load(MnistFiles files, string datasetName, IReadOnlyList<string> classNames, TrainOptions options)
+    {
+        var (trainImages, trainLabels) = files.Read(train: true, classNames.Count);
+        var (testImages, testLabels) = files.Read(train: false, classNames.Count);
+        if (trainImages.Rows != testImages.Rows || trainImages.Columns != testImages.Columns)
+        {
+            throw new InvalidDataException(
+                $"{testImages.Source}: images are {testImages.Rows}×{testImages.Columns}; expected {trainImages.Rows}×{trainImages.Columns} like {trainImages.Source}");
+        }
+
+        int validationCount = (int)Math.Round(trainImages.Count * options.ValidationFraction);
+        if (validationCount < 1 || validationCount >= trainImages.Count)
+        {
+            throw new InvalidDataException(
+                $"{trainImages.Source}: {trainImages.Count} training images with validation fraction {options.ValidationFraction} leave {validationCount} for validation; expected 1..{trainImages.Count - 1}");
+        }
+
+        using var all = ImageSet.FromIdx(trainImages, trainLabels, classNames);
+        var (train, validation) = all.Split(validationCount, options.Seed);
+        var test = ImageSet.FromIdx(testImages, testLabels, classNames);
+        var normalization = Normalization.Measure(train);
+        var info = new DataInfo(datasetName, files.Description, train.Count, validation.Count, test.Count, 1, trainImages.Rows, trainImages.Columns, classNames);
+        return new TrainingData(train, validation, test, normalization, info);
+    }
+}

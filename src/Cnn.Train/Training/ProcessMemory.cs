@@ -1,0 +1,30 @@
+namespace Cnn.Train.Training;
+
+/// <summary>Resident memory of this process, from /proc on Linux (0 elsewhere).</summary>
+public static class ProcessMemory
+{
+    public static double RssMegabytes() => ReadStatusKilobytes("VmRSS:") / 1024.0;
+
+    /// <summary>High-water mark of resident memory since the process started.</summary>
+    public static double PeakRssMegabytes() => ReadStatusKilobytes("VmHWM:") / 1024.0;
+
+    private static long ReadStatusKilobytes(string key)
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status))
+        {
+            return 0;
+        }
+
+        foreach (var line in File.ReadLines(status))
+        {
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                var parts = line[key.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+}

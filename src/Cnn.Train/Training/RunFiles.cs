@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cnn.Train.Data;
+using Cnn.Train.Models;
+
+namespace Cnn.Train.Training;
+
+/// <summary>What the model was trained on, saved so export and inference never guess.</summary>
+public sealed record DataInfo(
+    string Dataset,
+    string Source,
+    int TrainCount,
+    int ValidationCount,
+    int TestCount,
+    int Channels,
+    int Height,
+    int Width,
+    IReadOnlyList<string> ClassNames);
+
+/// <summary>Versions of everything that produced a run.</summary>
+public sealed record VersionInfo(string Cnn, string TorchSharp, string Runtime, string Os)
+{
+    public static VersionInfo Current() => new(
+        typeof(VersionInfo).Assembly.GetName().Version?.ToString() ?? "unknown",
+        typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown",
+        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+        System.Runtime.InteropServices.RuntimeInformation.OSDescription);
+}
+
+/// <summary>config.json: architecture, options, data and normalisation of a run.</summary>
+public sealed record RunConfig(ModelConfig Model, TrainOptions Training, DataInfo Data, Normalization Normalization, VersionInfo Versions);
+
+/// <summary>One row of metrics.csv.</summary>
+public sealed record EpochMetrics(
+    int Epoch,
+    double LearningRate,
+    double TrainLoss,
+    double TrainAccuracy,
+    double ValidationLoss,
+    double ValidationAccuracy,
+    double Seconds,
+    double ImagesPerSecond,
+    double RssMegabytes,
+    double PeakRssMegabytes);
+
+/// <summary>summary.json: the figures of a finished run.</summary>
+public sealed record RunSummary(
+    string Status,
+    double TestAccuracy,
+    double TestLoss,
+    int BestEpoch,
+    double BestValidationLoss,
+    int EpochsRun,
+    bool StoppedEarly,
+    double TrainImagesPerSecond,
+    long Parameters,
+    double TrainSeconds,
+    int Threads,
+    string Device,
+    double PeakRssMegabytes);
+
+/// <summary>The files of a run folder. Every write goes to a temp file first, then is renamed over the old one.</summary>
+public sealed class RunFolder
+{
+    public const string ConfigFile = "config.json";
+    public const string MetricsFile = "metrics.csv";
+    public const string SummaryFile = "summary.json";
+    public const string WeightsFile = "model.pt";
+    public const string CheckpointFile = "checkpoint.bin";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    public RunFolder(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public bool HasConfig => System.IO.File.Exists(File(ConfigFile));
+
+    public void WriteConfig(RunConfig config) => WriteJson(ConfigFile, config);
+
+    public RunConfig ReadConfig() => ReadJson<RunConfig>(ConfigFile);
+
+    public void WriteSummary(RunSummary summary) => WriteJson(SummaryFile, summary);
+
+    public RunSummary ReadSummary() => ReadJson<RunSummary>(SummaryFile);
+
+    public void WriteMetrics(IEnumerable<EpochMetrics> rows)
+    {
+        var csv = new StringBuilder("epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds,images_per_second,rss_mb,peak_rss_mb\n");
+        foreach (var r in rows)
+        {
+            csv.AppendLine(string.Join(',', new[]
+            {
+                r.Epoch.ToString(CultureInfo.InvariantCulture), G(r.LearningRate), G(r.TrainLoss), G(r.TrainAccuracy), G(r.ValidationLoss),
+                G(r.ValidationAccuracy), G(r.Seconds), G(r.ImagesPerSecond), G(r.RssMegabytes), G(r.PeakRssMegabytes),
+            }));
+        }
+
+        WriteAtomic(MetricsFile, stream => stream.Write(Encoding.UTF8.GetBytes(csv.ToString())));
+    }
+
+    /// <summary>Writes through <paramref name="write"/> into NAME.tmp, then renames it over NAME.</summary>
+    public void WriteAtomic(string name, Action<Stream> write)
+    {
+        Directory.CreateDirectory(Path);
+        string target = File(name);
+        string temp = target + ".tmp";
+        using (var stream = System.IO.File.Create(temp))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+
+        System.IO.File.Move(temp, target, overwrite: true);
+    }
+
+    private void WriteJson<T>(string name, T value) =>
+        WriteAtomic(name, stream => JsonSerializer.Serialize(stream, value, Json));
+
+    private T ReadJson<T>(string name)
+    {
+        string path = File(name);
+        if (!System.IO.File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} not found; expected a run folder written by `cnn train`", path);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(System.IO.File.ReadAllText(path), Json)
+                ?? throw new InvalidDataException($"{path}: empty JSON; expected a {typeof(T).Name}");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid {typeof(T).Name} ({e.Message})", e);
+        }
+    }
+
+    private static string G(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
+}

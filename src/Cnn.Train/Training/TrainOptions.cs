@@ -1,0 +1,88 @@
+using System.Text.Json.Serialization;
+
+namespace Cnn.Train.Training;
+
+/// <summary>Learning-rate schedule over the run.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SchedulerKind>))]
+public enum SchedulerKind
+{
+    /// <summary>Constant learning rate.</summary>
+    None,
+
+    /// <summary>Multiply by <see cref="TrainOptions.StepGamma"/> every <see cref="TrainOptions.StepEpochs"/> epochs.</summary>
+    Step,
+
+    /// <summary>Cosine decay from the learning rate to 0 over all steps.</summary>
+    Cosine,
+
+    /// <summary>Multiply by <see cref="TrainOptions.PlateauFactor"/> after <see cref="TrainOptions.PlateauPatience"/> epochs without a better validation loss.</summary>
+    Plateau,
+
+    /// <summary>PyTorch's OneCycleLR: warm up to the learning rate over 30 % of the steps, then cosine down to lr/25/1e4.</summary>
+    OneCycle,
+}
+
+/// <summary>
+/// How a model is trained: everything besides the architecture and the data. Immutable; saved in config.json so a run
+/// can be resumed or reproduced.
+/// </summary>
+public sealed record TrainOptions
+{
+    public int Epochs { get; init; } = 15;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Epochs without a better validation loss before stopping; 0 turns early stopping off.</summary>
+    public int Patience { get; init; } = 5;
+
+    public SchedulerKind Scheduler { get; init; } = SchedulerKind.OneCycle;
+
+    /// <summary>Seeded random rotation, scale and shift of each training batch.</summary>
+    public bool Augment { get; init; } = true;
+
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Intra-op threads for libtorch on CPU.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>auto, cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Share of the training file held out for validation (MNIST: 5,000 of 60,000).</summary>
+    public double ValidationFraction { get; init; } = 1.0 / 12.0;
+
+    public int StepEpochs { get; init; } = 10;
+
+    public double StepGamma { get; init; } = 0.1;
+
+    public int PlateauPatience { get; init; } = 2;
+
+    public double PlateauFactor { get; init; } = 0.1;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
+    public TrainOptions Validated()
+    {
+        Require(Epochs >= 1, nameof(Epochs), Epochs, "≥ 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "> 0");
+        Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "≥ 1");
+        Require(Patience >= 0, nameof(Patience), Patience, "≥ 0 (0 = no early stopping)");
+        Require(Threads >= 1, nameof(Threads), Threads, "≥ 1");
+        Require(ValidationFraction > 0 && ValidationFraction < 1, nameof(ValidationFraction), ValidationFraction, "between 0 and 1");
+        Require(StepEpochs >= 1, nameof(StepEpochs), StepEpochs, "≥ 1");
+        Require(StepGamma > 0 && StepGamma <= 1, nameof(StepGamma), StepGamma, "in (0, 1]");
+        Require(PlateauPatience >= 0, nameof(PlateauPatience), PlateauPatience, "≥ 0");
+        Require(PlateauFactor > 0 && PlateauFactor < 1, nameof(PlateauFactor), PlateauFactor, "in (0, 1)");
+        Require(Device is "auto" or "cpu" or "cuda", nameof(Device), Device, "auto, cpu or cuda");
+        return this;
+    }
+
+    private static void Require(bool ok, string name, object value, string expected)
+    {
+        if (!ok)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} is {value}; expected {expected}");
+        }
+    }
+}
