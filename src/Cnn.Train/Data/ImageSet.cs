@@ -9,11 +9,36 @@ public sealed record Normalization(IReadOnlyList<double> Mean, IReadOnlyList<dou
     /// <summary>Measures mean and std per channel of <paramref name="images"/> (uint8, [N, C, H, W]).</summary>
     public static Normalization Measure(ImageSet images)
     {
-        using var scope = NewDisposeScope();
-        var x = images.Images.to_type(ScalarType.Float64).div_(255.0);
-        var mean = x.mean([0L, 2L, 3L]);
-        var std = x.std([0L, 2L, 3L], unbiased: false);
-        return new Normalization(mean.data<double>().ToArray(), std.data<double>().ToArray());
+        // Integer sums over the bytes: exact, and no float copy of the whole set (345 MB for Fashion-MNIST in float64).
+        int channels = images.Channels;
+        long plane = (long)images.Height * images.Width;
+        var sums = new long[channels];
+        var squares = new long[channels];
+        using var contiguous = images.Images.contiguous();
+        var pixels = contiguous.data<byte>();
+        long index = 0;
+        for (long n = 0; n < images.Count; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                long sum = 0;
+                long square = 0;
+                for (long p = 0; p < plane; p++, index++)
+                {
+                    int v = pixels[index];
+                    sum += v;
+                    square += v * v;
+                }
+
+                sums[c] += sum;
+                squares[c] += square;
+            }
+        }
+
+        double count = images.Count * (double)plane;
+        var mean = sums.Select(s => s / count / 255.0).ToArray();
+        var std = squares.Select((q, c) => Math.Sqrt(Math.Max(0, (q / count / (255.0 * 255.0)) - (mean[c] * mean[c])))).ToArray();
+        return new Normalization(mean, std);
     }
 
     /// <summary>Applies (x - mean) / std to a float batch of [N, C, H, W].</summary>

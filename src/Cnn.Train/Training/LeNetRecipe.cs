@@ -6,15 +6,19 @@ namespace Cnn.Train.Training;
 /// <summary>Defaults and data preparation for LeNet-5 on the MNIST-format data sets.</summary>
 public static class LeNetRecipe
 {
+    /// <summary>Peak learning rate of the one-cycle schedule (it starts at 1/25 of it): measured best of 1e-3, 2e-3 and 3e-3.</summary>
+    public const double LearningRate = 3e-3;
+
     /// <summary>
     /// The defaults of <c>cnn train lenet</c> per data set. digits-5k has only 3,667 training images, so it gets more
-    /// epochs, more patience and augmentation; the 55,000-image sets converge within 15 epochs.
+    /// epochs, more patience and augmentation; the 55,000-image sets converge within 15 epochs. Fashion-MNIST's
+    /// garments are not rotated or shifted like handwriting, so it trains without the affine jitter.
     /// </summary>
     public static TrainOptions Defaults(MnistDataset dataset) => dataset switch
     {
-        MnistDataset.Digits => new TrainOptions { Epochs = 30, Patience = 10, Scheduler = SchedulerKind.OneCycle, Augment = true },
-        MnistDataset.Mnist => new TrainOptions { Epochs = 15, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = true },
-        MnistDataset.FashionMnist => new TrainOptions { Epochs = 15, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = false },
+        MnistDataset.Digits => new TrainOptions { Epochs = 30, LearningRate = LearningRate, Patience = 10, Scheduler = SchedulerKind.OneCycle, Augment = true },
+        MnistDataset.Mnist => new TrainOptions { Epochs = 15, LearningRate = LearningRate, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = true },
+        MnistDataset.FashionMnist => new TrainOptions { Epochs = 15, LearningRate = LearningRate, Patience = 5, Scheduler = SchedulerKind.OneCycle, Augment = false },
         _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "unknown data set"),
     };
 

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Cnn.Train.Data;
+
+namespace Cnn.Train.Tests;
+
+/// <summary>Downloads against a real HTTP server on 127.0.0.1 serving per-path responses.</summary>
+public sealed class DownloaderTests : IDisposable
+{
+    private readonly LocalServer _server = new();
+    private readonly TempFolder _dir = new();
+    private readonly HttpClient _http = new();
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _server.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Falls_back_past_a_missing_and_a_corrupt_mirror_and_verifies_the_md5()
+    {
+        var content = SyntheticMnist.Gzip(SyntheticMnist.LabelsBytes([1, 2, 3]));
+        _server.Serve("/good/labels.gz", content);
+        _server.Serve("/corrupt/labels.gz", content[..^4]);
+        var file = new RemoteFile("labels.gz", Md5(content));
+
+        await new Downloader(_http).EnsureAsync(_dir.Path, [_server.Url("/missing/"), _server.Url("/corrupt/"), _server.Url("/good/")], [file]);
+
+        Assert.Equal(content, File.ReadAllBytes(_dir.Combine("labels.gz")));
+        Assert.Equal(["/missing/labels.gz", "/corrupt/labels.gz", "/good/labels.gz"], _server.Requests);
+        Assert.Equal(["labels.gz"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Files_already_in_the_cache_are_not_fetched_again()
+    {
+        var content = SyntheticMnist.Gzip(SyntheticMnist.LabelsBytes([4]));
+        _server.Serve("/m/labels.gz", content);
+        var file = new RemoteFile("labels.gz", Md5(content));
+        var downloader = new Downloader(_http);
+
+        await downloader.EnsureAsync(_dir.Path, [_server.Url("/m/")], [file]);
+        await downloader.EnsureAsync(_dir.Path, [_server.Url("/m/")], [file]);
+
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task When_every_mirror_fails_the_error_lists_each_and_nothing_is_left_behind()
+    {
+        _server.Serve("/bad/labels.gz", [1, 2, 3]);
+        var file = new RemoteFile("labels.gz", "00000000000000000000000000000000");
+
+        var e = await Assert.ThrowsAsync<IOException>(() =>
+            new Downloader(_http).EnsureAsync(_dir.Path, [_server.Url("/bad/"), _server.Url("/gone/")], [file]));
+
+        Assert.Contains($"{_server.Url("/bad/labels.gz")}: MD5 5289df737df57326fcdd22597afb1fac, expected 00000000000000000000000000000000", e.Message);
+        Assert.Contains($"{_server.Url("/gone/labels.gz")}: Response status code does not indicate success: 404", e.Message);
+        Assert.Empty(Directory.GetFiles(_dir.Path));
+    }
+
+    [Fact]
+    public async Task Mnist_data_set_downloads_into_data_folder_and_trains_offline_after()
+    {
+        // The real MNIST file names and the loader's full path, with the official MD5s swapped for the local files'.
+        using var source = new TempFolder();
+        SyntheticMnist.Write(source.Path, 30, 10);
+        var files = DatasetCatalog.FileNames.Select(name =>
+        {
+            var bytes = File.ReadAllBytes(source.Combine(name));
+            _server.Serve("/mnist/" + name, bytes);
+            return new RemoteFile(name, Md5(bytes));
+        }).ToList();
+        await new Downloader(_http).EnsureAsync(_dir.Path, [_server.Url("/mnist/")], files);
+
+        Assert.True(DatasetCatalog.IsComplete(_dir.Path));
+        var located = await DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null);
+        var (images, labels) = located.Read(train: true, 10);
+        Assert.Equal((30, 30), (images.Count, labels.Count));
+    }
+
+    [Fact]
+    public async Task Missing_files_without_a_downloader_are_a_clear_error()
+    {
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null));
+        Assert.Equal($"{_dir.Path}: the mnist files are missing and downloading is off", e.Message);
+    }
+
+    [Fact]
+    public async Task A_digits_folder_lacking_files_lists_what_is_missing()
+    {
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Digits, _dir.Path, downloader: null));
+        Assert.Contains("missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
+    }
+
+    [Fact]
+    public void Published_checksums_are_torchvisions()
+    {
+        Assert.Equal("f68b3c2dcbeaaa9fbdd348bbdeb94873", DatasetCatalog.MnistRemoteFiles.Single(f => f.Name == DatasetCatalog.TrainImages).Md5);
+        Assert.Equal("8d4fb7e6c68d591d4c3dfef9ec88bf0d", DatasetCatalog.FashionMnistRemoteFiles.Single(f => f.Name == DatasetCatalog.TrainImages).Md5);
+    }
+
+    private static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
+
+    /// <summary>HttpListener on a free loopback port; 404 for paths not served.</summary>
+    private sealed class LocalServer : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Dictionary<string, byte[]> _routes = [];
+        private readonly List<string> _requests = [];
+        private readonly string _prefix;
+        private readonly Task _loop;
+
+        public LocalServer()
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            _prefix = $"http://127.0.0.1:{port}/";
+            _listener.Prefixes.Add(_prefix);
+            _listener.Start();
+            _loop = Task.Run(Loop);
+        }
+
+        public IReadOnlyList<string> Requests
+        {
+            get
+            {
+                lock (_requests)
+                {
+                    return _requests.ToList();
+                }
+            }
+        }
+
+        public Uri Url(string path) => new(_prefix + path.TrimStart('/'));
+
+        public void Serve(string path, byte[] body)
+        {
+            lock (_routes)
+            {
+                _routes[path] = body;
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            try
+            {
+                _loop.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException)
+            {
+                // The loop ends with the listener's ObjectDisposedException.
+            }
+        }
+
+        private async Task Loop()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                string path = context.Request.Url!.AbsolutePath;
+                lock (_requests)
+                {
+                    _requests.Add(path);
+                }
+
+                byte[]? body;
+                lock (_routes)
+                {
+                    _routes.TryGetValue(path, out body);
+                }
+
+                context.Response.StatusCode = body == null ? 404 : 200;
+                if (body != null)
+                {
+                    context.Response.ContentLength64 = body.Length;
+                    await context.Response.OutputStream.WriteAsync(body);
+                }
+
+                context.Response.Close();
+            }
+        }
+    }
+}

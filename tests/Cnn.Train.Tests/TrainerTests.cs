@@ -1,0 +1,194 @@
+using System.Globalization;
+using Cnn.Train.Data;
+using Cnn.Train.Models;
+using Cnn.Train.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnn.Train.Tests;
+
+/// <summary>Fixed seed, tiny generated data, 1 thread, a few epochs.</summary>
+public sealed class TrainerTests : IDisposable
+{
+    private static readonly TrainOptions Tiny = new()
+    {
+        Epochs = 4, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Seed = 11, Patience = 0, Scheduler = SchedulerKind.OneCycle, Augment = true,
+        ValidationFraction = 0.2,
+    };
+
+    private readonly TempFolder _dir = new();
+    private readonly string _data;
+
+    public TrainerTests()
+    {
+        _data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 500, testCount: 100);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private (RunFolder Run, TrainOutcome Outcome) Train(string name, TrainOptions options, ITrainingObserver? observer = null, CancellationToken cancel = default)
+    {
+        using var data = Load(options);
+        var run = new RunFolder(_dir.Combine(name));
+        var config = new RunConfig(LeNetRecipe.Model(data, 1.0), options, data.Info, data.Normalization, VersionInfo.Current());
+        return (run, new Trainer(run, config, data, observer).Fit(resume: false, cancel));
+    }
+
+    private TrainingData Load(TrainOptions options) =>
+        LeNetRecipe.Load(MnistFiles.InFolder(_data), "digits", DatasetCatalog.DigitClasses, options);
+
+    private static Dictionary<string, Tensor> Weights(RunFolder run)
+    {
+        var model = new LeNet5(new LeNet5Config());
+        model.load(run.File(RunFolder.WeightsFile));
+        return model.state_dict();
+    }
+
+    private static void AssertSameWeights(RunFolder a, RunFolder b)
+    {
+        var wa = Weights(a);
+        var wb = Weights(b);
+        foreach (var key in wa.Keys)
+        {
+            Assert.True(wa[key].allclose(wb[key], rtol: 0, atol: 0), $"{key} differs");
+        }
+    }
+
+    /// <summary>metrics.csv without its timing and memory columns.</summary>
+    private static List<string> LearningColumns(RunFolder run) =>
+        File.ReadAllLines(run.File(RunFolder.MetricsFile)).Select(l => string.Join(',', l.Split(',').Take(6))).ToList();
+
+    [Fact]
+    public void Training_learns_and_writes_the_run_folder()
+    {
+        var (run, outcome) = Train("run", Tiny);
+
+        var summary = run.ReadSummary();
+        Assert.False(outcome.Interrupted);
+        Assert.Equal(summary, outcome.Summary);
+        Assert.True(summary.TestAccuracy > 0.9, $"test accuracy {summary.TestAccuracy}");
+        Assert.Equal(4, summary.EpochsRun);
+        Assert.Equal(61_706, summary.Parameters);
+        Assert.True(summary.TrainImagesPerSecond > 0);
+        Assert.Equal(5, File.ReadAllLines(run.File(RunFolder.MetricsFile)).Length);
+
+        var config = run.ReadConfig();
+        var model = Assert.IsType<LeNet5Config>(config.Model);
+        Assert.Equal(new LeNet5Config(), model);
+        Assert.Equal(Tiny, config.Training);
+        Assert.Equal((400, 100, 100), (config.Data.TrainCount, config.Data.ValidationCount, config.Data.TestCount));
+        Assert.Single(config.Normalization.Mean);
+        Assert.Contains("\"kind\": \"lenet5\"", File.ReadAllText(run.File(RunFolder.ConfigFile)));
+        Assert.DoesNotContain(Directory.GetFiles(run.Path), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Same_seed_and_threads_give_bit_identical_weights()
+    {
+        var (a, _) = Train("a", Tiny);
+        var (b, _) = Train("b", Tiny);
+        AssertSameWeights(a, b);
+        Assert.Equal(LearningColumns(a), LearningColumns(b));
+
+        var (c, _) = Train("c", Tiny with { Seed = 12 });
+        Assert.False(Weights(a)["conv1.weight"].allclose(Weights(c)["conv1.weight"], rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void Interrupted_run_resumed_ends_where_the_uninterrupted_run_ends()
+    {
+        var options = Tiny with { Epochs = 4, Scheduler = SchedulerKind.Plateau, Patience = 3 };
+        var (whole, _) = Train("whole", options);
+
+        using var cancel = new CancellationTokenSource();
+        var (part, outcome) = Train("part", options, new CancelAfter(2, cancel), cancel.Token);
+        Assert.True(outcome.Interrupted);
+        Assert.Equal(2, outcome.EpochsDone);
+        Assert.False(File.Exists(part.File(RunFolder.SummaryFile)));
+
+        using (var data = Load(options))
+        {
+            var resumed = new Trainer(part, part.ReadConfig(), data).Fit(resume: true);
+            Assert.Equal(4, resumed.EpochsDone);
+        }
+
+        AssertSameWeights(whole, part);
+        Assert.Equal(LearningColumns(whole), LearningColumns(part));
+        Assert.Equal(whole.ReadSummary().TestAccuracy, part.ReadSummary().TestAccuracy);
+    }
+
+    [Fact]
+    public void Early_stopping_stops_after_patience_and_restores_the_best_epoch()
+    {
+        // A learning rate this high makes the validation loss climb after the first epochs.
+        var options = Tiny with { Epochs = 12, Patience = 2, LearningRate = 0.05, Scheduler = SchedulerKind.None, Augment = false };
+        var (run, outcome) = Train("early", options);
+
+        var summary = outcome.Summary!;
+        var rows = File.ReadAllLines(run.File(RunFolder.MetricsFile)).Skip(1).Select(l => l.Split(',')).ToList();
+        var valLosses = rows.Select(r => double.Parse(r[4], CultureInfo.InvariantCulture)).ToList();
+        Assert.True(summary.StoppedEarly, string.Join(' ', valLosses));
+        Assert.Equal(summary.BestEpoch + options.Patience, summary.EpochsRun);
+        Assert.Equal(valLosses.IndexOf(valLosses.Where(v => !double.IsNaN(v)).Min()) + 1, summary.BestEpoch);
+
+        // model.pt holds the best epoch's weights: evaluating it reproduces that epoch's validation loss.
+        using var data = Load(options);
+        using var model = new LeNet5(new LeNet5Config());
+        model.load(run.File(RunFolder.WeightsFile));
+        var trainer = new Trainer(run, run.ReadConfig(), data);
+        var (loss, _) = trainer.Evaluate(model, data.Validation, CPU, options.BatchSize);
+        Assert.Equal(valLosses[summary.BestEpoch - 1], loss, 1e-6);
+    }
+
+    [Fact]
+    public void Live_tensor_count_is_flat_across_epochs()
+    {
+        var observer = new LiveTensors();
+        Train("memory", Tiny with { Epochs = 4 }, observer);
+        Assert.Equal(4, observer.Counts.Count);
+        Assert.All(observer.Counts.Skip(1), c => Assert.Equal(observer.Counts[1], c));
+    }
+
+    [Fact]
+    public void Corrupt_checkpoint_is_named_in_the_error()
+    {
+        var (run, _) = Train("ckpt", Tiny with { Epochs = 1 });
+        File.WriteAllBytes(run.File(RunFolder.CheckpointFile), [3, 1, 2, 3]);
+        using var data = Load(Tiny);
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(run, run.ReadConfig(), data).Fit(resume: true));
+        Assert.Equal($"{run.File(RunFolder.CheckpointFile)}: header '\u0001\u0002\u0003'; expected 'cnn-checkpoint/1'", e.Message);
+    }
+
+    [Fact]
+    public void Split_is_seeded_disjoint_and_normalisation_comes_from_train()
+    {
+        using var a = Load(Tiny);
+        using var b = Load(Tiny);
+        Assert.True(a.Train.Images.to_type(ScalarType.Int32).allclose(b.Train.Images.to_type(ScalarType.Int32), rtol: 0, atol: 0));
+        Assert.Equal(500, a.Train.Count + a.Validation.Count);
+
+        using var scope = NewDisposeScope();
+        var x = a.Train.Images.to_type(ScalarType.Float64) / 255.0;
+        Assert.Equal(x.mean().item<double>(), a.Normalization.Mean[0], 1e-9);
+        Assert.Equal(x.std(unbiased: false).item<double>(), a.Normalization.Std[0], 1e-9);
+    }
+
+    private sealed class CancelAfter(int epochs, CancellationTokenSource source) : ITrainingObserver
+    {
+        public void EpochCompleted(EpochMetrics metrics, bool improved)
+        {
+            if (metrics.Epoch == epochs)
+            {
+                source.Cancel();
+            }
+        }
+    }
+
+    private sealed class LiveTensors : ITrainingObserver
+    {
+        public List<long> Counts { get; } = [];
+
+        public void EpochCompleted(EpochMetrics metrics, bool improved) =>
+            Counts.Add(DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
+    }
+}
