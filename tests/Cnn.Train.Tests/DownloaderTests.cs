@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Cnn.Train.Data;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 /// <summary>Downloads against a real HTTP server on 127.0.0.1 serving per-path responses.</summary>

@@ -1,6 +1,8 @@
 using System.Reflection;
 using Cnn.Build;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 /// <summary>The GLIBCXX_3.4.32 fix, on the real libLibTorchSharp.so of TorchSharp 0.107.0.</summary>

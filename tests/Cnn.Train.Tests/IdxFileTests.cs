@@ -1,5 +1,7 @@
 using Cnn.Train.Data;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 public class IdxFileTests

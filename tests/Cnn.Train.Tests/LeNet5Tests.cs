@@ -2,6 +2,8 @@ using Cnn.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 public class LeNet5Tests

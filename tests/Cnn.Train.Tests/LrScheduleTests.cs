@@ -1,5 +1,7 @@
 using Cnn.Train.Training;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 public class LrScheduleTests

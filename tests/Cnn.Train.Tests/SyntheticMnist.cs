@@ -2,7 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Cnn.Train.Data;
 
-namespace Cnn.Train.Tests;
+
+namespace Cnn.Tests;
 
 /// <summary>
 /// Writes small MNIST-format data sets for tests: real IDX files (gzip) whose class is learnable — class k is a bright

@@ -5,6 +5,8 @@ using Cnn.Train.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
+using Cnn.Tests;
+
 namespace Cnn.Train.Tests;
 
 /// <summary>Fixed seed, tiny generated data, 1 thread, a few epochs.</summary>
