@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cnn.Train;
 using Cnn.Train.Data;
 using Cnn.Train.Training;
 using Spectre.Console;
@@ -11,6 +12,8 @@ public sealed class TrainLeNetCommand(IAnsiConsole console) : AsyncCommand<Train
 {
     public override async Task<int> ExecuteAsync(CommandContext context, TrainLeNetSettings settings, CancellationToken cancellationToken)
     {
+        // Before libtorch allocates anything: keeps freed activations in the process (see GlibcAllocator).
+        string allocator = GlibcAllocator.RetainFreedMemory();
         using var interrupt = new CtrlC(console);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupt.Token).Token;
         RunFolder run;
@@ -58,7 +61,7 @@ public sealed class TrainLeNetCommand(IAnsiConsole console) : AsyncCommand<Train
             console.MarkupLineInterpolated(
                 $"[bold]{config.Model.Name}[/] on [bold]{config.Data.Dataset}[/] ({config.Data.TrainCount:N0} train / {config.Data.ValidationCount:N0} val / {config.Data.TestCount:N0} test) → {run.Path}");
             console.MarkupLineInterpolated(
-                $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device}[/]");
+                $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device}; {allocator}[/]");
             var outcome = TrainingProgress.Run(console, observer => new Trainer(run, config, data, observer).Fit(resume, cancel));
             if (outcome.Interrupted)
             {
