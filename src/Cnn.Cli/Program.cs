@@ -21,6 +21,12 @@ app.Configure(config =>
             .WithExample("train", "lenet")
             .WithExample("train", "lenet", "--dataset", "fashion-mnist", "--epochs", "15");
     });
+    config.AddCommand<ExportCommand>("export")
+        .WithDescription("Write a run's model as ONNX: FILE.onnx (logits, probabilities) and FILE.features.onnx (+ every conv and pool output).")
+        .WithExample("export", "runs/lenet5-digits-20261127-101500");
+    config.AddCommand<VerifyCommand>("verify")
+        .WithDescription("Check an exported ONNX file against TorchSharp on test images and random inputs; exit 1 above tolerance.")
+        .WithExample("verify", "runs/x/model.onnx", "--run", "runs/x");
     config.SetExceptionHandler((exception, _) => ErrorReport.Print(AnsiConsole.Console, exception));
 });
 return await app.RunAsync(args);

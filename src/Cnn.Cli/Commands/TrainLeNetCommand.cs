@@ -29,11 +29,7 @@ public sealed class TrainLeNetCommand(IAnsiConsole console) : AsyncCommand<Train
                 Threads = settings.Threads ?? saved.Training.Threads,
                 Device = settings.Device ?? saved.Training.Device,
             };
-            var dataset = DatasetCatalog.Parse(saved.Data.Dataset);
-            var files = saved.Data.Source.StartsWith("embedded:", StringComparison.Ordinal)
-                ? await DatasetCatalog.LocateAsync(dataset, null, null, cancel)
-                : MnistFiles.InFolder(saved.Data.Source);
-            data = LeNetRecipe.Load(files, saved.Data.Dataset, saved.Data.ClassNames, options);
+            data = await RunData.LoadAsync(saved with { Training = options }, cancel);
             config = saved with { Training = options };
         }
         else

@@ -60,3 +60,16 @@ public static class LeNetRecipe
         return new TrainingData(train, validation, test, normalization, info);
     }
 }
+
+/// <summary>Reloads the data a run was trained on, from its config.json, with the same split.</summary>
+public static class RunData
+{
+    public static async Task<TrainingData> LoadAsync(RunConfig config, CancellationToken cancel = default)
+    {
+        var dataset = DatasetCatalog.Parse(config.Data.Dataset);
+        var files = config.Data.Source.StartsWith("embedded:", StringComparison.Ordinal)
+            ? await DatasetCatalog.LocateAsync(dataset, null, null, cancel).ConfigureAwait(false)
+            : MnistFiles.InFolder(config.Data.Source);
+        return LeNetRecipe.Load(files, config.Data.Dataset, config.Data.ClassNames, config.Training);
+    }
+}

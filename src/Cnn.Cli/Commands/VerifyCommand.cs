@@ -1,0 +1,81 @@
+using System.ComponentModel;
+using System.Globalization;
+using Cnn.Export;
+using Cnn.Train.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Cnn.Cli.Commands;
+
+/// <summary>Options of <c>cnn verify</c>.</summary>
+public sealed class VerifySettings : CommandSettings
+{
+    [CommandArgument(0, "<FILE>")]
+    [Description("ONNX file written by `cnn export`; its .features.onnx sibling is verified too when present")]
+    public string File { get; init; } = "";
+
+    [CommandOption("--run <RUN_DIR>")]
+    [Description("The run folder the file was exported from (weights, normalisation, test images). Required")]
+    public string? Run { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the random inputs. Default: 0")]
+    [DefaultValue(0L)]
+    public long Seed { get; init; }
+
+    public override ValidationResult Validate() => string.IsNullOrEmpty(Run)
+        ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
+        : ValidationResult.Success();
+}
+
+/// <summary>
+/// <c>cnn verify</c>: runs real test images and random inputs (batches 1, 7, 64) through TorchSharp and ONNX Runtime
+/// and compares every output; exits 1 when any element is off by more than 1e-5 absolute and 1e-4 relative.
+/// </summary>
+public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, VerifySettings settings, CancellationToken cancellationToken)
+    {
+        var run = new RunFolder(settings.Run!);
+        using var reference = new RunModel(run);
+        using var data = await RunData.LoadAsync(reference.Config, cancellationToken);
+        var files = new List<string> { settings.File };
+        string features = OnnxExporter.FeaturesPathFor(settings.File);
+        if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(settings.File))
+        {
+            files.Add(features);
+        }
+
+        bool passed = true;
+        foreach (var file in files)
+        {
+            var report = OnnxVerifier.Verify(file, reference.Plan, data.Normalization, data.Test.Images, settings.Seed);
+            passed &= report.Passed;
+            console.MarkupLineInterpolated($"[bold]{report.File}[/]: {string.Join(", ", report.Cases)}");
+            var table = new Table().AddColumns("output", "shape", "max abs error", "max rel error", "elements over tolerance");
+            foreach (var o in report.Outputs)
+            {
+                table.AddRow(
+                    Markup.Escape(o.Name),
+                    Markup.Escape($"[N, {string.Join(", ", o.Shape)}]"),
+                    o.MaxAbsError.ToString("E2", CultureInfo.InvariantCulture),
+                    o.MaxRelError.ToString("E2", CultureInfo.InvariantCulture),
+                    o.Passed ? "[green]0[/]" : $"[red]{o.Violations:N0} of {o.Elements:N0}[/]");
+            }
+
+            console.Write(table);
+        }
+
+        string tolerance = $"abs ≤ {OnnxVerifier.AbsTolerance:E0} or rel ≤ {OnnxVerifier.RelTolerance:E0} per element, fp32";
+        if (passed)
+        {
+            console.MarkupLineInterpolated($"[green]verified[/] ({tolerance})");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[red]FAILED[/]: outputs differ beyond {tolerance}");
+        }
+
+        return passed ? 0 : 1;
+    }
+}
