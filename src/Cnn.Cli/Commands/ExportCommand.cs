@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Cnn.Export;
+using Cnn.Train;
 using Cnn.Train.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -33,6 +34,8 @@ public sealed class ExportCommand(IAnsiConsole console) : Command<ExportSettings
     public override int Execute(CommandContext context, ExportSettings settings, CancellationToken cancellationToken)
     {
         var run = new RunFolder(settings.Run);
+        // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
+        TorchRuntime.EnsureLoaded();
         string output = settings.Out ?? run.File("model.onnx");
         var result = OnnxExporter.ExportRun(run, output, new ExportOptions { Opset = settings.Opset });
         foreach (var path in new[] { result.ModelPath, result.FeaturesPath })

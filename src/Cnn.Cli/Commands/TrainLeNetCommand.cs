@@ -14,6 +14,8 @@ public sealed class TrainLeNetCommand(IAnsiConsole console) : AsyncCommand<Train
     {
         // Before libtorch allocates anything: keeps freed activations in the process (see GlibcAllocator).
         string allocator = GlibcAllocator.RetainFreedMemory();
+        // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
+        TorchRuntime.EnsureLoaded();
         using var interrupt = new CtrlC(console);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupt.Token).Token;
         RunFolder run;

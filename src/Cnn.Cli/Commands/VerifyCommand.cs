@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Cnn.Export;
+using Cnn.Train;
 using Cnn.Train.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -37,6 +38,8 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
     public override async Task<int> ExecuteAsync(CommandContext context, VerifySettings settings, CancellationToken cancellationToken)
     {
         var run = new RunFolder(settings.Run!);
+        // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
+        TorchRuntime.EnsureLoaded();
         using var reference = new RunModel(run);
         using var data = await RunData.LoadAsync(reference.Config, cancellationToken);
         var files = new List<string> { settings.File };
