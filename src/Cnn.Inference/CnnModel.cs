@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Cnn.Inference;
+
+/// <summary>
+/// A CNN exported by <c>cnn export</c>, on ONNX Runtime: predictions (one image or a batch in one call) and feature
+/// maps by output name. Reads labels, input shape and feature names from the file's metadata. Thread-safe: concurrent
+/// calls share the sessions. Owns native ONNX Runtime sessions: dispose it.
+/// </summary>
+public sealed class CnnModel : IDisposable
+{
+    public const string InputName = "image";
+    public const string LogitsOutput = "logits";
+    public const string ProbabilitiesOutput = "probabilities";
+    private const string FeaturesSuffix = ".features.onnx";
+
+    private static readonly string[] PredictionOutputs = [ProbabilitiesOutput];
+    private readonly InferenceSession _session;
+    private readonly Lazy<InferenceSession?> _features;
+    private readonly InferenceOptions _options;
+    private readonly string? _featuresPath;
+    private readonly bool _ownFeatures;
+
+    private CnnModel(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
+    {
+        _session = session;
+        _options = options;
+        Source = source;
+        Device = device;
+        var meta = session.ModelMetadata.CustomMetadataMap;
+        Labels = ReadJson<string[]>(meta, "class_labels", source);
+        ModelName = meta.GetValueOrDefault("model_name", "");
+        Dataset = meta.GetValueOrDefault("dataset", "");
+        (Channels, Height, Width) = ReadShape(session, source);
+        var own = ReadJson<string[]>(meta, "feature_outputs", source);
+        _ownFeatures = own.Length > 0;
+        _featuresPath = _ownFeatures ? null : featuresPath;
+        _features = new Lazy<InferenceSession?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
+        if (meta.TryGetValue("normalization", out var normalization))
+        {
+            using var doc = JsonDocument.Parse(normalization);
+            TrainingMean = doc.RootElement.GetProperty("mean").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        }
+
+        Preprocessing = Channels == 3 ? Preprocessing.Color : Dataset is "digits" or "mnist" ? Preprocessing.Digit : Preprocessing.Gray;
+        if (Labels.Count != session.OutputMetadata[ProbabilitiesOutput].Dimensions[^1])
+        {
+            throw new InvalidModelException($"{source}: {Labels.Count} class labels in the metadata but {session.OutputMetadata[ProbabilitiesOutput].Dimensions[^1]} probabilities");
+        }
+    }
+
+    /// <summary>Where the model was loaded from.</summary>
+    public string Source { get; }
+
+    /// <summary>cpu or cuda: where ONNX Runtime runs it.</summary>
+    public string Device { get; }
+
+    public string ModelName { get; }
+
+    public string Dataset { get; }
+
+    public IReadOnlyList<string> Labels { get; }
+
+    public int Channels { get; }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    /// <summary>Floats per image: C × H × W.</summary>
+    public int InputLength => Channels * Height * Width;
+
+    /// <summary>How images given as files or bytes are turned into input (from the data set: digits → <see cref="Preprocessing.Digit"/>).</summary>
+    public Preprocessing Preprocessing { get; }
+
+    /// <summary>Mean intensity per channel of the training images, from the metadata (empty if absent).</summary>
+    public IReadOnlyList<double> TrainingMean { get; } = [];
+
+    /// <summary>Names of the feature maps available (conv1, pool1, …), from this file or its .features.onnx sibling; empty if neither has any.</summary>
+    public IReadOnlyList<string> FeatureNames => FeatureSession is { } s ? s.OutputMetadata.Keys.Where(k => k is not (LogitsOutput or ProbabilitiesOutput)).ToList() : [];
+
+    private InferenceSession? FeatureSession => _ownFeatures ? _session : _features.Value;
+
+    /// <summary>Loads FILE.onnx; feature maps come from FILE.features.onnx when it exists (loaded on first use).</summary>
+    public static CnnModel Load(string path, InferenceOptions? options = null)
+    {
+        options ??= new InferenceOptions();
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"model file not found: {path}", path);
+        }
+
+        var (sessionOptions, device) = CreateSessionOptions(options);
+        using (sessionOptions)
+        {
+            var session = Open(() => new InferenceSession(path, sessionOptions), path);
+            string features = Path.ChangeExtension(path, null) + FeaturesSuffix;
+            return Construct(session, path, File.Exists(features) && !path.EndsWith(FeaturesSuffix, StringComparison.Ordinal) ? features : null, options, device);
+        }
+    }
+
+    /// <summary>Loads a model from a stream (the whole ONNX file); feature maps only if it is a features model.</summary>
+    public static CnnModel Load(Stream stream, string source = "stream", InferenceOptions? options = null)
+    {
+        options ??= new InferenceOptions();
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        var bytes = memory.ToArray();
+        var (sessionOptions, device) = CreateSessionOptions(options);
+        using (sessionOptions)
+        {
+            var session = Open(() => new InferenceSession(bytes, sessionOptions), source);
+            return Construct(session, source, null, options, device);
+        }
+    }
+
+    /// <summary>Predicts one image of <see cref="InputLength"/> floats in [0, 1], [C, H, W] row-major.</summary>
+    public Prediction Predict(ReadOnlySpan<float> pixels) => PredictBatch(pixels, 1)[0];
+
+    /// <summary>Predicts <paramref name="count"/> images laid one after another, in one ONNX Runtime call.</summary>
+    public IReadOnlyList<Prediction> PredictBatch(ReadOnlySpan<float> pixels, int count)
+    {
+        CheckLength(pixels, count);
+        using var input = Input(pixels, count);
+        using var options = new RunOptions();
+        using var results = _session.Run(options, [InputName], [input], PredictionOutputs);
+        var probabilities = results[0].GetTensorDataAsSpan<float>();
+        int classes = Labels.Count;
+        var predictions = new Prediction[count];
+        for (int i = 0; i < count; i++)
+        {
+            predictions[i] = Prediction.FromProbabilities(probabilities.Slice(i * classes, classes), Labels);
+        }
+
+        return predictions;
+    }
+
+    /// <summary>Feature maps of one image by name (all of them when <paramref name="names"/> is null), with the prediction.</summary>
+    public FeatureMapSet GetFeatureMaps(ReadOnlySpan<float> pixels, IEnumerable<string>? names = null)
+    {
+        CheckLength(pixels, 1);
+        var session = FeatureSession ?? throw new UnknownOutputException(
+            $"{Source}: has no feature-map outputs and no {Path.GetFileName(Path.ChangeExtension(Source, null) + FeaturesSuffix)} beside it; export with `cnn export` to get both files");
+        var available = FeatureNames;
+        var wanted = (names ?? available).ToList();
+        foreach (var name in wanted.Where(n => !available.Contains(n)))
+        {
+            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", available)}");
+        }
+
+        var outputs = wanted.Append(ProbabilitiesOutput).ToArray();
+        using var input = Input(pixels, 1);
+        using var options = new RunOptions();
+        using var results = session.Run(options, [InputName], [input], outputs);
+        var maps = new Dictionary<string, FeatureMap>();
+        for (int k = 0; k < wanted.Count; k++)
+        {
+            var shape = results[k].GetTensorTypeAndShape().Shape;
+            maps[wanted[k]] = new FeatureMap(wanted[k], (int)shape[1], (int)shape[2], (int)shape[3], results[k].GetTensorDataAsSpan<float>().ToArray());
+        }
+
+        var prediction = Prediction.FromProbabilities(results[wanted.Count].GetTensorDataAsSpan<float>(), Labels);
+        return new FeatureMapSet(maps, prediction);
+    }
+
+    /// <summary>Decodes an image file (PNG, JPEG, BMP, WebP) and prepares it as this model's input.</summary>
+    public PreparedImage Prepare(string imagePath)
+    {
+        if (!File.Exists(imagePath))
+        {
+            throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
+        }
+
+        return Prepare(File.ReadAllBytes(imagePath), imagePath);
+    }
+
+    /// <summary>Prepares encoded image bytes; <paramref name="source"/> names them in errors.</summary>
+    public PreparedImage Prepare(byte[] encoded, string source = "image")
+    {
+        using var bitmap = ImagePreprocessor.Decode(encoded, source, _options.MaxImagePixels);
+        return ImagePreprocessor.Prepare(bitmap, source, Preprocessing, Channels, Height, Width, TrainingMean.Count > 0 ? TrainingMean[0] : null);
+    }
+
+    /// <summary>Prepares an image read from <paramref name="stream"/>.</summary>
+    public PreparedImage Prepare(Stream stream, string source = "stream")
+    {
+        using var bitmap = ImagePreprocessor.Decode(stream, source, _options.MaxImagePixels);
+        return ImagePreprocessor.Prepare(bitmap, source, Preprocessing, Channels, Height, Width, TrainingMean.Count > 0 ? TrainingMean[0] : null);
+    }
+
+    /// <summary>Prepares and predicts an image file.</summary>
+    public Prediction PredictImage(string imagePath) => Predict(Prepare(imagePath).Pixels);
+
+    public void Dispose()
+    {
+        if (_features.IsValueCreated)
+        {
+            _features.Value?.Dispose();
+        }
+
+        _session.Dispose();
+    }
+
+    private static CnnModel Construct(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
+    {
+        try
+        {
+            return new CnnModel(session, source, featuresPath, options, device);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private InferenceSession? OpenFeatures()
+    {
+        if (_featuresPath == null)
+        {
+            return null;
+        }
+
+        var (options, _) = CreateSessionOptions(_options with { Warning = _ => { } });
+        using (options)
+        {
+            return Open(() => new InferenceSession(_featuresPath, options), _featuresPath);
+        }
+    }
+
+    private static (SessionOptions Options, string Device) CreateSessionOptions(InferenceOptions options)
+    {
+        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (options.IntraOpThreads > 0)
+        {
+            session.IntraOpNumThreads = options.IntraOpThreads;
+        }
+
+#if ORT_GPU
+        bool tryCuda = options.Device != ExecutionDevice.Cpu;
+#else
+        bool tryCuda = options.Device == ExecutionDevice.Cuda;
+#endif
+        if (!tryCuda)
+        {
+            return (session, "cpu");
+        }
+
+        try
+        {
+            session.AppendExecutionProvider_CUDA(0);
+            return (session, "cuda");
+        }
+        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            var warn = options.Warning ?? (message => Trace.TraceWarning(message));
+            warn($"CUDA execution provider unavailable ({e.Message.Split('\n')[0]}); running on CPU");
+            return (session, "cpu");
+        }
+    }
+
+    private static InferenceSession Open(Func<InferenceSession> open, string source)
+    {
+        try
+        {
+            return open();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidModelException($"{source}: ONNX Runtime cannot load it: {e.Message}", e);
+        }
+    }
+
+    private static T ReadJson<T>(IReadOnlyDictionary<string, string> meta, string key, string source)
+    {
+        if (!meta.TryGetValue(key, out var text))
+        {
+            throw new InvalidModelException($"{source}: metadata '{key}' is missing; expected a model written by `cnn export`");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text) ?? throw new InvalidModelException($"{source}: metadata '{key}' is null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidModelException($"{source}: metadata '{key}' is not valid JSON ({e.Message})", e);
+        }
+    }
+
+    private static (int C, int H, int W) ReadShape(InferenceSession session, string source)
+    {
+        if (!session.InputMetadata.TryGetValue(InputName, out var input) || input.Dimensions.Length != 4)
+        {
+            throw new InvalidModelException($"{source}: expected one input '{InputName}' of shape [N, C, H, W]; found {string.Join(", ", session.InputMetadata.Select(i => $"{i.Key} [{string.Join(", ", i.Value.Dimensions)}]"))}");
+        }
+
+        if (!session.OutputMetadata.ContainsKey(ProbabilitiesOutput))
+        {
+            throw new InvalidModelException($"{source}: no '{ProbabilitiesOutput}' output; found {string.Join(", ", session.OutputMetadata.Keys)}");
+        }
+
+        return (input.Dimensions[1], input.Dimensions[2], input.Dimensions[3]);
+    }
+
+    private void CheckLength(ReadOnlySpan<float> pixels, int count)
+    {
+        if (count < 1)
+        {
+            throw new InputShapeException($"batch of {count} images; expected at least 1");
+        }
+
+        if (pixels.Length != count * InputLength)
+        {
+            throw new InputShapeException(
+                $"{pixels.Length:N0} floats for {count} image(s); expected {count} × {Channels}×{Height}×{Width} = {count * InputLength:N0} ([N, C, H, W] of {Source})");
+        }
+    }
+
+    private OrtValue Input(ReadOnlySpan<float> pixels, int count)
+    {
+        // ORT-owned memory, filled from the span: no pinning of caller memory, no managed copy.
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [count, Channels, Height, Width]);
+        pixels.CopyTo(value.GetTensorMutableDataAsSpan<float>());
+        return value;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text.Json;
+
+namespace Cnn.Inference.Tests;
+
+public sealed class CnnModelTests : IDisposable
+{
+    private readonly CnnModel _model = CnnModel.Load(Fixtures.ModelPath, new InferenceOptions { IntraOpThreads = 1 });
+    private readonly string _temp = Directory.CreateTempSubdirectory("cnn-inference-").FullName;
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        Directory.Delete(_temp, recursive: true);
+    }
+
+    [Fact]
+    public void Metadata_gives_labels_shape_and_feature_names()
+    {
+        Assert.Equal(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], _model.Labels);
+        Assert.Equal((1, 28, 28), (_model.Channels, _model.Height, _model.Width));
+        Assert.Equal("lenet5", _model.ModelName);
+        Assert.Equal("digits", _model.Dataset);
+        Assert.Equal(Preprocessing.Digit, _model.Preprocessing);
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], _model.FeatureNames);
+        Assert.Equal("cpu", _model.Device);
+    }
+
+    [Fact]
+    public void Digits_test_set_accuracy_matches_what_training_reported()
+    {
+        var predictions = _model.PredictBatch(Fixtures.Floats(0, Fixtures.Count), Fixtures.Count);
+        double accuracy = predictions.Select((p, i) => p.Index == Fixtures.Label(i) ? 1.0 : 0.0).Average();
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Root, "models", "lenet5-digits.summary.json")));
+        Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
+        Assert.Equal(summary.RootElement.GetProperty("test_accuracy").GetDouble(), accuracy, 3);
+    }
+
+    [Fact]
+    public void Batch_equals_one_by_one_and_top_is_sorted()
+    {
+        var batch = _model.PredictBatch(Fixtures.Floats(0, 7), 7);
+        for (int i = 0; i < 7; i++)
+        {
+            var single = _model.Predict(Fixtures.Floats(i, 1));
+            Assert.Equal(single.Index, batch[i].Index);
+            Assert.Equal(single.Probabilities, batch[i].Probabilities);
+        }
+
+        var top = batch[0].Top(3);
+        Assert.Equal(3, top.Count);
+        Assert.True(top[0].Probability >= top[1].Probability && top[1].Probability >= top[2].Probability);
+        Assert.Equal(batch[0].Label, top[0].Label);
+        Assert.Equal(1.0, batch[0].Probabilities.Sum(), 4);
+    }
+
+    [Fact]
+    public void Parallel_predictions_equal_serial_ones()
+    {
+        var serial = Enumerable.Range(0, 200).Select(i => _model.Predict(Fixtures.Floats(i, 1))).ToArray();
+        var parallel = new Prediction[200];
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = _model.Predict(Fixtures.Floats(i, 1)));
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal(serial[i].Probabilities, parallel[i].Probabilities);
+        }
+    }
+
+    [Fact]
+    public void Feature_maps_come_by_name_with_their_shapes()
+    {
+        var set = _model.GetFeatureMaps(Fixtures.Floats(0, 1));
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], set.Maps.Keys);
+        Assert.Equal((6, 28, 28), (set.Maps["conv1"].Channels, set.Maps["conv1"].Height, set.Maps["conv1"].Width));
+        Assert.Equal((16, 5, 5), (set.Maps["pool2"].Channels, set.Maps["pool2"].Height, set.Maps["pool2"].Width));
+        Assert.Equal(16 * 25, set.Maps["pool2"].Values.Length);
+        Assert.All(set.Maps["conv1"].Values, v => Assert.True(v >= 0)); // after ReLU
+        Assert.Equal(_model.Predict(Fixtures.Floats(0, 1)).Index, set.Prediction.Index);
+
+        // pool1 is the 2×2 average of conv1.
+        var conv1 = set.Maps["conv1"].Channel(2);
+        var pool1 = set.Maps["pool1"].Channel(2);
+        float expected = (conv1[(4 * 28) + 6] + conv1[(4 * 28) + 7] + conv1[(5 * 28) + 6] + conv1[(5 * 28) + 7]) / 4;
+        Assert.Equal(expected, pool1[(2 * 14) + 3], 5);
+
+        var some = _model.GetFeatureMaps(Fixtures.Floats(0, 1), ["pool2"]);
+        Assert.Equal(["pool2"], some.Maps.Keys);
+        Assert.Equal(set.Maps["pool2"].Values, some.Maps["pool2"].Values);
+    }
+
+    [Fact]
+    public void A_missing_output_is_named_with_what_exists()
+    {
+        var e = Assert.Throws<UnknownOutputException>(() => _model.GetFeatureMaps(Fixtures.Floats(0, 1), ["conv9"]));
+        Assert.Equal($"{Fixtures.ModelPath}: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2", e.Message);
+
+        string lone = Path.Combine(_temp, "lone.onnx");
+        File.Copy(Fixtures.ModelPath, lone);
+        using var model = CnnModel.Load(lone);
+        Assert.Empty(model.FeatureNames);
+        var none = Assert.Throws<UnknownOutputException>(() => model.GetFeatureMaps(Fixtures.Floats(0, 1)));
+        Assert.Contains("has no feature-map outputs and no lone.features.onnx beside it", none.Message);
+    }
+
+    [Fact]
+    public void A_wrong_input_length_names_actual_and_expected()
+    {
+        var e = Assert.Throws<InputShapeException>(() => _model.Predict(new float[100]));
+        Assert.Equal($"100 floats for 1 image(s); expected 1 × 1×28×28 = 784 ([N, C, H, W] of {Fixtures.ModelPath})", e.Message);
+        var b = Assert.Throws<InputShapeException>(() => _model.PredictBatch(new float[784 * 3], 2));
+        Assert.StartsWith("2,352 floats for 2 image(s); expected 2 × 1×28×28 = 1,568", b.Message);
+    }
+
+    [Fact]
+    public void Loads_from_a_stream_and_the_features_file_directly()
+    {
+        using (var stream = File.OpenRead(Fixtures.FeaturesPath))
+        using (var model = CnnModel.Load(stream, "features-stream"))
+        {
+            Assert.Equal(["conv1", "pool1", "conv2", "pool2"], model.FeatureNames);
+            Assert.Equal(_model.Predict(Fixtures.Floats(3, 1)).Probabilities, model.Predict(Fixtures.Floats(3, 1)).Probabilities);
+        }
+
+        using var direct = CnnModel.Load(Fixtures.FeaturesPath);
+        Assert.Equal(4, direct.GetFeatureMaps(Fixtures.Floats(0, 1)).Maps.Count);
+    }
+
+    [Fact]
+    public void Cuda_on_a_cpu_build_falls_back_with_one_warning()
+    {
+        var warnings = new List<string>();
+        using var model = CnnModel.Load(Fixtures.ModelPath, new InferenceOptions { Device = ExecutionDevice.Cuda, Warning = warnings.Add });
+        Assert.Equal("cpu", model.Device);
+        var warning = Assert.Single(warnings);
+        Assert.StartsWith("CUDA execution provider unavailable", warning);
+        Assert.EndsWith("running on CPU", warning);
+        Assert.Equal(_model.Predict(Fixtures.Floats(0, 1)).Index, model.Predict(Fixtures.Floats(0, 1)).Index);
+    }
+
+    [Fact]
+    public void Bad_model_files_are_named()
+    {
+        string junk = Path.Combine(_temp, "junk.onnx");
+        File.WriteAllBytes(junk, [1, 2, 3]);
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(junk));
+        Assert.StartsWith($"{junk}: ONNX Runtime cannot load it: ", e.Message);
+        var missing = Assert.Throws<FileNotFoundException>(() => CnnModel.Load(Path.Combine(_temp, "none.onnx")));
+        Assert.Equal($"model file not found: {Path.Combine(_temp, "none.onnx")}", missing.Message);
+    }
+
+    [Fact]
+    public void A_consumer_of_cnn_inference_gets_no_libtorch()
+    {
+        var natives = Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains("libonnxruntime.so", natives);
+        Assert.DoesNotContain(natives, n => n!.Contains("torch", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name!.StartsWith("TorchSharp", StringComparison.Ordinal));
+    }
+}

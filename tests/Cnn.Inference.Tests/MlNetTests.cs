@@ -1,0 +1,59 @@
+namespace Cnn.Inference.Tests;
+
+public sealed class MlNetTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cnn-mlnet-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private List<string> WriteDigits(int count) => Enumerable.Range(0, count).Select(i =>
+    {
+        string path = Path.Combine(_dir, $"{i}.png");
+        File.WriteAllBytes(path, Fixtures.Png28(i));
+        return path;
+    }).ToList();
+
+    [Fact]
+    public void Ml_net_pipeline_gives_the_direct_paths_predictions_and_feature_maps()
+    {
+        var files = WriteDigits(12);
+        using var model = CnnModel.Load(Fixtures.FeaturesPath);
+        using var pipeline = new MlNetPipeline(Fixtures.FeaturesPath, model, ["probabilities", "conv1", "pool2"]);
+
+        var viaMlNet = pipeline.Predict(files);
+        var conv1 = pipeline.Column(files, "conv1");
+        var pool2 = pipeline.Column(files, "pool2");
+        for (int i = 0; i < files.Count; i++)
+        {
+            var pixels = Fixtures.Floats(i, 1);
+            var direct = model.GetFeatureMaps(pixels, ["conv1", "pool2"]);
+            Assert.Equal(direct.Prediction.Index, viaMlNet[i].Index);
+            AssertClose(direct.Prediction.Probabilities.ToArray(), viaMlNet[i].Probabilities.ToArray());
+            AssertClose(direct.Maps["conv1"].Values, conv1[i]);
+            AssertClose(direct.Maps["pool2"].Values, pool2[i]);
+        }
+
+        var engine = pipeline.CreatePredictionEngine();
+        var one = engine.Predict(new ImageFileInput { ImagePath = files[0] });
+        AssertClose(viaMlNet[0].Probabilities.ToArray(), one.Probabilities);
+    }
+
+    [Fact]
+    public void Asking_the_pipeline_for_an_output_it_does_not_compute_is_an_error()
+    {
+        using var model = CnnModel.Load(Fixtures.ModelPath);
+        using var pipeline = new MlNetPipeline(Fixtures.ModelPath, model);
+        var e = Assert.Throws<UnknownOutputException>(() => pipeline.Column(WriteDigits(1), "conv1"));
+        Assert.Equal("the pipeline computes probabilities; 'conv1' is not among them", e.Message);
+    }
+
+    /// <summary>Same pixels, same ONNX file: only float rounding in the pixel scaling may differ.</summary>
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + (1e-4 * Math.Abs(expected[i])), $"element {i}: {expected[i]} vs {actual[i]}");
+        }
+    }
+}
