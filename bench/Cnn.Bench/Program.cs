@@ -1,18 +1,25 @@
-// ONNX prediction latency: the plain export (logits, probabilities) against the features export asked for the same
-// outputs, and for all of them. Exposing intermediate tensors stops ONNX Runtime fusing Conv+ReLU; this shows what
-// splitting the export into two files saves plain predictions.
-// Usage: dotnet run -c Release --project bench/Cnn.Bench -- MODEL.onnx [--iterations N] [--threads N]
+// ONNX prediction benchmarks.
+//   files MODEL.onnx      raw ONNX Runtime: the plain export against the features export asked for the same outputs,
+//                         and for all of them (exposing intermediate tensors can stop Conv+ReLU fusion).
+//   inference MODEL.onnx  Cnn.Inference: batch-1 latency, batch-64 throughput, all feature maps against a plain
+//                         prediction, and ML.NET's PredictionEngine on the same model.
+// Usage: dotnet run -c Release --project bench/Cnn.Bench -- files|inference MODEL.onnx [--iterations N] [--threads N]
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
-if (args.Length < 1)
+if (args.Length < 2 || args[0] is not ("files" or "inference"))
 {
-    Console.Error.WriteLine("usage: Cnn.Bench MODEL.onnx [--iterations N] [--threads N]");
+    Console.Error.WriteLine("usage: Cnn.Bench files|inference MODEL.onnx [--iterations N] [--threads N]");
     return 2;
 }
 
-string plainPath = args[0];
+if (args[0] == "inference")
+{
+    return Cnn.Bench.InferenceBench.Run(args[1], Option("--iterations", 20_000), Option("--threads", 1));
+}
+
+string plainPath = args[1];
 string featuresPath = Path.ChangeExtension(plainPath, null) + ".features.onnx";
 int iterations = Option("--iterations", 20_000);
 int threads = Option("--threads", 1);

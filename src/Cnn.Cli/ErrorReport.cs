@@ -10,7 +10,7 @@ internal static class ErrorReport
         var e = exception is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : exception;
         bool expected = e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
             or InvalidOperationException or Cnn.Train.TorchUnavailableException or Spectre.Console.Cli.CommandAppException
-            or HttpRequestException or NotSupportedException;
+            or HttpRequestException or NotSupportedException or Cnn.Inference.InferenceException;
         console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
         if (!expected)
         {

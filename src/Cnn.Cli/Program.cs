@@ -27,6 +27,12 @@ app.Configure(config =>
     config.AddCommand<VerifyCommand>("verify")
         .WithDescription("Check an exported ONNX file against TorchSharp on test images and random inputs; exit 1 above tolerance.")
         .WithExample("verify", "runs/x/model.onnx", "--run", "runs/x");
+    config.AddCommand<PredictCommand>("predict")
+        .WithDescription("Label and top classes of images (photos or drawings of digits are preprocessed like MNIST).")
+        .WithExample("predict", "models/lenet5-digits.onnx", "my-seven.jpg", "--sheet", "sheet.png");
+    config.AddCommand<FeatureMapsCommand>("featuremaps")
+        .WithDescription("Feature-map grids (PNG) and values (.npy) of one image, per conv and pool layer.")
+        .WithExample("featuremaps", "models/lenet5-digits.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
     config.SetExceptionHandler((exception, _) => ErrorReport.Print(AnsiConsole.Console, exception));
 });
 return await app.RunAsync(args);

@@ -18,8 +18,13 @@ public sealed class CnnModel : IDisposable
     private const string FeaturesSuffix = ".features.onnx";
 
     private static readonly string[] PredictionOutputs = [ProbabilitiesOutput];
+    private static readonly string[] InputNames = [InputName];
+
+    // Run options carry no per-call state here; one instance serves every call and thread.
+    private readonly RunOptions _runOptions = new();
     private readonly InferenceSession _session;
-    private readonly Lazy<InferenceSession?> _features;
+    private readonly Lazy<FeatureOutputSet?> _features;
+    private readonly Lazy<FeatureOutputSet?> _ownFeatureOutputs;
     private readonly InferenceOptions _options;
     private readonly string? _featuresPath;
     private readonly bool _ownFeatures;
@@ -38,7 +43,8 @@ public sealed class CnnModel : IDisposable
         var own = ReadJson<string[]>(meta, "feature_outputs", source);
         _ownFeatures = own.Length > 0;
         _featuresPath = _ownFeatures ? null : featuresPath;
-        _features = new Lazy<InferenceSession?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
+        _features = new Lazy<FeatureOutputSet?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
+        _ownFeatureOutputs = new Lazy<FeatureOutputSet?>(() => new FeatureOutputSet(_session), LazyThreadSafetyMode.ExecutionAndPublication);
         if (meta.TryGetValue("normalization", out var normalization))
         {
             using var doc = JsonDocument.Parse(normalization);
@@ -80,9 +86,9 @@ public sealed class CnnModel : IDisposable
     public IReadOnlyList<double> TrainingMean { get; } = [];
 
     /// <summary>Names of the feature maps available (conv1, pool1, …), from this file or its .features.onnx sibling; empty if neither has any.</summary>
-    public IReadOnlyList<string> FeatureNames => FeatureSession is { } s ? s.OutputMetadata.Keys.Where(k => k is not (LogitsOutput or ProbabilitiesOutput)).ToList() : [];
+    public IReadOnlyList<string> FeatureNames => FeatureOutputs?.Names ?? [];
 
-    private InferenceSession? FeatureSession => _ownFeatures ? _session : _features.Value;
+    private FeatureOutputSet? FeatureOutputs => _ownFeatures ? _ownFeatureOutputs.Value : _features.Value;
 
     /// <summary>Loads FILE.onnx; feature maps come from FILE.features.onnx when it exists (loaded on first use).</summary>
     public static CnnModel Load(string path, InferenceOptions? options = null)
@@ -124,15 +130,15 @@ public sealed class CnnModel : IDisposable
     public IReadOnlyList<Prediction> PredictBatch(ReadOnlySpan<float> pixels, int count)
     {
         CheckLength(pixels, count);
-        using var input = Input(pixels, count);
-        using var options = new RunOptions();
-        using var results = _session.Run(options, [InputName], [input], PredictionOutputs);
-        var probabilities = results[0].GetTensorDataAsSpan<float>();
         int classes = Labels.Count;
+        var probabilities = new float[count * classes];
+        using var input = Input(pixels, count);
+        using var output = OrtValue.CreateTensorValueFromMemory(probabilities, [count, classes]);
+        _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
-            predictions[i] = Prediction.FromProbabilities(probabilities.Slice(i * classes, classes), Labels);
+            predictions[i] = Prediction.FromProbabilities(probabilities.AsSpan(i * classes, classes), Labels);
         }
 
         return predictions;
@@ -142,28 +148,43 @@ public sealed class CnnModel : IDisposable
     public FeatureMapSet GetFeatureMaps(ReadOnlySpan<float> pixels, IEnumerable<string>? names = null)
     {
         CheckLength(pixels, 1);
-        var session = FeatureSession ?? throw new UnknownOutputException(
+        var features = FeatureOutputs ?? throw new UnknownOutputException(
             $"{Source}: has no feature-map outputs and no {Path.GetFileName(Path.ChangeExtension(Source, null) + FeaturesSuffix)} beside it; export with `cnn export` to get both files");
-        var available = FeatureNames;
-        var wanted = (names ?? available).ToList();
-        foreach (var name in wanted.Where(n => !available.Contains(n)))
+        var wanted = names?.ToList() ?? [.. features.Names];
+        foreach (var name in wanted.Where(n => !features.Shapes.ContainsKey(n)))
         {
-            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", available)}");
+            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", features.Names)}");
         }
 
-        var outputs = wanted.Append(ProbabilitiesOutput).ToArray();
-        using var input = Input(pixels, 1);
-        using var options = new RunOptions();
-        using var results = session.Run(options, [InputName], [input], outputs);
-        var maps = new Dictionary<string, FeatureMap>();
-        for (int k = 0; k < wanted.Count; k++)
+        // ONNX Runtime writes straight into the arrays handed back: no copy, no shape queries.
+        var maps = new FeatureMap[wanted.Count];
+        var outputNames = new string[wanted.Count + 1];
+        var outputs = new OrtValue[wanted.Count + 1];
+        var probabilities = new float[Labels.Count];
+        try
         {
-            var shape = results[k].GetTensorTypeAndShape().Shape;
-            maps[wanted[k]] = new FeatureMap(wanted[k], (int)shape[1], (int)shape[2], (int)shape[3], results[k].GetTensorDataAsSpan<float>().ToArray());
+            for (int k = 0; k < wanted.Count; k++)
+            {
+                var (c, h, w) = features.Shapes[wanted[k]];
+                maps[k] = new FeatureMap(wanted[k], c, h, w, new float[c * h * w]);
+                outputNames[k] = wanted[k];
+                outputs[k] = OrtValue.CreateTensorValueFromMemory(maps[k].Values, [1, c, h, w]);
+            }
+
+            outputNames[^1] = ProbabilitiesOutput;
+            outputs[^1] = OrtValue.CreateTensorValueFromMemory(probabilities, [1, Labels.Count]);
+            using var input = Input(pixels, 1);
+            features.Session.Run(_runOptions, InputNames, [input], outputNames, outputs);
+        }
+        finally
+        {
+            foreach (var o in outputs)
+            {
+                o?.Dispose();
+            }
         }
 
-        var prediction = Prediction.FromProbabilities(results[wanted.Count].GetTensorDataAsSpan<float>(), Labels);
-        return new FeatureMapSet(maps, prediction);
+        return new FeatureMapSet(maps.ToDictionary(m => m.Name), Prediction.FromProbabilities(probabilities, Labels));
     }
 
     /// <summary>Decodes an image file (PNG, JPEG, BMP, WebP) and prepares it as this model's input.</summary>
@@ -198,10 +219,11 @@ public sealed class CnnModel : IDisposable
     {
         if (_features.IsValueCreated)
         {
-            _features.Value?.Dispose();
+            _features.Value?.Session.Dispose();
         }
 
         _session.Dispose();
+        _runOptions.Dispose();
     }
 
     private static CnnModel Construct(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
@@ -217,7 +239,7 @@ public sealed class CnnModel : IDisposable
         }
     }
 
-    private InferenceSession? OpenFeatures()
+    private FeatureOutputSet? OpenFeatures()
     {
         if (_featuresPath == null)
         {
@@ -227,8 +249,27 @@ public sealed class CnnModel : IDisposable
         var (options, _) = CreateSessionOptions(_options with { Warning = _ => { } });
         using (options)
         {
-            return Open(() => new InferenceSession(_featuresPath, options), _featuresPath);
+            return new FeatureOutputSet(Open(() => new InferenceSession(_featuresPath, options), _featuresPath));
         }
+    }
+
+    /// <summary>A session with feature outputs and their [C, H, W] shapes, read once.</summary>
+    private sealed class FeatureOutputSet
+    {
+        public FeatureOutputSet(InferenceSession session)
+        {
+            Session = session;
+            Shapes = session.OutputMetadata
+                .Where(o => o.Key is not (LogitsOutput or ProbabilitiesOutput) && o.Value.Dimensions.Length == 4)
+                .ToDictionary(o => o.Key, o => (o.Value.Dimensions[1], o.Value.Dimensions[2], o.Value.Dimensions[3]));
+            Names = [.. Shapes.Keys];
+        }
+
+        public InferenceSession Session { get; }
+
+        public IReadOnlyDictionary<string, (int C, int H, int W)> Shapes { get; }
+
+        public IReadOnlyList<string> Names { get; }
     }
 
     private static (SessionOptions Options, string Device) CreateSessionOptions(InferenceOptions options)

@@ -1,0 +1,108 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Cnn.Cli.Figures;
+using Cnn.Inference;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Cnn.Cli.Commands;
+
+/// <summary>Options of <c>cnn predict</c>.</summary>
+public sealed class PredictSettings : CommandSettings
+{
+    [CommandArgument(0, "<MODEL>")]
+    [Description("ONNX file written by `cnn export`")]
+    public string Model { get; init; } = "";
+
+    [CommandArgument(1, "<IMAGES>")]
+    [Description("Image files (PNG, JPEG, BMP, WebP): photos or drawings of digits for digit models")]
+    public string[] Images { get; init; } = [];
+
+    [CommandOption("--json")]
+    [Description("Print a JSON array of {file, label, probability, top: [{label, probability}]} instead of tables")]
+    public bool Json { get; init; }
+
+    [CommandOption("--sheet <PNG>")]
+    [Description("Also draw each input, what the net saw and the predicted label into this PNG")]
+    public string? Sheet { get; init; }
+
+    [CommandOption("--top <K>")]
+    [Description("How many classes to list per image. Default: 3")]
+    [DefaultValue(3)]
+    public int Top { get; init; } = 3;
+
+    public override ValidationResult Validate() => Top < 1
+        ? ValidationResult.Error($"--top is {Top}; expected ≥ 1")
+        : ValidationResult.Success();
+}
+
+/// <summary>
+/// <c>cnn predict</c>: the label and top classes of each image, through Cnn.Inference. An image that cannot be read is
+/// reported and the others still run; the exit code is then 1.
+/// </summary>
+public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettings>
+{
+    public override int Execute(CommandContext context, PredictSettings settings, CancellationToken cancellationToken)
+    {
+        using var model = CnnModel.Load(settings.Model);
+        var results = new List<object>();
+        var rows = new List<SheetRow>();
+        int failures = 0;
+        foreach (var file in settings.Images)
+        {
+            try
+            {
+                var bytes = File.Exists(file) ? File.ReadAllBytes(file) : throw new FileNotFoundException($"image not found: {file}", file);
+                var prepared = model.Prepare(bytes, file);
+                var prediction = model.Predict(prepared.Pixels);
+                var top = prediction.Top(settings.Top);
+                rows.Add(new SheetRow(file, bytes, prepared, prediction));
+                results.Add(new
+                {
+                    file,
+                    label = prediction.Label,
+                    probability = prediction.Probability,
+                    top = top.Select(t => new { label = t.Label, probability = t.Probability }),
+                });
+                if (!settings.Json)
+                {
+                    console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
+                    var table = new Table().AddColumns("label", "probability");
+                    foreach (var t in top)
+                    {
+                        table.AddRow(Markup.Escape(t.Label), t.Probability.ToString("P2", CultureInfo.InvariantCulture));
+                    }
+
+                    console.Write(table);
+                }
+            }
+            catch (Exception e) when (e is InferenceException or IOException)
+            {
+                failures++;
+                results.Add(new { file, error = e.Message });
+                if (!settings.Json)
+                {
+                    console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                }
+            }
+        }
+
+        if (settings.Json)
+        {
+            // Plain stdout: JSON must not pass through Spectre's wrapping or markup.
+            Console.Out.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        if (settings.Sheet != null && rows.Count > 0)
+        {
+            PredictionSheet.Save(rows, settings.Sheet);
+            if (!settings.Json)
+            {
+                console.MarkupLineInterpolated($"sheet: {Path.GetFullPath(settings.Sheet)}");
+            }
+        }
+
+        return failures == 0 ? 0 : 1;
+    }
+}

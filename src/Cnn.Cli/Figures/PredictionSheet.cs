@@ -1,0 +1,60 @@
+using System.Globalization;
+using Cnn.Inference;
+using SkiaSharp;
+
+namespace Cnn.Cli.Figures;
+
+/// <summary>One row of the predictions sheet.</summary>
+internal sealed record SheetRow(string File, byte[] Original, PreparedImage Prepared, Prediction Prediction);
+
+/// <summary>The seed's figure 4: each input, what the net saw (the preprocessed image) and the predicted label.</summary>
+internal static class PredictionSheet
+{
+    private const int Cell = 112;
+    private const int Margin = 12;
+    private const int TextWidth = 260;
+    private const int HeaderHeight = 28;
+
+    public static void Save(IReadOnlyList<SheetRow> rows, string path)
+    {
+        int width = Margin + Cell + Margin + Cell + Margin + TextWidth;
+        int height = HeaderHeight + (rows.Count * (Cell + Margin)) + Margin;
+        using var surface = SKSurface.Create(new SKImageInfo(width, height));
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        using var header = Drawing.Text(13, new SKColor(80, 80, 80));
+        canvas.DrawText("input", Margin, 20, header);
+        canvas.DrawText("what the net saw", (2 * Margin) + Cell, 20, header);
+        canvas.DrawText("prediction", (3 * Margin) + (2 * Cell), 20, header);
+        using var big = Drawing.Text(30);
+        using var small = Drawing.Text(12, new SKColor(60, 60, 60));
+        using var nearest = new SKPaint { FilterQuality = SKFilterQuality.None };
+        using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High };
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            int y = HeaderHeight + (r * (Cell + Margin));
+            using (var original = SKBitmap.Decode(row.Original))
+            {
+                if (original != null)
+                {
+                    float s = Math.Min(Cell / (float)original.Width, Cell / (float)original.Height);
+                    float w = original.Width * s, h = original.Height * s;
+                    canvas.DrawBitmap(original, SKRect.Create(Margin + ((Cell - w) / 2), y + ((Cell - h) / 2), w, h), smooth);
+                }
+            }
+
+            using (var seen = SKBitmap.Decode(row.Prepared.EncodePng()))
+            {
+                canvas.DrawBitmap(seen, SKRect.Create((2 * Margin) + Cell, y, Cell, Cell), nearest);
+            }
+
+            int tx = (3 * Margin) + (2 * Cell);
+            canvas.DrawText(row.Prediction.Label, tx, y + 36, big);
+            canvas.DrawText(row.Prediction.Probability.ToString("P1", CultureInfo.InvariantCulture), tx, y + 56, small);
+            canvas.DrawText(Path.GetFileName(row.File), tx, y + 76, small);
+        }
+
+        Drawing.SavePng(surface, path);
+    }
+}
