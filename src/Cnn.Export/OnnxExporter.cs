@@ -80,8 +80,8 @@ public static class OnnxExporter
         var inputShape = new long[] { config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize };
         var plan = ExportPlan.Create(model, inputShape);
         string featuresPath = FeaturesPathFor(modelPath);
-        WriteAtomic(modelPath, Build(plan, config, summary, options, withFeatures: false, Path.GetFileName(featuresPath)).ToByteArray());
-        WriteAtomic(featuresPath, Build(plan, config, summary, options, withFeatures: true, Path.GetFileName(featuresPath)).ToByteArray());
+        Cnn.Train.AtomicFile.Write(modelPath, Build(plan, config, summary, options, withFeatures: false, Path.GetFileName(featuresPath)).ToByteArray());
+        Cnn.Train.AtomicFile.Write(featuresPath, Build(plan, config, summary, options, withFeatures: true, Path.GetFileName(featuresPath)).ToByteArray());
         return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), plan.Features);
     }
 
@@ -338,14 +338,5 @@ public static class OnnxExporter
         // raw_data is little-endian by the ONNX spec; so is every platform .NET runs this on.
         proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
         return proto;
-    }
-
-    private static void WriteAtomic(string path, byte[] bytes)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, full, overwrite: true);
     }
 }

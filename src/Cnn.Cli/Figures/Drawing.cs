@@ -50,19 +50,11 @@ internal static class Drawing
             (byte)(a.Blue + ((b.Blue - a.Blue) * f)));
     }
 
-    /// <summary>Writes the surface as PNG via a temp file and rename.</summary>
+    /// <summary>Writes the surface as PNG, atomically.</summary>
     public static void SavePng(SKSurface surface, string path)
     {
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + ".tmp";
-        using (var file = File.Create(temp))
-        {
-            data.SaveTo(file);
-        }
-
-        File.Move(temp, full, overwrite: true);
+        Cnn.Train.AtomicFile.Write(path, data.SaveTo);
     }
 }

@@ -112,20 +112,8 @@ public sealed class RunFolder
         WriteAtomic(MetricsFile, stream => stream.Write(Encoding.UTF8.GetBytes(csv.ToString())));
     }
 
-    /// <summary>Writes through <paramref name="write"/> into NAME.tmp, then renames it over NAME.</summary>
-    public void WriteAtomic(string name, Action<Stream> write)
-    {
-        Directory.CreateDirectory(Path);
-        string target = File(name);
-        string temp = target + ".tmp";
-        using (var stream = System.IO.File.Create(temp))
-        {
-            write(stream);
-            stream.Flush(flushToDisk: true);
-        }
-
-        System.IO.File.Move(temp, target, overwrite: true);
-    }
+    /// <summary>Writes NAME in the run folder atomically (see <see cref="AtomicFile"/>).</summary>
+    public void WriteAtomic(string name, Action<Stream> write) => AtomicFile.Write(File(name), write);
 
     private void WriteJson<T>(string name, T value) =>
         WriteAtomic(name, stream => JsonSerializer.Serialize(stream, value, Json));
