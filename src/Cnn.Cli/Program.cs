@@ -20,6 +20,9 @@ app.Configure(config =>
             .WithDescription("LeNet-5 on MNIST-format digits (digits-5k by default, mnist, fashion-mnist).")
             .WithExample("train", "lenet")
             .WithExample("train", "lenet", "--dataset", "fashion-mnist", "--epochs", "15");
+        train.AddCommand<TrainCifarCommand>("cifar")
+            .WithDescription("The 4-conv BatchNorm CNN on CIFAR-100's 20 coarse labels (or --labels fine).")
+            .WithExample("train", "cifar", "--data", "data/cifar-100-binary", "--device", "cuda");
     });
     config.AddCommand<ExportCommand>("export")
         .WithDescription("Write a run's model as ONNX: FILE.onnx (logits, probabilities) and FILE.features.onnx (+ every conv and pool output).")

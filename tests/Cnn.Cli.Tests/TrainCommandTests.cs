@@ -79,7 +79,7 @@ public sealed class TrainCommandTests : IDisposable
             Assert.Contains(option, output);
         }
 
-        Assert.Contains("Default: 30 for digits, 15 for mnist and fashion-mnist", output);
+        Assert.Contains("Default: 30 for digits, 15 for mnist and fashion-mnist; cifar: 30", output);
     }
 
     [Fact]

@@ -81,10 +81,10 @@ public sealed class ImageSet : IDisposable
     public int Height => (int)Images.shape[2];
     public int Width => (int)Images.shape[3];
 
-    public static ImageSet FromIdx(IdxImages images, IdxLabels labels, IReadOnlyList<string> classNames)
+    public static ImageSet FromIdx(IdxImages images, IdxLabels labels, IReadOnlyList<string> classNames, int channels = 1)
     {
         using var scope = NewDisposeScope();
-        var x = tensor(images.Pixels, ScalarType.Byte).view(images.Count, 1, images.Rows, images.Columns);
+        var x = tensor(images.Pixels, ScalarType.Byte).view(images.Count, channels, images.Rows, images.Columns);
         var y = tensor(labels.Labels, ScalarType.Byte);
         return new ImageSet(x, y, classNames);
     }

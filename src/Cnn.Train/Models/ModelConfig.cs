@@ -9,6 +9,7 @@ namespace Cnn.Train.Models;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(LeNet5Config), "lenet5")]
+[JsonDerivedType(typeof(CifarCoarseNetConfig), "cifar_coarse_net")]
 public abstract record ModelConfig
 {
     /// <summary>Short name used in run folder names, e.g. "lenet5".</summary>

@@ -66,6 +66,12 @@ public static class RunData
 {
     public static async Task<TrainingData> LoadAsync(RunConfig config, CancellationToken cancel = default)
     {
+        if (config.Data.Dataset == CifarRecipe.DatasetName)
+        {
+            var labels = config.Data.Labels == "fine" ? CifarLabels.Fine : CifarLabels.Coarse;
+            return CifarRecipe.Load(config.Data.Source, labels, config.Training);
+        }
+
         var dataset = DatasetCatalog.Parse(config.Data.Dataset);
         var files = config.Data.Source.StartsWith("embedded:", StringComparison.Ordinal)
             ? await DatasetCatalog.LocateAsync(dataset, null, null, cancel).ConfigureAwait(false)

@@ -17,7 +17,8 @@ public sealed record DataInfo(
     int Channels,
     int Height,
     int Width,
-    IReadOnlyList<string> ClassNames);
+    IReadOnlyList<string> ClassNames,
+    string? Labels = null);
 
 /// <summary>Versions of everything that produced a run.</summary>
 public sealed record VersionInfo(string Cnn, string TorchSharp, string Runtime, string Os)

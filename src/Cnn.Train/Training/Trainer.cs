@@ -22,6 +22,17 @@ public interface ITrainingObserver
     void Message(string text) { }
 }
 
+/// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
+public static class Augmentations
+{
+    public static IAugmentation For(ModelConfig model) => model switch
+    {
+        LeNet5Config => new AffineJitter(),
+        CifarCoarseNetConfig => new CropFlip(),
+        _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
+    };
+}
+
 /// <summary>The data of a run: train / validation / test sets and the normalisation measured on train.</summary>
 public sealed class TrainingData(ImageSet train, ImageSet validation, ImageSet test, Normalization normalization, DataInfo info) : IDisposable
 {
@@ -76,7 +87,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         }
 
         var schedule = new LrSchedule(options, batches, state.Plateau);
-        var jitter = options.Augment ? new AffineJitter() : null;
+        var jitter = options.Augment ? Augmentations.For(config.Model) : null;
         var history = state.History.ToList();
         bool stoppedEarly = options.Patience > 0 && state.EpochsWithoutImprovement >= options.Patience;
         for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
@@ -140,7 +151,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     internal static long EpochSeed(long seed, int epoch) => unchecked((seed * 1_000_003L) + epoch);
 
     private (double Loss, double Accuracy, double LearningRate, double Seconds)? TrainEpoch(
-        nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, LrSchedule schedule, AffineJitter? jitter, int epoch, int batches, Device device, CancellationToken cancel)
+        nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, LrSchedule schedule, IAugmentation? jitter, int epoch, int batches, Device device, CancellationToken cancel)
     {
         var options = config.Training;
         long epochSeed = EpochSeed(options.Seed, epoch);

@@ -6,32 +6,30 @@ using Spectre.Console.Cli;
 
 namespace Cnn.Cli.Commands;
 
-/// <summary>Options of <c>cnn train lenet</c>. Unset options take the data set's defaults (LeNetRecipe.Defaults).</summary>
-public sealed class TrainLeNetSettings : CommandSettings
+/// <summary>
+/// Options every <c>cnn train</c> command has. Unset options take the model's and data set's defaults
+/// (LeNetRecipe.Defaults, CifarRecipe.Defaults), which the descriptions list.
+/// </summary>
+public abstract class TrainSettings : CommandSettings
 {
-    [CommandOption("--dataset <NAME>")]
-    [Description("digits (5,000 real MNIST digits, embedded), mnist (downloaded) or fashion-mnist. Default: digits")]
-    [DefaultValue("digits")]
-    public string Dataset { get; init; } = "digits";
-
     [CommandOption("--data <DIR>")]
-    [Description("Folder with the four IDX files; for mnist / fashion-mnist missing files are downloaded into it. Default: ~/.cache/cnn/NAME (fashion-mnist: /usr/share/datasets/fashion-mnist when present)")]
+    [Description("Folder with the data set's files; missing ones are downloaded into it where the data set can be. Default: ~/.cache/cnn/NAME (fashion-mnist: /usr/share/datasets/fashion-mnist when present)")]
     public string? Data { get; init; }
 
     [CommandOption("--epochs <N>")]
-    [Description("Maximum epochs. Default: 30 for digits, 15 for mnist and fashion-mnist")]
+    [Description("Maximum epochs. Default: 30 for digits, 15 for mnist and fashion-mnist; cifar: 30")]
     public int? Epochs { get; init; }
 
     [CommandOption("--lr <X>")]
-    [Description("Adam learning rate (the peak for onecycle). Default: 0.001")]
+    [Description("Adam learning rate (the peak for onecycle). Default: lenet 0.003, cifar 0.0005")]
     public double? LearningRate { get; init; }
 
     [CommandOption("--batch-size <N>")]
-    [Description("Images per batch. Default: 64")]
+    [Description("Images per batch. Default: lenet 64, cifar 128")]
     public int? BatchSize { get; init; }
 
     [CommandOption("--patience <N>")]
-    [Description("Early stopping: epochs without a better validation loss; 0 = off. Default: 10 for digits, 5 otherwise")]
+    [Description("Early stopping: epochs without a better validation loss; 0 = off. Default: 10 for digits, 5 for mnist and fashion-mnist; cifar: 8")]
     public int? Patience { get; init; }
 
     [CommandOption("--scheduler <S>")]
@@ -39,7 +37,7 @@ public sealed class TrainLeNetSettings : CommandSettings
     public string? Scheduler { get; init; }
 
     [CommandOption("--augment")]
-    [Description("Random rotation (±10°), scale (±10 %) and shift (±2 px) of training images. Default: on for digits and mnist, off for fashion-mnist")]
+    [Description("lenet: random rotation (±10°), scale (±10 %) and shift (±2 px); cifar: random crop of the 4-px padded image and horizontal flip. Default: on, except for fashion-mnist")]
     public bool? Augment { get; init; }
 
     [CommandOption("--no-augment")]
@@ -47,11 +45,11 @@ public sealed class TrainLeNetSettings : CommandSettings
     public bool? NoAugment { get; init; }
 
     [CommandOption("--val-fraction <X>")]
-    [Description("Share of the training file held out for validation. Default: 0.0833 (1/12: 5,000 of MNIST's 60,000)")]
+    [Description("Share of the training file held out for validation. Default: lenet 0.0833 (1/12: 5,000 of MNIST's 60,000), cifar 0.1 (5,000 of 50,000)")]
     public double? ValidationFraction { get; init; }
 
     [CommandOption("--width <W>")]
-    [Description("Multiplies the conv channels (6·W and 16·W feature maps). Default: 1")]
+    [Description("Multiplies the conv channels (lenet 6·W and 16·W, cifar 32·W and 64·W feature maps). Default: 1")]
     [DefaultValue(1.0)]
     public double Width { get; init; } = 1.0;
 
@@ -68,7 +66,7 @@ public sealed class TrainLeNetSettings : CommandSettings
     public string? Device { get; init; }
 
     [CommandOption("--out <DIR>")]
-    [Description("Run folder. Default: runs/lenet5-DATASET-yyyyMMdd-HHmmss")]
+    [Description("Run folder. Default: runs/MODEL-DATASET-yyyyMMdd-HHmmss")]
     public string? Out { get; init; }
 
     [CommandOption("--resume <DIR>")]
@@ -77,6 +75,11 @@ public sealed class TrainLeNetSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (ValidateSpecific() is { Successful: false } specific)
+        {
+            return specific;
+        }
+
         if (Epochs is < 1)
         {
             return ValidationResult.Error($"--epochs is {Epochs}; expected ≥ 1");
@@ -127,13 +130,11 @@ public sealed class TrainLeNetSettings : CommandSettings
             return ValidationResult.Error($"--device is '{Device}'; expected auto, cpu or cuda");
         }
 
-        if (Dataset is not ("digits" or "mnist" or "fashion-mnist"))
-        {
-            return ValidationResult.Error($"--dataset is '{Dataset}'; expected digits, mnist or fashion-mnist");
-        }
-
         return ValidationResult.Success();
     }
+
+    /// <summary>Checks of the options only one command has.</summary>
+    protected abstract ValidationResult ValidateSpecific();
 
     /// <summary>The data set's defaults overridden by the options given.</summary>
     public TrainOptions ToOptions(TrainOptions defaults) => defaults with
@@ -162,5 +163,44 @@ public sealed class TrainLeNetSettings : CommandSettings
             _ => (SchedulerKind)(-1),
         };
         return Enum.IsDefined(kind);
+    }
+}
+
+/// <summary>Options of <c>cnn train lenet</c>.</summary>
+public sealed class TrainLeNetSettings : TrainSettings
+{
+    [CommandOption("--dataset <NAME>")]
+    [Description("digits (5,000 real MNIST digits, embedded), mnist (downloaded) or fashion-mnist. Default: digits")]
+    [DefaultValue("digits")]
+    public string Dataset { get; init; } = "digits";
+
+    protected override ValidationResult ValidateSpecific() => Dataset is "digits" or "mnist" or "fashion-mnist"
+        ? ValidationResult.Success()
+        : ValidationResult.Error($"--dataset is '{Dataset}'; expected digits, mnist or fashion-mnist");
+}
+
+/// <summary>Options of <c>cnn train cifar</c>.</summary>
+public sealed class TrainCifarSettings : TrainSettings
+{
+    [CommandOption("--dataset <NAME>")]
+    [Description("cifar100 (the binary version: train.bin, test.bin). Default: cifar100")]
+    [DefaultValue("cifar100")]
+    public string Dataset { get; init; } = "cifar100";
+
+    [CommandOption("--labels <L>")]
+    [Description("coarse (20 superclasses) or fine (100 classes). Default: coarse")]
+    [DefaultValue("coarse")]
+    public string Labels { get; init; } = "coarse";
+
+    protected override ValidationResult ValidateSpecific()
+    {
+        if (Dataset != "cifar100")
+        {
+            return ValidationResult.Error($"--dataset is '{Dataset}'; expected cifar100");
+        }
+
+        return Labels is "coarse" or "fine"
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--labels is '{Labels}'; expected coarse or fine");
     }
 }

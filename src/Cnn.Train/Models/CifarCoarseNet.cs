@@ -1,0 +1,83 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Cnn.Train.Models;
+
+/// <summary>
+/// The 4-conv BatchNorm CNN for CIFAR-100's coarse labels (see <see cref="CifarCoarseNetConfig"/>). Field names are the
+/// state-dict keys, ONNX output names and figure titles. Owns native tensors: dispose it.
+/// </summary>
+public sealed class CifarCoarseNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly ReLU relu1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly ReLU relu2;
+    private readonly MaxPool2d pool1;
+    private readonly Conv2d conv3;
+    private readonly BatchNorm2d bn3;
+    private readonly ReLU relu3;
+    private readonly Conv2d conv4;
+    private readonly BatchNorm2d bn4;
+    private readonly ReLU relu4;
+    private readonly MaxPool2d pool2;
+    private readonly Flatten flatten;
+    private readonly Linear fc1;
+    private readonly ReLU relu5;
+    private readonly Dropout dropout;
+    private readonly Linear fc2;
+
+    public CifarCoarseNet(CifarCoarseNetConfig config)
+        : base(nameof(CifarCoarseNet))
+    {
+        Config = config;
+        int c1 = config.Block1Channels;
+        int c2 = config.Block2Channels;
+        const int k = CifarCoarseNetConfig.KernelSize;
+        const int p = CifarCoarseNetConfig.Padding;
+        conv1 = Conv2d(config.InChannels, c1, k, padding: p);
+        bn1 = BatchNorm2d(c1);
+        relu1 = ReLU();
+        conv2 = Conv2d(c1, c1, k, padding: p);
+        bn2 = BatchNorm2d(c1);
+        relu2 = ReLU();
+        pool1 = MaxPool2d(CifarCoarseNetConfig.PoolSize, CifarCoarseNetConfig.PoolSize);
+        conv3 = Conv2d(c1, c2, k, padding: p);
+        bn3 = BatchNorm2d(c2);
+        relu3 = ReLU();
+        conv4 = Conv2d(c2, c2, k, padding: p);
+        bn4 = BatchNorm2d(c2);
+        relu4 = ReLU();
+        pool2 = MaxPool2d(CifarCoarseNetConfig.PoolSize, CifarCoarseNetConfig.PoolSize);
+        flatten = Flatten();
+        fc1 = Linear(config.FlattenedSize, CifarCoarseNetConfig.HiddenFeatures);
+        relu5 = ReLU();
+        dropout = Dropout(CifarCoarseNetConfig.DropoutProbability);
+        fc2 = Linear(CifarCoarseNetConfig.HiddenFeatures, config.NumClasses);
+        RegisterComponents();
+    }
+
+    public CifarCoarseNetConfig Config { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        var expected = new long[] { Config.InChannels, Config.ImageSize, Config.ImageSize };
+        if (input.dim() != 4 || !input.shape.Skip(1).SequenceEqual(expected))
+        {
+            throw new ArgumentException(
+                $"CifarCoarseNet input must be [N, {Config.InChannels}, {Config.ImageSize}, {Config.ImageSize}]; got [{string.Join(", ", input.shape)}]",
+                nameof(input));
+        }
+
+        using var scope = NewDisposeScope();
+        var x = relu1.call(bn1.call(conv1.call(input)));
+        x = pool1.call(relu2.call(bn2.call(conv2.call(x))));
+        x = relu3.call(bn3.call(conv3.call(x)));
+        x = pool2.call(relu4.call(bn4.call(conv4.call(x))));
+        x = relu5.call(fc1.call(flatten.call(x)));
+        return fc2.call(dropout.call(x)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Security.Cryptography;
+using Cnn.Tests;
+using Cnn.Train.Data;
+using Cnn.Train.Models;
+using Cnn.Train.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnn.Train.Tests;
+
+public sealed class CifarTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Reads_the_coarse_or_the_fine_byte_and_the_rgb_planes()
+    {
+        var bytes = SyntheticCifar.Records(3, new Random(1));
+        bytes[Cifar100.RecordBytes + 1] = 77;
+        var (images, coarse) = Cifar100.Parse(bytes, "x.bin", CifarLabels.Coarse);
+        var (_, fine) = Cifar100.Parse(bytes, "x.bin", CifarLabels.Fine);
+        Assert.Equal(3, images.Count);
+        Assert.Equal([0, 1, 2], coarse.Labels.Select(b => (int)b));
+        Assert.Equal(77, fine.Labels[1]);
+        Assert.Equal(bytes.AsSpan(2, Cifar100.ImageBytes).ToArray(), images.Pixels.AsSpan(0, Cifar100.ImageBytes).ToArray());
+    }
+
+    [Fact]
+    public void A_truncated_file_names_the_record()
+    {
+        var bytes = SyntheticCifar.Records(3, new Random(1))[..^10];
+        var e = Assert.Throws<InvalidDataException>(() => Cifar100.Parse(bytes, "train.bin", CifarLabels.Coarse));
+        Assert.Equal("train.bin: 9,212 bytes is not a whole number of 3,074-byte records (1 coarse label, 1 fine label, 3,072 pixels); record 2 is truncated after 3,064 bytes", e.Message);
+    }
+
+    [Fact]
+    public void A_label_out_of_range_names_the_record()
+    {
+        var bytes = SyntheticCifar.Records(3, new Random(1));
+        bytes[2 * Cifar100.RecordBytes] = 20;
+        var e = Assert.Throws<InvalidDataException>(() => Cifar100.Parse(bytes, "test.bin", CifarLabels.Coarse));
+        Assert.StartsWith("test.bin: record 2 has coarse label 20 and fine label", e.Message);
+        Assert.EndsWith("expected 0..19 and 0..99", e.Message);
+    }
+
+    [Fact]
+    public void Class_names_are_cifar_100s()
+    {
+        Assert.Equal(20, Cifar100.CoarseClasses.Count);
+        Assert.Equal(100, Cifar100.FineClasses.Count);
+        Assert.Equal("aquatic_mammals", Cifar100.CoarseClasses[0]);
+        Assert.Equal("vehicles_2", Cifar100.CoarseClasses[19]);
+        Assert.Equal("apple", Cifar100.FineClasses[0]);
+        Assert.Equal("worm", Cifar100.FineClasses[99]);
+        Assert.Equal(Cifar100.FineClasses.Order(StringComparer.Ordinal), Cifar100.FineClasses);
+    }
+
+    [Fact]
+    public async Task The_tarball_is_downloaded_checked_and_unpacked()
+    {
+        string source = SyntheticCifar.Write(_dir.Combine("source"), 40, 20);
+        var tarball = SyntheticCifar.Tarball(source);
+        using var listener = new HttpListener();
+        int port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serve = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            context.Response.ContentLength64 = tarball.Length;
+            await context.Response.OutputStream.WriteAsync(tarball);
+            context.Response.Close();
+        });
+        using var http = new HttpClient();
+        string folder = _dir.Combine("cache");
+
+        string found = await Cifar100.EnsureAsync(folder, new Downloader(http), [new Uri($"http://127.0.0.1:{port}/")],
+            Convert.ToHexStringLower(MD5.HashData(tarball)));
+        await serve;
+
+        Assert.Equal(folder, found);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "train.bin")), File.ReadAllBytes(Path.Combine(folder, "train.bin")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "test.bin")), File.ReadAllBytes(Path.Combine(folder, "test.bin")));
+        // Present now: no second download.
+        Assert.Equal(folder, await Cifar100.EnsureAsync(folder, new Downloader(http), [new Uri("http://127.0.0.1:9/")], "0"));
+    }
+
+    [Fact]
+    public void Net_shapes_follow_the_config_and_width()
+    {
+        var config = new CifarCoarseNetConfig { Width = 2 };
+        Assert.Equal((64, 128, 8192), (config.Block1Channels, config.Block2Channels, config.FlattenedSize));
+        Assert.Equal(4096, new CifarCoarseNetConfig().FlattenedSize);
+        using var model = new CifarCoarseNet(new CifarCoarseNetConfig());
+        using var output = model.call(zeros(2, 3, 32, 32));
+        Assert.Equal([2L, 20], output.shape);
+        var keys = model.state_dict().Keys.ToList();
+        Assert.Equal(["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias"], keys.Take(6));
+        Assert.Contains("bn4.running_var", keys);
+        Assert.Contains("fc2.bias", keys);
+    }
+
+    [Fact]
+    public void Crop_flip_shifts_by_whole_pixels_with_zero_fill_and_mirrors()
+    {
+        using var scope = NewDisposeScope();
+        var image = arange(16, dtype: ScalarType.Float32).view(1, 1, 4, 4) + 1;
+        var batch = image.expand(64, 1, 4, 4).contiguous();
+        using var generator = new Generator(3);
+        var output = new CropFlip(Padding: 1).Apply(batch, generator);
+        var values = image.flatten().data<float>().ToArray().Append(0f).ToHashSet();
+        Assert.All(output.flatten().data<float>().ToArray(), v => Assert.Contains(v, values));
+        // Some images are mirrored: their first row reads right to left.
+        Assert.Contains(Enumerable.Range(0, 64), i => output[i, 0, 1, 1].item<float>() > output[i, 0, 1, 2].item<float>());
+    }
+
+    [Fact]
+    public async Task The_net_learns_the_coarse_label_of_generated_data()
+    {
+        string data = SyntheticCifar.Write(_dir.Combine("data"), 1000, 200);
+        var options = CifarRecipe.Defaults() with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Patience = 0 };
+        using var training = CifarRecipe.Load(data, CifarLabels.Coarse, options);
+        Assert.Equal((900, 100, 200), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
+        Assert.Equal(3, training.Normalization.Mean.Count);
+        var run = new RunFolder(_dir.Combine("run"));
+        var config = new RunConfig(CifarRecipe.Model(training, 0.5), options, training.Info, training.Normalization, VersionInfo.Current());
+
+        var outcome = new Trainer(run, config, training).Fit(resume: false);
+
+        Assert.True(outcome.Summary!.TestAccuracy >= 0.9, $"test accuracy {outcome.Summary.TestAccuracy}");
+        var saved = run.ReadConfig();
+        Assert.IsType<CifarCoarseNetConfig>(saved.Model);
+        Assert.Equal("coarse", saved.Data.Labels);
+        using var reloaded = await RunData.LoadAsync(saved);
+        Assert.Equal(training.Info, reloaded.Info);
+    }
+
+    private static int FreePort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
