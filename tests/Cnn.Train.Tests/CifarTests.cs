@@ -101,6 +101,7 @@ public sealed class CifarTests : IDisposable
         Assert.Equal(["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias"], keys.Take(6));
         Assert.Contains("bn4.running_var", keys);
         Assert.Contains("fc2.bias", keys);
+        Assert.Equal(1_119_924, model.parameters().Sum(p => p.numel()));
     }
 
     [Fact]

@@ -56,6 +56,7 @@ public sealed record RunSummary(
     int EpochsRun,
     bool StoppedEarly,
     double TrainImagesPerSecond,
+    double EvalImagesPerSecond,
     long Parameters,
     double TrainSeconds,
     int Threads,

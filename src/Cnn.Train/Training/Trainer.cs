@@ -90,6 +90,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         var jitter = options.Augment ? Augmentations.For(config.Model) : null;
         var history = state.History.ToList();
         bool stoppedEarly = options.Patience > 0 && state.EpochsWithoutImprovement >= options.Patience;
+        double evalSeconds = 0;
+        long evalImages = 0;
         for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
         {
             var epochResult = TrainEpoch(model, optimizer, schedule, jitter, epoch, batches, device, cancel);
@@ -99,7 +101,10 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             }
 
             var (trainLoss, trainAccuracy, lr, seconds) = epochResult.Value;
+            long evalStart = Stopwatch.GetTimestamp();
             var (valLoss, valAccuracy) = Evaluate(model, data.Validation, device, options.BatchSize);
+            evalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
+            evalImages += data.Validation.Count;
             schedule.EpochEnded(valLoss);
             // The first epoch always counts as best so model.pt exists even if the loss is NaN.
             bool improved = valLoss < state.BestValidationLoss || state.BestEpoch == 0;
@@ -130,11 +135,14 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         }
 
         model.load(run.File(RunFolder.WeightsFile));
+        long testStart = Stopwatch.GetTimestamp();
         var (testLoss, testAccuracy) = Evaluate(model, data.Test, device, options.BatchSize);
+        evalSeconds += Stopwatch.GetElapsedTime(testStart).TotalSeconds;
+        evalImages += data.Test.Count;
         long parameters = model.parameters().Sum(p => p.numel());
         double imagesPerSecond = history.Count == 0 ? 0 : data.Train.Count * history.Count / history.Sum(h => h.Seconds);
         var summary = new RunSummary("completed", testAccuracy, testLoss, state.BestEpoch, state.BestValidationLoss, state.EpochsDone,
-            stoppedEarly, imagesPerSecond, parameters, state.TrainSeconds, options.Threads, device.ToString(), ProcessMemory.PeakRssMegabytes());
+            stoppedEarly, imagesPerSecond, evalImages / evalSeconds, parameters, state.TrainSeconds, options.Threads, device.ToString(), ProcessMemory.PeakRssMegabytes());
         run.WriteSummary(summary);
         return new TrainOutcome(summary, false, state.EpochsDone);
     }
