@@ -148,3 +148,45 @@ public sealed class CifarTests : IDisposable
         return port;
     }
 }
+
+public sealed class CifarDeterminismTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Batch_norm_and_dropout_runs_are_repeatable_and_resume_exactly()
+    {
+        string data = SyntheticCifar.Write(_dir.Combine("data"), 200, 40);
+        var options = CifarRecipe.Defaults() with { Epochs = 3, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0, Scheduler = SchedulerKind.Cosine };
+        RunFolder Train(string name, CancellationTokenSource? cancelAfterFirst = null)
+        {
+            using var training = CifarRecipe.Load(data, CifarLabels.Coarse, options);
+            var run = new RunFolder(_dir.Combine(name));
+            var config = new RunConfig(CifarRecipe.Model(training, 0.25), options, training.Info, training.Normalization, VersionInfo.Current());
+            var observer = cancelAfterFirst == null ? null : new CancelAfterFirst(cancelAfterFirst);
+            new Trainer(run, config, training, observer).Fit(resume: false, cancelAfterFirst?.Token ?? default);
+            return run;
+        }
+
+        var a = Train("a");
+        var b = Train("b");
+        Assert.Equal(File.ReadAllBytes(a.File(RunFolder.WeightsFile)), File.ReadAllBytes(b.File(RunFolder.WeightsFile)));
+
+        using var cancel = new CancellationTokenSource();
+        var part = Train("part", cancel);
+        Assert.False(File.Exists(part.File(RunFolder.SummaryFile)));
+        using (var training = CifarRecipe.Load(data, CifarLabels.Coarse, options))
+        {
+            new Trainer(part, part.ReadConfig(), training).Fit(resume: true);
+        }
+
+        Assert.Equal(File.ReadAllBytes(a.File(RunFolder.WeightsFile)), File.ReadAllBytes(part.File(RunFolder.WeightsFile)));
+    }
+
+    private sealed class CancelAfterFirst(CancellationTokenSource source) : ITrainingObserver
+    {
+        public void EpochCompleted(EpochMetrics metrics, bool improved) => source.Cancel();
+    }
+}
