@@ -24,6 +24,9 @@ app.Configure(config =>
             .WithDescription("The 4-conv BatchNorm CNN on CIFAR-100's 20 coarse labels (or --labels fine).")
             .WithExample("train", "cifar", "--data", "data/cifar-100-binary", "--device", "cuda");
     });
+    config.AddCommand<SweepCommand>("sweep")
+        .WithDescription("Train every combination of learning rate, width and seed; write sweep.csv and sweep.md. Resumable.")
+        .WithExample("sweep", "lenet", "--lr", "1e-3,3e-3", "--width", "0.5,1,2");
     config.AddCommand<ExportCommand>("export")
         .WithDescription("Write a run's model as ONNX: FILE.onnx (logits, probabilities) and FILE.features.onnx (+ every conv and pool output).")
         .WithExample("export", "runs/lenet5-digits-20261127-101500");

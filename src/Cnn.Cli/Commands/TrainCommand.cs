@@ -87,13 +87,10 @@ public sealed class TrainLeNetCommand(IAnsiConsole console) : TrainCommand<Train
 {
     protected override string CommandName => "lenet";
 
-    protected override async Task<(RunConfig Config, TrainingData Data)> NewRunAsync(TrainLeNetSettings settings, Downloader downloader, CancellationToken cancel)
+    protected override Task<(RunConfig Config, TrainingData Data)> NewRunAsync(TrainLeNetSettings settings, Downloader downloader, CancellationToken cancel)
     {
         var dataset = DatasetCatalog.Parse(settings.Dataset);
-        var options = settings.ToOptions(LeNetRecipe.Defaults(dataset)).Validated();
-        var files = await DatasetCatalog.LocateAsync(dataset, settings.Data, downloader, cancel);
-        var data = LeNetRecipe.Load(files, DatasetCatalog.Name(dataset), DatasetCatalog.ClassNames(dataset), options);
-        return (new RunConfig(LeNetRecipe.Model(data, settings.Width), options, data.Info, data.Normalization, VersionInfo.Current()), data);
+        return NewRuns.LeNetAsync(dataset, settings.Data, settings.ToOptions(LeNetRecipe.Defaults(dataset)), settings.Width, downloader, cancel);
     }
 }
 
@@ -102,13 +99,29 @@ public sealed class TrainCifarCommand(IAnsiConsole console) : TrainCommand<Train
 {
     protected override string CommandName => "cifar";
 
-    protected override async Task<(RunConfig Config, TrainingData Data)> NewRunAsync(TrainCifarSettings settings, Downloader downloader, CancellationToken cancel)
+    protected override Task<(RunConfig Config, TrainingData Data)> NewRunAsync(TrainCifarSettings settings, Downloader downloader, CancellationToken cancel) =>
+        NewRuns.CifarAsync(settings.Data, settings.Labels, settings.ToOptions(CifarRecipe.Defaults()), settings.Width, downloader, cancel);
+}
+
+/// <summary>The data and config of a fresh run of each model, shared by <c>cnn train</c> and <c>cnn sweep</c>.</summary>
+internal static class NewRuns
+{
+    public static async Task<(RunConfig Config, TrainingData Data)> LeNetAsync(
+        MnistDataset dataset, string? dataFolder, TrainOptions options, double width, Downloader? downloader, CancellationToken cancel)
     {
-        var options = settings.ToOptions(CifarRecipe.Defaults()).Validated();
-        string folder = settings.Data ?? Path.Combine(Path.GetDirectoryName(DatasetCatalog.DefaultCacheFolder(MnistDataset.Mnist))!, CifarRecipe.DatasetName);
+        options = options.Validated();
+        var files = await DatasetCatalog.LocateAsync(dataset, dataFolder, downloader, cancel);
+        var data = LeNetRecipe.Load(files, DatasetCatalog.Name(dataset), DatasetCatalog.ClassNames(dataset), options);
+        return (new RunConfig(LeNetRecipe.Model(data, width), options, data.Info, data.Normalization, VersionInfo.Current()), data);
+    }
+
+    public static async Task<(RunConfig Config, TrainingData Data)> CifarAsync(
+        string? dataFolder, string labels, TrainOptions options, double width, Downloader downloader, CancellationToken cancel)
+    {
+        options = options.Validated();
+        string folder = dataFolder ?? Path.Combine(Path.GetDirectoryName(DatasetCatalog.DefaultCacheFolder(MnistDataset.Mnist))!, CifarRecipe.DatasetName);
         string found = await Cifar100.EnsureAsync(folder, downloader, cancel: cancel);
-        var labels = settings.Labels == "fine" ? CifarLabels.Fine : CifarLabels.Coarse;
-        var data = CifarRecipe.Load(found, labels, options);
-        return (new RunConfig(CifarRecipe.Model(data, settings.Width), options, data.Info, data.Normalization, VersionInfo.Current()), data);
+        var data = CifarRecipe.Load(found, labels == "fine" ? CifarLabels.Fine : CifarLabels.Coarse, options);
+        return (new RunConfig(CifarRecipe.Model(data, width), options, data.Info, data.Normalization, VersionInfo.Current()), data);
     }
 }
