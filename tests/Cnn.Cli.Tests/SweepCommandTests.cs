@@ -37,6 +37,13 @@ public sealed class SweepCommandTests : IDisposable
         // Width 0.5 has fewer parameters than width 1.
         Assert.True(long.Parse(lines[1].Split(',')[3], CultureInfo.InvariantCulture) < long.Parse(lines[2].Split(',')[3], CultureInfo.InvariantCulture));
         Assert.Contains("| 0.001 | 0.5 | 1 |", File.ReadAllText(Path.Combine(sweep, "sweep.md")));
+        foreach (var plot in new[] { "accuracy_vs_lr.png", "accuracy_vs_parameters.png", "val_loss_curves.png", "epochs_vs_lr.png" })
+        {
+            using var bitmap = SkiaSharp.SKBitmap.Decode(Path.Combine(sweep, plot));
+            Assert.Equal((640, 420), (bitmap.Width, bitmap.Height));
+            // Lines and markers in the palette's colours, not just white paper and black axes.
+            Assert.Contains(bitmap.Pixels, p => p.Red != p.Green || p.Green != p.Blue);
+        }
 
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(sweep, "lr0.001-w0.5-s1", "model.pt"));
         var again = CnnProcess.Run(_dir.Path, args);

@@ -192,7 +192,8 @@ public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSetti
         }
 
         Sweep.WriteReports(folder, results);
-        console.MarkupLineInterpolated($"wrote {Path.Combine(folder, Sweep.CsvFile)} and {Path.Combine(folder, Sweep.MarkdownFile)}");
+        var plots = Figures.SweepFigures.Write(folder, results);
+        console.MarkupLineInterpolated($"wrote {Path.Combine(folder, Sweep.CsvFile)}, {Path.Combine(folder, Sweep.MarkdownFile)} and {string.Join(", ", plots.Select(Path.GetFileName))}");
         return 0;
     }
 }

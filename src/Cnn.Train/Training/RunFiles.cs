@@ -114,6 +114,28 @@ public sealed class RunFolder
         WriteAtomic(MetricsFile, stream => stream.Write(Encoding.UTF8.GetBytes(csv.ToString())));
     }
 
+    /// <summary>Reads metrics.csv back.</summary>
+    public IReadOnlyList<EpochMetrics> ReadMetrics()
+    {
+        string path = File(MetricsFile);
+        if (!System.IO.File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} not found; expected a run folder written by `cnn train`", path);
+        }
+
+        return System.IO.File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0).Select((line, i) =>
+        {
+            var f = line.Split(',');
+            if (f.Length != 10)
+            {
+                throw new InvalidDataException($"{path}: line {i + 2} has {f.Length} fields; expected 10");
+            }
+
+            double D(int k) => double.Parse(f[k], CultureInfo.InvariantCulture);
+            return new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9));
+        }).ToList();
+    }
+
     /// <summary>Writes NAME in the run folder atomically (see <see cref="AtomicFile"/>).</summary>
     public void WriteAtomic(string name, Action<Stream> write) => AtomicFile.Write(File(name), write);
 

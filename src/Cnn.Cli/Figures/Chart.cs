@@ -1,0 +1,144 @@
+using System.Globalization;
+using SkiaSharp;
+
+namespace Cnn.Cli.Figures;
+
+/// <summary>A line/marker series of a <see cref="Chart"/>.</summary>
+internal sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, SKColor Color);
+
+/// <summary>
+/// A small x–y chart drawn with SkiaSharp: axes with ticks, optional log-scale x, lines with markers, a legend and an
+/// optional marked x position. (ScottPlot 5.1, the only version served here, needs SkiaSharp 3; ML.NET's image
+/// transforms need 2.88, and one process can load only one.)
+/// </summary>
+internal sealed class Chart
+{
+    public static readonly SKColor[] Palette =
+    [
+        new(31, 119, 180), new(255, 127, 14), new(44, 160, 44), new(214, 39, 40), new(148, 103, 189),
+        new(140, 86, 75), new(227, 119, 194), new(127, 127, 127), new(188, 189, 34), new(23, 190, 207),
+    ];
+
+    public string Title { get; init; } = "";
+    public string XLabel { get; init; } = "";
+    public string YLabel { get; init; } = "";
+    public bool LogX { get; init; }
+    public List<Series> Series { get; } = [];
+
+    /// <summary>An x position to mark with a dashed vertical line and a label, e.g. the best epoch.</summary>
+    public (double X, string Label)? Marker { get; init; }
+
+    public void SavePng(string path, int width = 640, int height = 420)
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(width, height));
+        surface.Canvas.Clear(SKColors.White);
+        Draw(surface.Canvas, new SKRect(0, 0, width, height));
+        Drawing.SavePng(surface, path);
+    }
+
+    public void Draw(SKCanvas canvas, SKRect area)
+    {
+        var plot = new SKRect(area.Left + 72, area.Top + 40, area.Right - 20, area.Bottom - 56);
+        var points = Series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!LogX || p.First > 0)).ToList();
+        using var title = Drawing.Text(16);
+        canvas.DrawText(Title, area.Left + 12, area.Top + 24, title);
+        if (points.Count == 0)
+        {
+            return;
+        }
+
+        double Tx(double x) => LogX ? Math.Log10(x) : x;
+        double xMin = points.Min(p => Tx(p.First)), xMax = points.Max(p => Tx(p.First));
+        double yMin = points.Min(p => p.Second), yMax = points.Max(p => p.Second);
+        if (xMax == xMin)
+        {
+            (xMin, xMax) = (xMin - 1, xMax + 1);
+        }
+
+        if (yMax == yMin)
+        {
+            (yMin, yMax) = (yMin - 1, yMax + 1);
+        }
+
+        double yPad = (yMax - yMin) * 0.08, xPad = (xMax - xMin) * 0.05;
+        (yMin, yMax, xMin, xMax) = (yMin - yPad, yMax + yPad, xMin - xPad, xMax + xPad);
+        float Px(double x) => (float)(plot.Left + ((Tx(x) - xMin) / (xMax - xMin) * plot.Width));
+        float Py(double y) => (float)(plot.Bottom - ((y - yMin) / (yMax - yMin) * plot.Height));
+
+        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsAntialias = true, Style = SKPaintStyle.Stroke };
+        using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1 };
+        using var tickText = Drawing.Text(11, new SKColor(50, 50, 50));
+        foreach (double y in NiceTicks(yMin, yMax))
+        {
+            canvas.DrawLine(plot.Left, Py(y), plot.Right, Py(y), grid);
+            string label = y.ToString("G4", CultureInfo.InvariantCulture);
+            canvas.DrawText(label, plot.Left - 6 - tickText.MeasureText(label), Py(y) + 4, tickText);
+        }
+
+        var xTicks = LogX
+            ? points.Select(p => p.First).Distinct().Order().ToList()
+            : NiceTicks(xMin, xMax).ToList();
+        foreach (double x in xTicks)
+        {
+            canvas.DrawLine(Px(x), plot.Top, Px(x), plot.Bottom, grid);
+            string label = LogX ? x.ToString("0.#e0", CultureInfo.InvariantCulture) : x.ToString("G4", CultureInfo.InvariantCulture);
+            canvas.DrawText(label, Px(x) - (tickText.MeasureText(label) / 2), plot.Bottom + 16, tickText);
+        }
+
+        canvas.DrawRect(plot, axis);
+        using var labelText = Drawing.Text(12);
+        canvas.DrawText(XLabel, plot.MidX - (labelText.MeasureText(XLabel) / 2), plot.Bottom + 38, labelText);
+        canvas.Save();
+        canvas.RotateDegrees(-90, area.Left + 16, plot.MidY);
+        canvas.DrawText(YLabel, area.Left + 16 - (labelText.MeasureText(YLabel) / 2), plot.MidY + 4, labelText);
+        canvas.Restore();
+
+        if (Marker is { } marker && (!LogX || marker.X > 0))
+        {
+            using var dashed = new SKPaint { Color = new SKColor(90, 90, 90), StrokeWidth = 1, PathEffect = SKPathEffect.CreateDash([5, 4], 0) };
+            canvas.DrawLine(Px(marker.X), plot.Top, Px(marker.X), plot.Bottom, dashed);
+            canvas.DrawText(marker.Label, Px(marker.X) + 4, plot.Top + 14, tickText);
+        }
+
+        foreach (var s in Series)
+        {
+            using var line = new SKPaint { Color = s.Color, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            using var dot = new SKPaint { Color = s.Color, IsAntialias = true };
+            var valid = s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!LogX || p.First > 0)).ToList();
+            for (int i = 1; i < valid.Count; i++)
+            {
+                canvas.DrawLine(Px(valid[i - 1].First), Py(valid[i - 1].Second), Px(valid[i].First), Py(valid[i].Second), line);
+            }
+
+            foreach (var (x, y) in valid)
+            {
+                canvas.DrawCircle(Px(x), Py(y), 3.5f, dot);
+            }
+        }
+
+        using var legendText = Drawing.Text(11);
+        float legendWidth = Series.Count == 0 ? 0 : Series.Max(s => legendText.MeasureText(s.Name)) + 34;
+        float ly = plot.Top + 8;
+        using var legendBack = new SKPaint { Color = new SKColor(255, 255, 255, 220) };
+        canvas.DrawRect(plot.Right - legendWidth - 8, ly - 4, legendWidth, (Series.Count * 16) + 6, legendBack);
+        foreach (var s in Series)
+        {
+            using var swatch = new SKPaint { Color = s.Color };
+            canvas.DrawRect(plot.Right - legendWidth, ly + 3, 16, 4, swatch);
+            canvas.DrawText(s.Name, plot.Right - legendWidth + 22, ly + 10, legendText);
+            ly += 16;
+        }
+    }
+
+    /// <summary>About five ticks at 1, 2 or 5 × 10^k steps covering [min, max].</summary>
+    internal static IEnumerable<double> NiceTicks(double min, double max)
+    {
+        double raw = (max - min) / 5;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+        for (double t = Math.Ceiling(min / step) * step; t <= max + (step * 1e-9); t += step)
+        {
+            yield return Math.Round(t / step) * step;
+        }
+    }
+}
