@@ -27,6 +27,9 @@ app.Configure(config =>
     config.AddCommand<SweepCommand>("sweep")
         .WithDescription("Train every combination of learning rate, width and seed; write sweep.csv and sweep.md. Resumable.")
         .WithExample("sweep", "lenet", "--lr", "1e-3,3e-3", "--width", "0.5,1,2");
+    config.AddCommand<ReportCommand>("report")
+        .WithDescription("One Markdown page with a run's metrics, curves, confusion matrix, mistakes, architecture and feature maps.")
+        .WithExample("report", "runs/lenet5-digits", "--image", "my-seven.png");
     config.AddCommand<ExportCommand>("export")
         .WithDescription("Write a run's model as ONNX: FILE.onnx (logits, probabilities) and FILE.features.onnx (+ every conv and pool output).")
         .WithExample("export", "runs/lenet5-digits-20261127-101500");

@@ -73,10 +73,11 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
                 return 130;
             }
 
+            var figures = Figures.RunFigures.Write(run, data);
             var s = outcome.Summary!;
             console.MarkupLineInterpolated(
                 $"[green]test accuracy {s.TestAccuracy:P2}[/] (best epoch {s.BestEpoch} of {s.EpochsRun}{(s.StoppedEarly ? ", stopped early" : "")}), {s.TrainImagesPerSecond:N0} images/s, {s.Parameters:N0} parameters, peak RSS {s.PeakRssMegabytes:N0} MB");
-            console.MarkupLineInterpolated($"run folder: {run.Path}");
+            console.MarkupLineInterpolated($"run folder: {run.Path} (figures: {string.Join(", ", figures)})");
             return 0;
         }
     }

@@ -97,7 +97,7 @@ internal sealed class Chart
         {
             using var dashed = new SKPaint { Color = new SKColor(90, 90, 90), StrokeWidth = 1, PathEffect = SKPathEffect.CreateDash([5, 4], 0) };
             canvas.DrawLine(Px(marker.X), plot.Top, Px(marker.X), plot.Bottom, dashed);
-            canvas.DrawText(marker.Label, Px(marker.X) + 4, plot.Top + 14, tickText);
+            canvas.DrawText(marker.Label, Px(marker.X) + 4, plot.Bottom - 6, tickText);
         }
 
         foreach (var s in Series)
@@ -138,7 +138,8 @@ internal sealed class Chart
         double step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
         for (double t = Math.Ceiling(min / step) * step; t <= max + (step * 1e-9); t += step)
         {
-            yield return Math.Round(t / step) * step;
+            double tick = Math.Round(t / step) * step;
+            yield return tick == 0 ? 0 : tick; // no "-0" label
         }
     }
 }

@@ -232,5 +232,29 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         return (lossSum / set.Count, (double)correct / set.Count);
     }
 
+    /// <summary>Predicted class and its softmax probability for every image of <paramref name="set"/>, in eval mode.</summary>
+    public static (int[] Predicted, float[] Confidence) Predict(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization normalization, Device device, int batchSize)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var predicted = new int[set.Count];
+        var confidence = new float[set.Count];
+        for (int start = 0; start < set.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int end = Math.Min(start + batchSize, set.Count);
+            var (x, _) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
+            var (best, index) = F.softmax(model.call(normalization.Apply(x)), 1).max(1);
+            best.cpu().data<float>().CopyTo(confidence, start);
+            var indices = index.cpu().data<long>().ToArray();
+            for (int i = 0; i < indices.Length; i++)
+            {
+                predicted[start + i] = (int)indices[i];
+            }
+        }
+
+        return (predicted, confidence);
+    }
+
     private sealed class NullObserver : ITrainingObserver;
 }
