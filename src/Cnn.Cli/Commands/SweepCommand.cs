@@ -163,8 +163,9 @@ public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSetti
                 var result = Sweep.RunPoint(folder, point, NewRun, Reload, observer: null, cancel);
                 results.Add(result);
                 var m = result.Summary;
-                console.MarkupLineInterpolated(
-                    $"[[{results.Count}/{points.Count}]] lr {point.LearningRate.ToString("G", CultureInfo.InvariantCulture)} width {point.Width.ToString("G", CultureInfo.InvariantCulture)} seed {point.Seed}: test {m.TestAccuracy:P2}, {m.EpochsRun} epochs{(m.StoppedEarly ? " (early stop)" : "")}, {m.TrainSeconds:F1} s{(result.Skipped ? " [grey](done before, skipped)[/]" : "")}");
+                string line = FormattableString.Invariant(
+                    $"[{results.Count}/{points.Count}] lr {point.LearningRate:G} width {point.Width:G} seed {point.Seed}: test {m.TestAccuracy:P2}, {m.EpochsRun} epochs{(m.StoppedEarly ? " (early stop)" : "")}, {m.TrainSeconds:F1} s");
+                console.MarkupLine(Markup.Escape(line) + (result.Skipped ? " [grey](done before, skipped)[/]" : ""));
                 advance?.Invoke(results.Count);
             }
         }

@@ -118,9 +118,12 @@ internal sealed class Chart
 
         using var legendText = Drawing.Text(11);
         float legendWidth = Series.Count == 0 ? 0 : Series.Max(s => legendText.MeasureText(s.Name)) + 34;
-        float ly = plot.Top + 8;
+        float legendHeight = (Series.Count * 16) + 6;
+        // Top right unless data lies there; then bottom right.
+        bool dataTopRight = points.Any(p => Px(p.First) > plot.Right - legendWidth - 8 && Py(p.Second) < plot.Top + legendHeight + 8);
+        float ly = dataTopRight ? plot.Bottom - legendHeight - 4 : plot.Top + 8;
         using var legendBack = new SKPaint { Color = new SKColor(255, 255, 255, 220) };
-        canvas.DrawRect(plot.Right - legendWidth - 8, ly - 4, legendWidth, (Series.Count * 16) + 6, legendBack);
+        canvas.DrawRect(plot.Right - legendWidth - 8, ly - 4, legendWidth, legendHeight, legendBack);
         foreach (var s in Series)
         {
             using var swatch = new SKPaint { Color = s.Color };
