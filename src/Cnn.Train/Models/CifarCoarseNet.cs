@@ -64,13 +64,7 @@ public sealed class CifarCoarseNet : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var expected = new long[] { Config.InChannels, Config.ImageSize, Config.ImageSize };
-        if (input.dim() != 4 || !input.shape.Skip(1).SequenceEqual(expected))
-        {
-            throw new ArgumentException(
-                $"CifarCoarseNet input must be [N, {Config.InChannels}, {Config.ImageSize}, {Config.ImageSize}]; got [{string.Join(", ", input.shape)}]",
-                nameof(input));
-        }
+        Config.CheckInput(input, nameof(CifarCoarseNet));
 
         using var scope = NewDisposeScope();
         var x = relu1.call(bn1.call(conv1.call(input)));

@@ -3,7 +3,7 @@ namespace Cnn.Train.Models;
 /// <summary>
 /// The seed's CIFAR-100 net: conv1 3→32, conv2 32→32, pool1 (max 2), conv3 32→64, conv4 64→64, pool2 (max 2); every conv
 /// 3×3 with padding 1 and followed by BatchNorm2d and ReLU; flatten, fc1 → 256, ReLU, dropout 0.5, fc2 → classes.
-/// <see cref="Width"/> scales the conv channels.
+/// <see cref="ModelConfig.Width"/> scales the conv channels.
 /// </summary>
 public sealed record CifarCoarseNetConfig : ModelConfig
 {
@@ -15,18 +15,13 @@ public sealed record CifarCoarseNetConfig : ModelConfig
     public const int HiddenFeatures = 256;
     public const double DropoutProbability = 0.5;
 
-    private readonly double _width = 1.0;
     private readonly int _imageSize = 32;
-    private readonly int _inChannels = 3;
-    private readonly int _numClasses = 20;
+
+    public CifarCoarseNetConfig() : base(inChannels: 3, numClasses: 20)
+    {
+    }
 
     public override string Name => "cifar_coarse_net";
-
-    public override int InChannels
-    {
-        get => _inChannels;
-        init => _inChannels = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(InChannels), value, "input channels must be ≥ 1");
-    }
 
     public override int ImageSize
     {
@@ -36,24 +31,9 @@ public sealed record CifarCoarseNetConfig : ModelConfig
             : throw new ArgumentOutOfRangeException(nameof(ImageSize), value, $"the net pools twice by {PoolSize}; images must be at least {PoolSize * PoolSize}×{PoolSize * PoolSize}");
     }
 
-    public override int NumClasses
-    {
-        get => _numClasses;
-        init => _numClasses = value >= 2 ? value : throw new ArgumentOutOfRangeException(nameof(NumClasses), value, "classes must be ≥ 2");
-    }
+    public int Block1Channels => Scaled(Block1BaseChannels);
 
-    /// <summary>Multiplier of the conv channel counts (32·W and 64·W, rounded, at least 1).</summary>
-    public double Width
-    {
-        get => _width;
-        init => _width = value > 0 && double.IsFinite(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(Width), value, "width must be a positive number (1 = the seed's 32 and 64 maps)");
-    }
-
-    public int Block1Channels => Math.Max(1, (int)Math.Round(Block1BaseChannels * Width, MidpointRounding.AwayFromZero));
-
-    public int Block2Channels => Math.Max(1, (int)Math.Round(Block2BaseChannels * Width, MidpointRounding.AwayFromZero));
+    public int Block2Channels => Scaled(Block2BaseChannels);
 
     /// <summary>Side after the two poolings (3×3 convs with padding 1 keep the size).</summary>
     public int PooledSize => ImageSize / PoolSize / PoolSize;

@@ -46,13 +46,7 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var expected = new long[] { Config.InChannels, Config.ImageSize, Config.ImageSize };
-        if (input.dim() != 4 || !input.shape.Skip(1).SequenceEqual(expected))
-        {
-            throw new ArgumentException(
-                $"LeNet5 input must be [N, {Config.InChannels}, {Config.ImageSize}, {Config.ImageSize}]; got [{string.Join(", ", input.shape)}]",
-                nameof(input));
-        }
+        Config.CheckInput(input, nameof(LeNet5));
 
         using var scope = NewDisposeScope();
         var x = pool1.call(relu1.call(conv1.call(input)));

@@ -2,7 +2,7 @@ namespace Cnn.Train.Models;
 
 /// <summary>
 /// LeNet-5 as in the seed: conv1 (6·W maps, 5×5, pad 2) → ReLU → 2×2 average pool → conv2 (16·W maps, 5×5) → ReLU →
-/// 2×2 average pool → fc 120 → fc 84 → fc classes. <see cref="Width"/> scales the conv channels for the
+/// 2×2 average pool → fc 120 → fc 84 → fc classes. <see cref="ModelConfig.Width"/> scales the conv channels for the
 /// "number of feature maps" experiment.
 /// </summary>
 public sealed record LeNet5Config : ModelConfig
@@ -15,18 +15,13 @@ public sealed record LeNet5Config : ModelConfig
     public const int Fc1Features = 120;
     public const int Fc2Features = 84;
 
-    private readonly double _width = 1.0;
     private readonly int _imageSize = 28;
-    private readonly int _inChannels = 1;
-    private readonly int _numClasses = 10;
+
+    public LeNet5Config() : base(inChannels: 1, numClasses: 10)
+    {
+    }
 
     public override string Name => "lenet5";
-
-    public override int InChannels
-    {
-        get => _inChannels;
-        init => _inChannels = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(InChannels), value, "input channels must be ≥ 1");
-    }
 
     public override int ImageSize
     {
@@ -34,21 +29,6 @@ public sealed record LeNet5Config : ModelConfig
         init => _imageSize = SizesFor(value).Pool2 >= 1
             ? value
             : throw new ArgumentOutOfRangeException(nameof(ImageSize), value, $"LeNet-5 needs images large enough for a 1×1 pool2 output; {value}×{value} gives {SizesFor(value).Pool2}×{SizesFor(value).Pool2}");
-    }
-
-    public override int NumClasses
-    {
-        get => _numClasses;
-        init => _numClasses = value >= 2 ? value : throw new ArgumentOutOfRangeException(nameof(NumClasses), value, "classes must be ≥ 2");
-    }
-
-    /// <summary>Multiplier of the conv channel counts (6·W and 16·W, rounded, at least 1).</summary>
-    public double Width
-    {
-        get => _width;
-        init => _width = value > 0 && double.IsFinite(value)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(Width), value, "width must be a positive number (1 = the original 6 and 16 maps)");
     }
 
     public int Conv1Channels => Scaled(Conv1BaseChannels);
@@ -77,5 +57,4 @@ public sealed record LeNet5Config : ModelConfig
 
     public override TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build() => new LeNet5(this);
 
-    private int Scaled(int channels) => Math.Max(1, (int)Math.Round(channels * Width, MidpointRounding.AwayFromZero));
 }

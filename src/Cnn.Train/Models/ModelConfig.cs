@@ -5,23 +5,65 @@ namespace Cnn.Train.Models;
 
 /// <summary>
 /// The architecture of a model, immutable and saved as config.json beside its weights so export and inference
-/// rebuild exactly the trained net. Each subtype is one model file's contract.
+/// rebuild exactly the trained net. Each subtype is one model file's contract; what every net has — input channels,
+/// classes, width multiplier — is checked here once.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
 [JsonDerivedType(typeof(LeNet5Config), "lenet5")]
 [JsonDerivedType(typeof(CifarCoarseNetConfig), "cifar_coarse_net")]
 public abstract record ModelConfig
 {
+    private readonly int _inChannels;
+    private readonly int _numClasses;
+    private readonly double _width = 1.0;
+
+    protected ModelConfig(int inChannels, int numClasses)
+    {
+        InChannels = inChannels;
+        NumClasses = numClasses;
+    }
+
     /// <summary>Short name used in run folder names, e.g. "lenet5".</summary>
     [JsonIgnore]
     public abstract string Name { get; }
 
-    public abstract int InChannels { get; init; }
+    public int InChannels
+    {
+        get => _inChannels;
+        init => _inChannels = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(InChannels), value, "input channels must be ≥ 1");
+    }
 
     public abstract int ImageSize { get; init; }
 
-    public abstract int NumClasses { get; init; }
+    public int NumClasses
+    {
+        get => _numClasses;
+        init => _numClasses = value >= 2 ? value : throw new ArgumentOutOfRangeException(nameof(NumClasses), value, "classes must be ≥ 2");
+    }
+
+    /// <summary>Multiplier of the conv channel counts (1 = the original net).</summary>
+    public double Width
+    {
+        get => _width;
+        init => _width = value > 0 && double.IsFinite(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Width), value, "width must be a positive number (1 = the original net's feature maps)");
+    }
 
     /// <summary>Builds the module with freshly initialised weights (seed torch's generator first for repeatability).</summary>
     public abstract nn.Module<Tensor, Tensor> Build();
+
+    /// <summary>A base channel count scaled by <see cref="Width"/>, rounded, at least 1.</summary>
+    protected int Scaled(int channels) => Math.Max(1, (int)Math.Round(channels * Width, MidpointRounding.AwayFromZero));
+
+    /// <summary>Throws unless <paramref name="input"/> is [N, InChannels, ImageSize, ImageSize].</summary>
+    internal void CheckInput(Tensor input, string model)
+    {
+        var expected = new long[] { InChannels, ImageSize, ImageSize };
+        if (input.dim() != 4 || !input.shape.Skip(1).SequenceEqual(expected))
+        {
+            throw new ArgumentException(
+                $"{model} input must be [N, {InChannels}, {ImageSize}, {ImageSize}]; got [{string.Join(", ", input.shape)}]", nameof(input));
+        }
+    }
 }
