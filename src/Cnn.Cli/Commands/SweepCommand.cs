@@ -118,9 +118,9 @@ public sealed class SweepSettings : CommandSettings
 /// <c>cnn sweep</c>: trains every combination of learning rate, width and seed, each as a normal run folder, then
 /// writes sweep.csv and sweep.md. Finished points are skipped and interrupted ones resumed on a second invocation.
 /// </summary>
-public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSettings>
+public sealed class SweepCommand(IAnsiConsole console) : Command<SweepSettings>
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
+    public override int Execute(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
     {
         string allocator = GlibcAllocator.RetainFreedMemory();
         TorchRuntime.EnsureLoaded();
@@ -155,7 +155,6 @@ public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSetti
         TrainingData Reload(RunConfig config) => RunData.LoadAsync(config, cancel).GetAwaiter().GetResult();
 
         var results = new List<SweepResult>();
-        await Task.Yield();
         void RunAll(Action<int>? advance)
         {
             foreach (var point in points)
