@@ -22,6 +22,10 @@ public sealed class CnnModel : IDisposable
 
     // Run options carry no per-call state here; one instance serves every call and thread.
     private readonly RunOptions _runOptions = new();
+
+    // One single-image input and output per thread, bound to ONNX Runtime once: batch-1 predictions are the latency
+    // path, and a native allocation per call was a measurable share of it.
+    private readonly ThreadLocal<SingleImageBuffers> _single;
     private readonly InferenceSession _session;
     private readonly Lazy<FeatureOutputSet?> _features;
     private readonly Lazy<FeatureOutputSet?> _ownFeatureOutputs;
@@ -45,6 +49,7 @@ public sealed class CnnModel : IDisposable
         _featuresPath = _ownFeatures ? null : featuresPath;
         _features = new Lazy<FeatureOutputSet?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
         _ownFeatureOutputs = new Lazy<FeatureOutputSet?>(() => new FeatureOutputSet(_session), LazyThreadSafetyMode.ExecutionAndPublication);
+        _single = new ThreadLocal<SingleImageBuffers>(() => new SingleImageBuffers(Channels * Height * Width, Labels.Count, [1, Channels, Height, Width]), trackAllValues: true);
         if (meta.TryGetValue("normalization", out var normalization))
         {
             using var doc = JsonDocument.Parse(normalization);
@@ -124,7 +129,14 @@ public sealed class CnnModel : IDisposable
     }
 
     /// <summary>Predicts one image of <see cref="InputLength"/> floats in [0, 1], [C, H, W] row-major.</summary>
-    public Prediction Predict(ReadOnlySpan<float> pixels) => PredictBatch(pixels, 1)[0];
+    public Prediction Predict(ReadOnlySpan<float> pixels)
+    {
+        CheckLength(pixels, 1);
+        var buffers = _single.Value!;
+        pixels.CopyTo(buffers.Input);
+        _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
+        return Prediction.FromProbabilities(buffers.Output, Labels);
+    }
 
     /// <summary>Predicts <paramref name="count"/> images laid one after another, in one ONNX Runtime call.</summary>
     public IReadOnlyList<Prediction> PredictBatch(ReadOnlySpan<float> pixels, int count)
@@ -222,6 +234,12 @@ public sealed class CnnModel : IDisposable
             _features.Value?.Session.Dispose();
         }
 
+        foreach (var buffers in _single.Values)
+        {
+            buffers.Dispose();
+        }
+
+        _single.Dispose();
         _session.Dispose();
         _runOptions.Dispose();
     }
@@ -250,6 +268,32 @@ public sealed class CnnModel : IDisposable
         using (options)
         {
             return new FeatureOutputSet(Open(() => new InferenceSession(_featuresPath, options), _featuresPath));
+        }
+    }
+
+    /// <summary>A thread's input and probabilities buffers for one image, wrapped as OrtValues once.</summary>
+    private sealed class SingleImageBuffers : IDisposable
+    {
+        public SingleImageBuffers(int inputLength, int classes, long[] inputShape)
+        {
+            Input = new float[inputLength];
+            Output = new float[classes];
+            InputValue = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
+            OutputValue = [OrtValue.CreateTensorValueFromMemory(Output, [1, classes])];
+        }
+
+        public float[] Input { get; }
+
+        public float[] Output { get; }
+
+        public OrtValue[] InputValue { get; }
+
+        public OrtValue[] OutputValue { get; }
+
+        public void Dispose()
+        {
+            InputValue[0].Dispose();
+            OutputValue[0].Dispose();
         }
     }
 
