@@ -166,17 +166,9 @@ public static class IdxFile
     }
 
     /// <summary>Replays the sniffed bytes, then the rest of the stream.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyWrapper(rest)
     {
         private int _offset;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -188,28 +180,31 @@ public static class IdxFile
                 return n;
             }
 
-            return inner.Read(buffer);
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            return Inner.Read(buffer);
         }
     }
 
     /// <summary>GZipStream's own errors say nothing of the file; this names it.</summary>
-    private sealed class GzipErrorsNamed(Stream inner, string source) : Stream
+    private sealed class GzipErrorsNamed(Stream gzip, string source) : ReadOnlyWrapper(gzip)
     {
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return Inner.Read(buffer);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{source}: corrupt gzip data ({e.Message})", e);
+            }
+        }
+    }
+
+    /// <summary>A forward-only, read-only stream over <paramref name="inner"/>, which it disposes.</summary>
+    private abstract class ReadOnlyWrapper(Stream inner) : Stream
+    {
+        protected Stream Inner { get; } = inner;
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -218,17 +213,7 @@ public static class IdxFile
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer)
-        {
-            try
-            {
-                return inner.Read(buffer);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException($"{source}: corrupt gzip data ({e.Message})", e);
-            }
-        }
+        public abstract override int Read(Span<byte> buffer);
 
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -239,7 +224,7 @@ public static class IdxFile
         {
             if (disposing)
             {
-                inner.Dispose();
+                Inner.Dispose();
             }
 
             base.Dispose(disposing);
