@@ -120,7 +120,7 @@ internal static class NewRuns
         string? dataFolder, string labels, TrainOptions options, double width, Downloader downloader, CancellationToken cancel)
     {
         options = options.Validated();
-        string folder = dataFolder ?? Path.Combine(Path.GetDirectoryName(DatasetCatalog.DefaultCacheFolder(MnistDataset.Mnist))!, CifarRecipe.DatasetName);
+        string folder = dataFolder ?? DatasetCatalog.CacheFolder(CifarRecipe.DatasetName);
         string found = await Cifar100.EnsureAsync(folder, downloader, cancel: cancel);
         var data = CifarRecipe.Load(found, labels == "fine" ? CifarLabels.Fine : CifarLabels.Coarse, options);
         return (new RunConfig(CifarRecipe.Model(data, width), options, data.Info, data.Normalization, VersionInfo.Current()), data);

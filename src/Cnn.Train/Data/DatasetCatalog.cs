@@ -81,14 +81,17 @@ public static class DatasetCatalog
     public static IReadOnlyList<string> ClassNames(MnistDataset dataset) =>
         dataset == MnistDataset.FashionMnist ? FashionClasses : DigitClasses;
 
-    /// <summary>The cache folder: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
-    public static string DefaultCacheFolder(MnistDataset dataset)
+    /// <summary>The cache folder of <paramref name="dataset"/>: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
+    public static string DefaultCacheFolder(MnistDataset dataset) => CacheFolder(Name(dataset));
+
+    /// <summary>The cache folder of any data set by name: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
+    public static string CacheFolder(string name)
     {
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         string root = string.IsNullOrEmpty(xdg)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
             : xdg;
-        return Path.Combine(root, "cnn", Name(dataset));
+        return Path.Combine(root, "cnn", name);
     }
 
     /// <summary>True when all four IDX files are in <paramref name="folder"/>.</summary>

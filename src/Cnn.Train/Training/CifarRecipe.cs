@@ -44,19 +44,7 @@ public static class CifarRecipe
         var names = Cifar100.ClassNames(labels);
         var (trainImages, trainLabels) = Cifar100.Read(Path.Combine(found, Cifar100.TrainFile), labels);
         var (testImages, testLabels) = Cifar100.Read(Path.Combine(found, Cifar100.TestFile), labels);
-        int validationCount = (int)Math.Round(trainImages.Count * options.ValidationFraction);
-        if (validationCount < 1 || validationCount >= trainImages.Count)
-        {
-            throw new InvalidDataException(
-                $"{trainImages.Source}: {trainImages.Count} training images with validation fraction {options.ValidationFraction} leave {validationCount} for validation; expected 1..{trainImages.Count - 1}");
-        }
-
-        using var all = ImageSet.FromIdx(trainImages, trainLabels, names, Cifar100.Channels);
-        var (train, validation) = all.Split(validationCount, options.Seed);
-        var test = ImageSet.FromIdx(testImages, testLabels, names, Cifar100.Channels);
-        var normalization = Normalization.Measure(train);
-        var info = new DataInfo(DatasetName, Path.GetFullPath(found), train.Count, validation.Count, test.Count, Cifar100.Channels, Cifar100.Side, Cifar100.Side, names,
-            labels == CifarLabels.Coarse ? "coarse" : "fine");
-        return new TrainingData(train, validation, test, normalization, info);
+        return TrainingData.FromSplit(trainImages, trainLabels, testImages, testLabels, Cifar100.Channels, names, options, DatasetName,
+            Path.GetFullPath(found), labels == CifarLabels.Coarse ? "coarse" : "fine");
     }
 }

@@ -45,19 +45,7 @@ public static class LeNetRecipe
                 $"{testImages.Source}: images are {testImages.Rows}×{testImages.Columns}; expected {trainImages.Rows}×{trainImages.Columns} like {trainImages.Source}");
         }
 
-        int validationCount = (int)Math.Round(trainImages.Count * options.ValidationFraction);
-        if (validationCount < 1 || validationCount >= trainImages.Count)
-        {
-            throw new InvalidDataException(
-                $"{trainImages.Source}: {trainImages.Count} training images with validation fraction {options.ValidationFraction} leave {validationCount} for validation; expected 1..{trainImages.Count - 1}");
-        }
-
-        using var all = ImageSet.FromIdx(trainImages, trainLabels, classNames);
-        var (train, validation) = all.Split(validationCount, options.Seed);
-        var test = ImageSet.FromIdx(testImages, testLabels, classNames);
-        var normalization = Normalization.Measure(train);
-        var info = new DataInfo(datasetName, files.Description, train.Count, validation.Count, test.Count, 1, trainImages.Rows, trainImages.Columns, classNames);
-        return new TrainingData(train, validation, test, normalization, info);
+        return TrainingData.FromSplit(trainImages, trainLabels, testImages, testLabels, 1, classNames, options, datasetName, files.Description);
     }
 }
 
