@@ -32,6 +32,7 @@ public sealed class CnnModel : IDisposable
     private readonly InferenceOptions _options;
     private readonly string? _featuresPath;
     private readonly bool _ownFeatures;
+    private bool _disposed;
 
     private CnnModel(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
     {
@@ -144,9 +145,8 @@ public sealed class CnnModel : IDisposable
         CheckLength(pixels, count);
         int classes = Labels.Count;
         var probabilities = new float[count * classes];
-        using var input = Input(pixels, count);
         using var output = OrtValue.CreateTensorValueFromMemory(probabilities, [count, classes]);
-        _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
+        RunPinned(_session, pixels, count, PredictionOutputs, [output]);
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
@@ -156,23 +156,22 @@ public sealed class CnnModel : IDisposable
         return predictions;
     }
 
-    /// <summary>Feature maps of one image by name (all of them when <paramref name="names"/> is null), with the prediction.</summary>
+    /// <summary>
+    /// Feature maps of one image by name (all of them when <paramref name="names"/> is null), with the prediction, in
+    /// new arrays the caller keeps. For repeated calls, <see cref="FillFeatureMaps"/> into one
+    /// <see cref="FeatureMapBuffer"/> allocates nothing.
+    /// </summary>
     public FeatureMapSet GetFeatureMaps(ReadOnlySpan<float> pixels, IEnumerable<string>? names = null)
     {
         CheckLength(pixels, 1);
-        var features = FeatureOutputs ?? throw new UnknownOutputException(
-            $"{Source}: has no feature-map outputs and no {Path.GetFileName(Path.ChangeExtension(Source, null) + FeaturesSuffix)} beside it; export with `cnn export` to get both files");
-        var wanted = names?.ToList() ?? [.. features.Names];
-        foreach (var name in wanted.Where(n => !features.Shapes.ContainsKey(n)))
-        {
-            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", features.Names)}");
-        }
+        var (features, wanted) = ResolveFeatures(names);
 
         // ONNX Runtime writes straight into the arrays handed back: no copy, no shape queries.
         var maps = new FeatureMap[wanted.Count];
         var outputNames = new string[wanted.Count + 1];
         var outputs = new OrtValue[wanted.Count + 1];
         var probabilities = new float[Labels.Count];
+        var single = _single.Value!;
         try
         {
             for (int k = 0; k < wanted.Count; k++)
@@ -185,8 +184,8 @@ public sealed class CnnModel : IDisposable
 
             outputNames[^1] = ProbabilitiesOutput;
             outputs[^1] = OrtValue.CreateTensorValueFromMemory(probabilities, [1, Labels.Count]);
-            using var input = Input(pixels, 1);
-            features.Session.Run(_runOptions, InputNames, [input], outputNames, outputs);
+            pixels.CopyTo(single.Input);
+            features.Session.Run(_runOptions, InputNames, single.InputValue, outputNames, outputs);
         }
         finally
         {
@@ -197,6 +196,47 @@ public sealed class CnnModel : IDisposable
         }
 
         return new FeatureMapSet(maps.ToDictionary(m => m.Name), Prediction.FromProbabilities(probabilities, Labels));
+    }
+
+    /// <summary>
+    /// A reusable destination for the feature maps <paramref name="names"/> (all of them when null) of one image, for
+    /// <see cref="FillFeatureMaps"/>. Dispose it before or after this model.
+    /// </summary>
+    public FeatureMapBuffer CreateFeatureMapBuffer(IEnumerable<string>? names = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var (features, wanted) = ResolveFeatures(names);
+        var maps = wanted.Select(name =>
+        {
+            var (c, h, w) = features.Shapes[name];
+            return new FeatureMap(name, c, h, w, new float[c * h * w]);
+        }).ToList();
+        return new FeatureMapBuffer(features, Source, maps, Labels.Count, [1, Channels, Height, Width]);
+    }
+
+    /// <summary>
+    /// Computes one image's feature maps into <paramref name="buffer"/> (overwriting its previous values) and returns
+    /// the prediction made in the same run. Nothing is allocated for the maps; the buffer must come from this model's
+    /// <see cref="CreateFeatureMapBuffer"/> and serve one call at a time.
+    /// </summary>
+    public Prediction FillFeatureMaps(ReadOnlySpan<float> pixels, FeatureMapBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        CheckLength(pixels, 1);
+        var features = FeatureOutputs;
+        if (!ReferenceEquals(buffer.Owner, features))
+        {
+            throw new ArgumentException(
+                $"this FeatureMapBuffer was made by the model loaded from {buffer.Source}, not by this one ({Source}); make it with this model's CreateFeatureMapBuffer",
+                nameof(buffer));
+        }
+
+        using (buffer.Acquire())
+        {
+            pixels.CopyTo(buffer.Input);
+            features!.Session.Run(_runOptions, InputNames, buffer.InputValue, buffer.OutputNames, buffer.OutputValues);
+            return Prediction.FromProbabilities(buffer.Probabilities, Labels);
+        }
     }
 
     /// <summary>Decodes an image file (PNG, JPEG, BMP, WebP) and prepares it as this model's input.</summary>
@@ -229,6 +269,12 @@ public sealed class CnnModel : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (_features.IsValueCreated)
         {
             _features.Value?.Session.Dispose();
@@ -393,6 +439,7 @@ public sealed class CnnModel : IDisposable
 
     private void CheckLength(ReadOnlySpan<float> pixels, int count)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 1)
         {
             throw new InputShapeException($"batch of {count} images; expected at least 1");
@@ -405,11 +452,28 @@ public sealed class CnnModel : IDisposable
         }
     }
 
-    private OrtValue Input(ReadOnlySpan<float> pixels, int count)
+    private (FeatureOutputSet Features, List<string> Wanted) ResolveFeatures(IEnumerable<string>? names)
     {
-        // ORT-owned memory, filled from the span: no pinning of caller memory, no managed copy.
-        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, [count, Channels, Height, Width]);
-        pixels.CopyTo(value.GetTensorMutableDataAsSpan<float>());
-        return value;
+        var features = FeatureOutputs ?? throw new UnknownOutputException(
+            $"{Source}: has no feature-map outputs and no {Path.GetFileName(Path.ChangeExtension(Source, null) + FeaturesSuffix)} beside it; export with `cnn export` to get both files");
+        var wanted = names?.ToList() ?? [.. features.Names];
+        foreach (var name in wanted.Where(n => !features.Shapes.ContainsKey(n)))
+        {
+            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", features.Names)}");
+        }
+
+        return (features, wanted);
+    }
+
+    private unsafe void RunPinned(InferenceSession session, ReadOnlySpan<float> pixels, int count, string[] outputNames, OrtValue[] outputs)
+    {
+        // ONNX Runtime only reads its inputs, so the caller's pixels are pinned for the call and used in place: a batch
+        // of 64 digits is 200 KB that would otherwise be allocated and copied on every call.
+        fixed (float* data = pixels)
+        {
+            using var input = OrtValue.CreateTensorValueWithData(
+                OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, Channels, Height, Width], (IntPtr)data, pixels.Length * sizeof(float));
+            session.Run(_runOptions, InputNames, [input], outputNames, outputs);
+        }
     }
 }

@@ -88,6 +88,91 @@ public sealed class CnnModelTests : IDisposable
     }
 
     [Fact]
+    public void A_feature_map_buffer_is_refilled_in_place_with_each_image()
+    {
+        using var buffer = _model.CreateFeatureMapBuffer();
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], buffer.Names);
+        var conv1Values = buffer.Maps["conv1"].Values;
+        for (int image = 0; image < 3; image++)
+        {
+            var prediction = _model.FillFeatureMaps(Fixtures.Floats(image, 1), buffer);
+            var fresh = _model.GetFeatureMaps(Fixtures.Floats(image, 1));
+            Assert.Equal(fresh.Prediction.Probabilities, prediction.Probabilities);
+            foreach (var name in buffer.Names)
+            {
+                Assert.Equal(fresh.Maps[name].Values, buffer.Maps[name].Values);
+                Assert.Equal((fresh.Maps[name].Channels, fresh.Maps[name].Height, fresh.Maps[name].Width), (buffer.Maps[name].Channels, buffer.Maps[name].Height, buffer.Maps[name].Width));
+            }
+        }
+
+        Assert.Same(conv1Values, buffer.Maps["conv1"].Values);
+
+        using var some = _model.CreateFeatureMapBuffer(["pool2", "conv1"]);
+        Assert.Equal(["pool2", "conv1"], some.Names);
+        _model.FillFeatureMaps(Fixtures.Floats(2, 1), some);
+        Assert.Equal(buffer.Maps["pool2"].Values, some.Maps["pool2"].Values);
+    }
+
+    [Fact]
+    public void Threads_with_their_own_buffers_get_the_serial_feature_maps()
+    {
+        var serial = Enumerable.Range(0, 40).Select(i => _model.GetFeatureMaps(Fixtures.Floats(i, 1), ["conv2"]).Maps["conv2"].Values).ToArray();
+        var parallel = new float[40][];
+        Parallel.For(
+            0,
+            4,
+            new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            part =>
+            {
+                using var buffer = _model.CreateFeatureMapBuffer(["conv2"]);
+                for (int i = part; i < 40; i += 4)
+                {
+                    _model.FillFeatureMaps(Fixtures.Floats(i, 1), buffer);
+                    parallel[i] = buffer.Maps["conv2"].Values.ToArray();
+                }
+            });
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal(serial[i], parallel[i]);
+        }
+    }
+
+    [Fact]
+    public void Feature_map_buffers_refuse_misuse_with_a_reason()
+    {
+        var unknown = Assert.Throws<UnknownOutputException>(() => _model.CreateFeatureMapBuffer(["conv1", "fc9"]));
+        Assert.Equal($"{Fixtures.ModelPath}: no feature map named 'fc9'; available: conv1, pool1, conv2, pool2", unknown.Message);
+
+        using var other = CnnModel.Load(Fixtures.FeaturesPath);
+        using (var foreign = other.CreateFeatureMapBuffer())
+        {
+            var e = Assert.Throws<ArgumentException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), foreign));
+            Assert.Equal("buffer", e.ParamName);
+            Assert.StartsWith($"this FeatureMapBuffer was made by the model loaded from {Fixtures.FeaturesPath}, not by this one ({Fixtures.ModelPath})", e.Message);
+        }
+
+        using var buffer = _model.CreateFeatureMapBuffer();
+        var shape = Assert.Throws<InputShapeException>(() => _model.FillFeatureMaps(new float[10], buffer));
+        Assert.StartsWith("10 floats for 1 image(s); expected 1 × 1×28×28 = 784", shape.Message);
+        buffer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+    }
+
+    [Fact]
+    public void A_disposed_model_refuses_calls_instead_of_reaching_a_freed_session()
+    {
+        var model = CnnModel.Load(Fixtures.ModelPath);
+        using var buffer = model.CreateFeatureMapBuffer();
+        model.Dispose();
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.Predict(Fixtures.Floats(0, 1)));
+        Assert.Throws<ObjectDisposedException>(() => model.PredictBatch(Fixtures.Floats(0, 2), 2));
+        Assert.Throws<ObjectDisposedException>(() => model.GetFeatureMaps(Fixtures.Floats(0, 1)));
+        Assert.Throws<ObjectDisposedException>(() => model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+        Assert.Throws<ObjectDisposedException>(() => model.CreateFeatureMapBuffer());
+    }
+
+    [Fact]
     public void A_missing_output_is_named_with_what_exists()
     {
         var e = Assert.Throws<UnknownOutputException>(() => _model.GetFeatureMaps(Fixtures.Floats(0, 1), ["conv9"]));

@@ -1,0 +1,111 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Cnn.Inference;
+
+/// <summary>
+/// A reusable destination for one image's feature maps, made by <see cref="CnnModel.CreateFeatureMapBuffer"/> and
+/// refilled by each <see cref="CnnModel.FillFeatureMaps"/> call. Its arrays are bound to ONNX Runtime once, which
+/// writes into them directly: repeated calls (a live view, a video, a sweep over images) allocate nothing for the maps.
+/// The values are overwritten by the next call, so copy what you keep. Not for concurrent calls: use one per thread
+/// (a second concurrent call is refused). Owns native ONNX Runtime values: dispose it.
+/// </summary>
+public sealed class FeatureMapBuffer : IDisposable
+{
+    private readonly OrtValue[] _outputValues;
+    private readonly OrtValue[] _inputValue;
+    private int _busy;
+    private bool _disposed;
+
+    internal FeatureMapBuffer(object owner, string source, IReadOnlyList<FeatureMap> maps, int classes, long[] inputShape)
+    {
+        Owner = owner;
+        Source = source;
+        Maps = maps.ToDictionary(m => m.Name);
+        Names = [.. maps.Select(m => m.Name)];
+        Input = new float[inputShape.Aggregate(1L, (a, b) => a * b)];
+        Probabilities = new float[classes];
+        OutputNames = [.. Names, CnnModel.ProbabilitiesOutput];
+        _outputValues = new OrtValue[maps.Count + 1];
+        try
+        {
+            _inputValue = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
+            for (int k = 0; k < maps.Count; k++)
+            {
+                _outputValues[k] = OrtValue.CreateTensorValueFromMemory(maps[k].Values, [1, maps[k].Channels, maps[k].Height, maps[k].Width]);
+            }
+
+            _outputValues[^1] = OrtValue.CreateTensorValueFromMemory(Probabilities, [1, classes]);
+        }
+        catch
+        {
+            DisposeValues();
+            throw;
+        }
+    }
+
+    /// <summary>The maps this buffer receives, by name; their <see cref="FeatureMap.Values"/> change with each call.</summary>
+    public IReadOnlyDictionary<string, FeatureMap> Maps { get; }
+
+    /// <summary>The names of <see cref="Maps"/>, in the model's order.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>The model (its features session) this buffer was made for.</summary>
+    internal object Owner { get; }
+
+    /// <summary>The model file the buffer was made from, for messages.</summary>
+    internal string Source { get; }
+
+    internal float[] Input { get; }
+
+    internal float[] Probabilities { get; }
+
+    internal string[] OutputNames { get; }
+
+    internal IReadOnlyCollection<OrtValue> InputValue => _inputValue;
+
+    internal IReadOnlyCollection<OrtValue> OutputValues => _outputValues;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        DisposeValues();
+    }
+
+    /// <summary>Marks the buffer in use for one call; the returned scope releases it.</summary>
+    internal Lease Acquire()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("this FeatureMapBuffer is already being filled by another call; use one buffer per thread");
+        }
+
+        return new Lease(this);
+    }
+
+    private void DisposeValues()
+    {
+        foreach (var value in _outputValues)
+        {
+            value?.Dispose();
+        }
+
+        if (_inputValue != null)
+        {
+            foreach (var value in _inputValue)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    internal readonly struct Lease(FeatureMapBuffer buffer) : IDisposable
+    {
+        public void Dispose() => Volatile.Write(ref buffer._busy, 0);
+    }
+}
