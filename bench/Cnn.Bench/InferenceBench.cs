@@ -29,10 +29,22 @@ internal static class InferenceBench
         Report("CnnModel.GetFeatureMaps (all, new arrays), batch 1", features);
         Console.WriteLine($"  all feature maps / plain prediction (p50): {fill.P50 / predict.P50:F2}× into a reused buffer, {features.P50 / predict.P50:F2}× into new arrays");
 
+        // Five blocks of back-to-back batches: one block's throughput is what a steady stream of batches gets, and the
+        // spread between blocks shows how much the shared machine moved meanwhile.
         int batches = Math.Max(100, iterations / 20);
         var batched = Time(batches, () => model.PredictBatch(many, batch));
         Report("CnnModel.PredictBatch, batch 64", batched);
-        Console.WriteLine($"  batch-64 throughput: {batch / (batched.Mean / 1e6):N0} images/s on {threads} thread(s) from the mean batch time, {batch / (batched.P50 / 1e6):N0} from the median");
+        var blocks = Enumerable.Range(0, 5).Select(_ =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < batches / 5; i++)
+            {
+                model.PredictBatch(many, batch);
+            }
+
+            return batch * (batches / 5) / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }).ToArray();
+        Console.WriteLine($"  batch-64 throughput on {threads} thread(s): {blocks.Order().ElementAt(2):N0} images/s, median of 5 blocks of {batches / 5} batches ({string.Join(", ", blocks.Select(b => b.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
 
         string png = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Environment.ProcessId}.png");
         try

@@ -1,18 +1,25 @@
 // ONNX prediction benchmarks.
 //   files MODEL.onnx      raw ONNX Runtime: the plain export against the features export asked for the same outputs,
 //                         and for all of them (an exposed tensor must leave ONNX Runtime's blocked NCHWc layout, which
-//                         can add a reorder per output).
+//                         can add a reorder per output), and three ways of handing all outputs back as new arrays.
 //   inference MODEL.onnx  Cnn.Inference: batch-1 latency, batch-64 throughput, all feature maps (into a reused buffer
 //                         and into new arrays) against a plain prediction, and ML.NET's PredictionEngine on the model.
-// Usage: dotnet run -c Release --project bench/Cnn.Bench -- files|inference MODEL.onnx [--iterations N] [--threads N]
+//   profile MODEL.onnx    ONNX Runtime's own profile of MODEL.onnx asked for every output at --batch N (default 64):
+//                         mean kernel time per node of the optimised graph, so layout reorders and slow layers show.
+// Usage: dotnet run -c Release --project bench/Cnn.Bench -- files|inference|profile MODEL.onnx [--iterations N] [--threads N] [--batch N]
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
-if (args.Length < 2 || args[0] is not ("files" or "inference"))
+if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile"))
 {
-    Console.Error.WriteLine("usage: Cnn.Bench files|inference MODEL.onnx [--iterations N] [--threads N]");
+    Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile MODEL.onnx [--iterations N] [--threads N] [--batch N]");
     return 2;
+}
+
+if (args[0] == "profile")
+{
+    return Cnn.Bench.ProfileBench.Run(args[1], Option("--batch", 64), Option("--iterations", 500), Option("--threads", 1));
 }
 
 if (args[0] == "inference")
@@ -34,7 +41,7 @@ var random = new Random(1);
 var pixels = Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)random.NextDouble()).ToArray();
 string[] predictionOutputs = ["logits", "probabilities"];
 
-Console.WriteLine($"batch 1, {threads} intra-op thread(s), {iterations:N0} runs each (taking turns in rounds of 1,000), outputs bound to reused buffers, ORT {typeof(InferenceSession).Assembly.GetName().Version}");
+Console.WriteLine($"batch 1, {threads} intra-op thread(s), {iterations:N0} runs each (taking turns in rounds of 1,000), outputs bound to reused buffers unless the case says otherwise, ORT {typeof(InferenceSession).Assembly.GetName().Version}");
 Console.WriteLine($"{"case",-52} {"p50 µs",9} {"p99 µs",9} {"mean µs",9}");
 using var input = OrtValue.CreateTensorValueFromMemory(pixels, shape);
 using var runOptions = new RunOptions();
@@ -43,6 +50,9 @@ var cases = new[]
     Case("model.onnx → logits, probabilities", plain, predictionOutputs),
     Case("model.features.onnx → logits, probabilities", features, predictionOutputs),
     Case("model.features.onnx → every output", features, [.. features.OutputMetadata.Keys]),
+    CopiedCase("  … then copied into new arrays", features, [.. features.OutputMetadata.Keys]),
+    FreshCase("  … into new arrays bound per call", features, [.. features.OutputMetadata.Keys]),
+    new BoundCase("  … into outputs ONNX Runtime allocates", () => features.Run(runOptions, [inputMeta.Key], [input], [.. features.OutputMetadata.Keys]).Dispose(), []),
 };
 
 // Taking turns puts the shared machine's drift on every case alike, so the ratios compare like with like.
@@ -70,6 +80,7 @@ for (int done = 0; done < iterations; done += 1_000)
 var medians = cases.Select(Report).ToArray();
 Console.WriteLine($"features file, prediction outputs only: {medians[1] / medians[0]:F2}× the plain file's p50");
 Console.WriteLine($"features file, all outputs:             {medians[2] / medians[0]:F2}× the plain file's p50");
+Console.WriteLine($"  copied into new arrays {medians[3] / medians[0]:F2}×, new arrays bound per call {medians[4] / medians[0]:F2}×, ORT-allocated {medians[5] / medians[0]:F2}×");
 foreach (var c in cases)
 {
     c.Dispose();
@@ -87,6 +98,41 @@ BoundCase Case(string label, InferenceSession session, string[] outputs)
     string[] inputNames = [inputMeta.Key];
     OrtValue[] inputs = [input];
     return new BoundCase(label, () => session.Run(runOptions, inputNames, inputs, outputs, values), values);
+}
+
+// What handing maps back as new managed arrays costs, two ways: copying from buffers bound once, or binding new arrays.
+BoundCase CopiedCase(string label, InferenceSession session, string[] outputs)
+{
+    var bound = Case(label, session, outputs);
+    var buffers = bound.Outputs.Select(v => v.GetTensorDataAsSpan<float>().Length).ToArray();
+    return bound with
+    {
+        Run = () =>
+        {
+            bound.Run();
+            for (int k = 0; k < buffers.Length; k++)
+            {
+                var copy = new float[buffers[k]];
+                bound.Outputs[k].GetTensorDataAsSpan<float>().CopyTo(copy);
+            }
+        },
+    };
+}
+
+BoundCase FreshCase(string label, InferenceSession session, string[] outputs)
+{
+    var dims = outputs.Select(name => session.OutputMetadata[name].Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray()).ToArray();
+    string[] inputNames = [inputMeta.Key];
+    OrtValue[] inputs = [input];
+    return new BoundCase(label, () =>
+    {
+        var values = dims.Select(d => OrtValue.CreateTensorValueFromMemory(new float[d.Aggregate(1L, (a, b) => a * b)], d)).ToArray();
+        session.Run(runOptions, inputNames, inputs, outputs, values);
+        foreach (var value in values)
+        {
+            value.Dispose();
+        }
+    }, []);
 }
 
 double Report(BoundCase c)

@@ -154,6 +154,14 @@ public sealed class CnnModelTests : IDisposable
         using var buffer = _model.CreateFeatureMapBuffer();
         var shape = Assert.Throws<InputShapeException>(() => _model.FillFeatureMaps(new float[10], buffer));
         Assert.StartsWith("10 floats for 1 image(s); expected 1 × 1×28×28 = 784", shape.Message);
+        using (buffer.Acquire())
+        {
+            // As if another thread were inside FillFeatureMaps with this buffer.
+            var busy = Assert.Throws<InvalidOperationException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+            Assert.Equal("this FeatureMapBuffer is already being filled by another call; use one buffer per thread", busy.Message);
+        }
+
+        _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer);
         buffer.Dispose();
         Assert.Throws<ObjectDisposedException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
     }
