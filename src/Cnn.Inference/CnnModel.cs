@@ -50,7 +50,7 @@ public sealed class CnnModel : IDisposable
         _featuresPath = _ownFeatures ? null : featuresPath;
         _features = new Lazy<FeatureOutputSet?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
         _ownFeatureOutputs = new Lazy<FeatureOutputSet?>(() => new FeatureOutputSet(_session), LazyThreadSafetyMode.ExecutionAndPublication);
-        _single = new ThreadLocal<SingleImageBuffers>(() => new SingleImageBuffers(Channels * Height * Width, Labels.Count, [1, Channels, Height, Width]), trackAllValues: true);
+        _single = new ThreadLocal<SingleImageBuffers>(NewSingleImageBuffers, trackAllValues: true);
         if (meta.TryGetValue("normalization", out var normalization))
         {
             using var doc = JsonDocument.Parse(normalization);
@@ -146,7 +146,7 @@ public sealed class CnnModel : IDisposable
         int classes = Labels.Count;
         var probabilities = new float[count * classes];
         using var output = OrtValue.CreateTensorValueFromMemory(probabilities, [count, classes]);
-        RunPinned(_session, pixels, count, PredictionOutputs, [output]);
+        RunPinned(pixels, count, PredictionOutputs, [output]);
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
@@ -164,38 +164,11 @@ public sealed class CnnModel : IDisposable
     public FeatureMapSet GetFeatureMaps(ReadOnlySpan<float> pixels, IEnumerable<string>? names = null)
     {
         CheckLength(pixels, 1);
-        var (features, wanted) = ResolveFeatures(names);
 
-        // ONNX Runtime writes straight into the arrays handed back: no copy, no shape queries.
-        var maps = new FeatureMap[wanted.Count];
-        var outputNames = new string[wanted.Count + 1];
-        var outputs = new OrtValue[wanted.Count + 1];
-        var probabilities = new float[Labels.Count];
-        var single = _single.Value!;
-        try
-        {
-            for (int k = 0; k < wanted.Count; k++)
-            {
-                var (c, h, w) = features.Shapes[wanted[k]];
-                maps[k] = new FeatureMap(wanted[k], c, h, w, new float[c * h * w]);
-                outputNames[k] = wanted[k];
-                outputs[k] = OrtValue.CreateTensorValueFromMemory(maps[k].Values, [1, c, h, w]);
-            }
-
-            outputNames[^1] = ProbabilitiesOutput;
-            outputs[^1] = OrtValue.CreateTensorValueFromMemory(probabilities, [1, Labels.Count]);
-            pixels.CopyTo(single.Input);
-            features.Session.Run(_runOptions, InputNames, single.InputValue, outputNames, outputs);
-        }
-        finally
-        {
-            foreach (var o in outputs)
-            {
-                o?.Dispose();
-            }
-        }
-
-        return new FeatureMapSet(maps.ToDictionary(m => m.Name), Prediction.FromProbabilities(probabilities, Labels));
+        // A buffer used once: its arrays, which ONNX Runtime wrote straight into, are the ones handed back.
+        using var buffer = CreateFeatureMapBuffer(names);
+        var prediction = FillFeatureMaps(pixels, buffer);
+        return new FeatureMapSet(buffer.Maps, prediction);
     }
 
     /// <summary>
@@ -211,7 +184,7 @@ public sealed class CnnModel : IDisposable
             var (c, h, w) = features.Shapes[name];
             return new FeatureMap(name, c, h, w, new float[c * h * w]);
         }).ToList();
-        return new FeatureMapBuffer(features, Source, maps, Labels.Count, [1, Channels, Height, Width]);
+        return new FeatureMapBuffer(features, Source, maps, NewSingleImageBuffers());
     }
 
     /// <summary>
@@ -233,9 +206,9 @@ public sealed class CnnModel : IDisposable
 
         using (buffer.Acquire())
         {
-            pixels.CopyTo(buffer.Input);
-            features!.Session.Run(_runOptions, InputNames, buffer.InputValue, buffer.OutputNames, buffer.OutputValues);
-            return Prediction.FromProbabilities(buffer.Probabilities, Labels);
+            pixels.CopyTo(buffer.Image.Input);
+            features!.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
+            return Prediction.FromProbabilities(buffer.Image.Output, Labels);
         }
     }
 
@@ -314,32 +287,6 @@ public sealed class CnnModel : IDisposable
         using (options)
         {
             return new FeatureOutputSet(Open(() => new InferenceSession(_featuresPath, options), _featuresPath));
-        }
-    }
-
-    /// <summary>A thread's input and probabilities buffers for one image, wrapped as OrtValues once.</summary>
-    private sealed class SingleImageBuffers : IDisposable
-    {
-        public SingleImageBuffers(int inputLength, int classes, long[] inputShape)
-        {
-            Input = new float[inputLength];
-            Output = new float[classes];
-            InputValue = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
-            OutputValue = [OrtValue.CreateTensorValueFromMemory(Output, [1, classes])];
-        }
-
-        public float[] Input { get; }
-
-        public float[] Output { get; }
-
-        public OrtValue[] InputValue { get; }
-
-        public OrtValue[] OutputValue { get; }
-
-        public void Dispose()
-        {
-            InputValue[0].Dispose();
-            OutputValue[0].Dispose();
         }
     }
 
@@ -452,6 +399,8 @@ public sealed class CnnModel : IDisposable
         }
     }
 
+    private SingleImageBuffers NewSingleImageBuffers() => new(InputLength, Labels.Count, [1, Channels, Height, Width]);
+
     private (FeatureOutputSet Features, List<string> Wanted) ResolveFeatures(IEnumerable<string>? names)
     {
         var features = FeatureOutputs ?? throw new UnknownOutputException(
@@ -465,7 +414,7 @@ public sealed class CnnModel : IDisposable
         return (features, wanted);
     }
 
-    private unsafe void RunPinned(InferenceSession session, ReadOnlySpan<float> pixels, int count, string[] outputNames, OrtValue[] outputs)
+    private unsafe void RunPinned(ReadOnlySpan<float> pixels, int count, string[] outputNames, OrtValue[] outputs)
     {
         // ONNX Runtime only reads its inputs, so the caller's pixels are pinned for the call and used in place: a batch
         // of 64 digits is 200 KB that would otherwise be allocated and copied on every call.
@@ -473,7 +422,7 @@ public sealed class CnnModel : IDisposable
         {
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, Channels, Height, Width], (IntPtr)data, pixels.Length * sizeof(float));
-            session.Run(_runOptions, InputNames, [input], outputNames, outputs);
+            _session.Run(_runOptions, InputNames, [input], outputNames, outputs);
         }
     }
 }

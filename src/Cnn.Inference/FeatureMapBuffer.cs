@@ -12,29 +12,26 @@ namespace Cnn.Inference;
 public sealed class FeatureMapBuffer : IDisposable
 {
     private readonly OrtValue[] _outputValues;
-    private readonly OrtValue[] _inputValue;
     private int _busy;
     private bool _disposed;
 
-    internal FeatureMapBuffer(object owner, string source, IReadOnlyList<FeatureMap> maps, int classes, long[] inputShape)
+    /// <summary>Takes ownership of <paramref name="image"/>, whose probabilities array receives the prediction.</summary>
+    internal FeatureMapBuffer(object owner, string source, IReadOnlyList<FeatureMap> maps, SingleImageBuffers image)
     {
         Owner = owner;
         Source = source;
+        Image = image;
         Maps = maps.ToDictionary(m => m.Name);
         Names = [.. maps.Select(m => m.Name)];
-        Input = new float[inputShape.Aggregate(1L, (a, b) => a * b)];
-        Probabilities = new float[classes];
         OutputNames = [.. Names, CnnModel.ProbabilitiesOutput];
         _outputValues = new OrtValue[maps.Count + 1];
+        _outputValues[^1] = image.OutputValue[0];
         try
         {
-            _inputValue = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
             for (int k = 0; k < maps.Count; k++)
             {
                 _outputValues[k] = OrtValue.CreateTensorValueFromMemory(maps[k].Values, [1, maps[k].Channels, maps[k].Height, maps[k].Width]);
             }
-
-            _outputValues[^1] = OrtValue.CreateTensorValueFromMemory(Probabilities, [1, classes]);
         }
         catch
         {
@@ -46,7 +43,7 @@ public sealed class FeatureMapBuffer : IDisposable
     /// <summary>The maps this buffer receives, by name; their <see cref="FeatureMap.Values"/> change with each call.</summary>
     public IReadOnlyDictionary<string, FeatureMap> Maps { get; }
 
-    /// <summary>The names of <see cref="Maps"/>, in the model's order.</summary>
+    /// <summary>The names of <see cref="Maps"/>, in the order asked for.</summary>
     public IReadOnlyList<string> Names { get; }
 
     /// <summary>The model (its features session) this buffer was made for.</summary>
@@ -55,14 +52,12 @@ public sealed class FeatureMapBuffer : IDisposable
     /// <summary>The model file the buffer was made from, for messages.</summary>
     internal string Source { get; }
 
-    internal float[] Input { get; }
-
-    internal float[] Probabilities { get; }
+    /// <summary>The input and probabilities, bound once like the maps.</summary>
+    internal SingleImageBuffers Image { get; }
 
     internal string[] OutputNames { get; }
 
-    internal IReadOnlyCollection<OrtValue> InputValue => _inputValue;
-
+    /// <summary>The maps' bound values, then the probabilities': in <see cref="OutputNames"/>' order.</summary>
     internal IReadOnlyCollection<OrtValue> OutputValues => _outputValues;
 
     public void Dispose()
@@ -90,18 +85,13 @@ public sealed class FeatureMapBuffer : IDisposable
 
     private void DisposeValues()
     {
-        foreach (var value in _outputValues)
+        // The last value is the image's own; it goes with the image.
+        foreach (var value in _outputValues[..^1])
         {
             value?.Dispose();
         }
 
-        if (_inputValue != null)
-        {
-            foreach (var value in _inputValue)
-            {
-                value.Dispose();
-            }
-        }
+        Image.Dispose();
     }
 
     internal readonly struct Lease(FeatureMapBuffer buffer) : IDisposable
