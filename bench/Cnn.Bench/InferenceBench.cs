@@ -16,14 +16,13 @@ internal static class InferenceBench
         var many = Enumerable.Range(0, model.InputLength * batch).Select(_ => (float)random.NextDouble()).ToArray();
         Console.WriteLine($"{Path.GetFileName(modelPath)}, {threads} intra-op thread(s), {iterations:N0} iterations, {Environment.ProcessorCount} cores");
 
-        // The three single-image calls take turns in rounds, so drift in this shared machine's speed falls on all
-        // of them alike and their ratios compare like with like.
         using var buffer = model.CreateFeatureMapBuffer();
-        var (predict, fill, features) = Interleaved(
+        var single = Timing.Interleaved(
             iterations,
             () => model.Predict(one),
             () => model.FillFeatureMaps(one, buffer),
             () => model.GetFeatureMaps(one));
+        var (predict, fill, features) = (single[0], single[1], single[2]);
         Report("CnnModel.Predict, batch 1", predict);
         Report($"CnnModel.FillFeatureMaps (all {buffer.Names.Count}, reused buffer), batch 1", fill);
         Report("CnnModel.GetFeatureMaps (all, new arrays), batch 1", features);
@@ -32,7 +31,7 @@ internal static class InferenceBench
         // Five blocks of back-to-back batches: one block's throughput is what a steady stream of batches gets, and the
         // spread between blocks shows how much the shared machine moved meanwhile.
         int batches = Math.Max(100, iterations / 20);
-        var batched = Time(batches, () => model.PredictBatch(many, batch));
+        var batched = Timing.Of(batches, () => model.PredictBatch(many, batch));
         Report("CnnModel.PredictBatch, batch 64", batched);
         var blocks = Enumerable.Range(0, 5).Select(_ =>
         {
@@ -62,9 +61,9 @@ internal static class InferenceBench
             using var pipeline = new MlNetPipeline(modelPath, model);
             var engine = pipeline.CreatePredictionEngine();
             var input = new ImageFileInput { ImagePath = png };
-            var mlnet = Time(Math.Max(200, iterations / 10), () => engine.Predict(input));
+            var mlnet = Timing.Of(Math.Max(200, iterations / 10), () => engine.Predict(input));
             Report($"ML.NET PredictionEngine (reads a {model.Width}×{model.Height} PNG each call)", mlnet);
-            var direct = Time(Math.Max(200, iterations / 10), () => model.PredictImage(png));
+            var direct = Timing.Of(Math.Max(200, iterations / 10), () => model.PredictImage(png));
             Report("CnnModel.PredictImage (same PNG, decode + preprocess + predict)", direct);
         }
         finally
@@ -73,64 +72,6 @@ internal static class InferenceBench
         }
 
         return 0;
-    }
-
-    private sealed record Timing(double P50, double P99, double Mean);
-
-    private static (Timing, Timing, Timing) Interleaved(int iterations, Action a, Action b, Action c)
-    {
-        const int round = 1_000;
-        Action[] actions = [a, b, c];
-        var times = actions.Select(_ => new List<double>(iterations)).ToArray();
-        foreach (var action in actions)
-        {
-            for (int i = 0; i < 500; i++)
-            {
-                action();
-            }
-        }
-
-        for (int done = 0; done < iterations; done += round)
-        {
-            for (int k = 0; k < actions.Length; k++)
-            {
-                for (int i = 0; i < Math.Min(round, iterations - done); i++)
-                {
-                    long start = Stopwatch.GetTimestamp();
-                    actions[k]();
-                    times[k].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-                }
-            }
-        }
-
-        var t = times.Select(Summarise).ToArray();
-        return (t[0], t[1], t[2]);
-    }
-
-    private static Timing Summarise(List<double> list)
-    {
-        var times = list.ToArray();
-        Array.Sort(times);
-        return new Timing(times[times.Length / 2], times[(int)(times.Length * 0.99)], times.Average());
-    }
-
-    private static Timing Time(int iterations, Action action)
-    {
-        for (int i = 0; i < Math.Min(500, iterations); i++)
-        {
-            action();
-        }
-
-        var times = new double[iterations];
-        for (int i = 0; i < iterations; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-        }
-
-        Array.Sort(times);
-        return new Timing(times[iterations / 2], times[(int)(iterations * 0.99)], times.Average());
     }
 
     private static void Report(string label, Timing t) =>

@@ -7,7 +7,6 @@
 //   profile MODEL.onnx    ONNX Runtime's own profile of MODEL.onnx asked for every output at --batch N (default 64):
 //                         mean kernel time per node of the optimised graph, so layout reorders and slow layers show.
 // Usage: dotnet run -c Release --project bench/Cnn.Bench -- files|inference|profile MODEL.onnx [--iterations N] [--threads N] [--batch N]
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
@@ -36,7 +35,7 @@ using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNum
 using var plain = new InferenceSession(plainPath, options);
 using var features = new InferenceSession(featuresPath, options);
 var inputMeta = plain.InputMetadata.Single();
-var shape = inputMeta.Value.Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray();
+var shape = Dims(inputMeta.Value);
 var random = new Random(1);
 var pixels = Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)random.NextDouble()).ToArray();
 string[] predictionOutputs = ["logits", "probabilities"];
@@ -55,29 +54,8 @@ var cases = new[]
     new BoundCase("  … into outputs ONNX Runtime allocates", () => features.Run(runOptions, [inputMeta.Key], [input], [.. features.OutputMetadata.Keys]).Dispose(), []),
 };
 
-// Taking turns puts the shared machine's drift on every case alike, so the ratios compare like with like.
-foreach (var c in cases)
-{
-    for (int i = 0; i < 500; i++)
-    {
-        c.Run();
-    }
-}
-
-for (int done = 0; done < iterations; done += 1_000)
-{
-    foreach (var c in cases)
-    {
-        for (int i = 0; i < Math.Min(1_000, iterations - done); i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            c.Run();
-            c.Times.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-        }
-    }
-}
-
-var medians = cases.Select(Report).ToArray();
+var timings = Cnn.Bench.Timing.Interleaved(iterations, [.. cases.Select(c => c.Run)]);
+var medians = cases.Zip(timings, Report).ToArray();
 Console.WriteLine($"features file, prediction outputs only: {medians[1] / medians[0]:F2}× the plain file's p50");
 Console.WriteLine($"features file, all outputs:             {medians[2] / medians[0]:F2}× the plain file's p50");
 Console.WriteLine($"  copied into new arrays {medians[3] / medians[0]:F2}×, new arrays bound per call {medians[4] / medians[0]:F2}×, ORT-allocated {medians[5] / medians[0]:F2}×");
@@ -90,11 +68,7 @@ return 0;
 
 BoundCase Case(string label, InferenceSession session, string[] outputs)
 {
-    var values = outputs.Select(name =>
-    {
-        var dims = session.OutputMetadata[name].Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray();
-        return OrtValue.CreateTensorValueFromMemory(new float[dims.Aggregate(1L, (a, b) => a * b)], dims);
-    }).ToArray();
+    var values = outputs.Select(name => NewBound(Dims(session.OutputMetadata[name]))).ToArray();
     string[] inputNames = [inputMeta.Key];
     OrtValue[] inputs = [input];
     return new BoundCase(label, () => session.Run(runOptions, inputNames, inputs, outputs, values), values);
@@ -121,12 +95,12 @@ BoundCase CopiedCase(string label, InferenceSession session, string[] outputs)
 
 BoundCase FreshCase(string label, InferenceSession session, string[] outputs)
 {
-    var dims = outputs.Select(name => session.OutputMetadata[name].Dimensions.Select(d => (long)Math.Max(d, 1)).ToArray()).ToArray();
+    var dims = outputs.Select(name => Dims(session.OutputMetadata[name])).ToArray();
     string[] inputNames = [inputMeta.Key];
     OrtValue[] inputs = [input];
     return new BoundCase(label, () =>
     {
-        var values = dims.Select(d => OrtValue.CreateTensorValueFromMemory(new float[d.Aggregate(1L, (a, b) => a * b)], d)).ToArray();
+        var values = dims.Select(NewBound).ToArray();
         session.Run(runOptions, inputNames, inputs, outputs, values);
         foreach (var value in values)
         {
@@ -135,14 +109,16 @@ BoundCase FreshCase(string label, InferenceSession session, string[] outputs)
     }, []);
 }
 
-double Report(BoundCase c)
+double Report(BoundCase c, Cnn.Bench.Timing t)
 {
-    var times = c.Times.ToArray();
-    Array.Sort(times);
-    double p50 = times[times.Length / 2];
-    Console.WriteLine($"{c.Label,-52} {p50,9:F1} {times[(int)(times.Length * 0.99)],9:F1} {times.Average(),9:F1}");
-    return p50;
+    Console.WriteLine($"{c.Label,-52} {t.P50,9:F1} {t.P99,9:F1} {t.Mean,9:F1}");
+    return t.P50;
 }
+
+// Batch 1 where the model says N.
+static long[] Dims(NodeMetadata meta) => [.. meta.Dimensions.Select(d => (long)Math.Max(d, 1))];
+
+static OrtValue NewBound(long[] dims) => OrtValue.CreateTensorValueFromMemory(new float[dims.Aggregate(1L, (a, b) => a * b)], dims);
 
 int Option(string name, int fallback)
 {
@@ -152,8 +128,6 @@ int Option(string name, int fallback)
 
 internal sealed record BoundCase(string Label, Action Run, OrtValue[] Outputs) : IDisposable
 {
-    public List<double> Times { get; } = [];
-
     public void Dispose()
     {
         foreach (var value in Outputs)
