@@ -290,6 +290,12 @@ namespace Cnn.Build
 
         public string ProvidingLibrary { get; set; } = "libstdc++.so.6";
 
+        /// <summary>
+        /// Patch whatever this machine's libstdc++ defines: for output that runs elsewhere (the .NET tool package),
+        /// where a weak need is harmless on systems that have the version and needed on those that do not.
+        /// </summary>
+        public bool Always { get; set; }
+
         public override bool Execute()
         {
             string target = Path.Combine(Directory, LibraryName);
@@ -299,14 +305,14 @@ namespace Cnn.Build
             }
 
             string? system = ElfSymbolVersions.FindSystemLibrary(ProvidingLibrary);
-            if (system == null)
+            if (system == null && !Always)
             {
                 Log.LogWarning($"{ProvidingLibrary} not found in the usual library folders; leaving {target} as shipped.");
                 return true;
             }
 
-            var defined = ElfSymbolVersions.ReadDefinitions(System.IO.File.ReadAllBytes(system), system);
-            if (System.Linq.Enumerable.Contains(defined, Version))
+            IReadOnlyList<string> defined = system == null ? System.Array.Empty<string>() : ElfSymbolVersions.ReadDefinitions(System.IO.File.ReadAllBytes(system), system);
+            if (!Always && System.Linq.Enumerable.Contains(defined, Version))
             {
                 return true;
             }
@@ -334,7 +340,7 @@ namespace Cnn.Build
             // Keep the source's timestamp so MSBuild's incremental copy sees the file as up to date next build.
             System.IO.File.SetLastWriteTimeUtc(target, stamp);
             Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
-                $"{target}: marked its need for {Version} weak ({system} does not define it).");
+                Always ? $"{target}: marked its need for {Version} weak (for machines whose libstdc++ lacks it)." : $"{target}: marked its need for {Version} weak ({system} does not define it).");
             return true;
         }
     }

@@ -1,22 +1,59 @@
+using System.Text.RegularExpressions;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Cnn.Cli;
 
-/// <summary>Turns an exception into one readable error line and an exit code; the stack trace only for bugs.</summary>
-internal static class ErrorReport
+/// <summary>
+/// Turns an exception into one readable error line on stderr and an exit code: 2 for a command line that cannot be
+/// parsed, 1 for everything else; the stack trace only for bugs.
+/// </summary>
+internal static partial class ErrorReport
 {
-    public static int Print(IAnsiConsole console, Exception exception)
+    public static int Print(IAnsiConsole errors, Exception exception, IReadOnlyList<string> args)
     {
         var e = exception is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : exception;
         bool expected = e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
-            or InvalidOperationException or Cnn.Train.TorchUnavailableException or Spectre.Console.Cli.CommandAppException
-            or HttpRequestException or NotSupportedException or Cnn.Inference.InferenceException;
-        console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            or InvalidOperationException or Cnn.Train.TorchUnavailableException or CommandAppException or HttpRequestException
+            or NotSupportedException or Cnn.Inference.InferenceException or Cnn.Contracts.ModelCardException
+            or Cnn.Train.Training.TrainingDivergedException or Cnn.Train.RunFolderLockedException;
+        errors.MarkupLineInterpolated($"[red]error:[/] {Explain(e, args)}");
         if (!expected)
         {
-            console.WriteException(e);
+            errors.WriteException(e);
         }
 
-        return e is Spectre.Console.Cli.CommandAppException ? 2 : 1;
+        return e is CommandAppException ? 2 : 1;
     }
+
+    /// <summary>Spectre's parse errors, reworded to name the option and what it takes.</summary>
+    private static string Explain(Exception e, IReadOnlyList<string> args)
+    {
+        if (UnknownOption().Match(e.Message) is { Success: true } unknown)
+        {
+            string name = unknown.Groups[1].Value;
+            string? suggestion = OptionCatalog.Suggest(name);
+            return $"unknown option '{(name.StartsWith('-') ? name : (name.Length == 1 ? "-" : "--") + name)}'{(suggestion != null ? $"; did you mean {suggestion}?" : "")} (see --help)";
+        }
+
+        if (FailedConversion().Match(e.Message) is { Success: true } conversion)
+        {
+            string value = conversion.Groups[1].Value;
+            int at = args.ToList().IndexOf(value);
+            string? option = at > 0 && args[at - 1].StartsWith("--", StringComparison.Ordinal) ? args[at - 1] : null;
+            string? expected = option == null ? null : OptionCatalog.Expected(option);
+            if (option != null)
+            {
+                return $"{option} is '{value}'; expected {expected ?? "another kind of value"}";
+            }
+        }
+
+        return e.Message;
+    }
+
+    [GeneratedRegex(@"^Unknown option '([^']+)'")]
+    private static partial Regex UnknownOption();
+
+    [GeneratedRegex(@"^Failed to convert '([^']*)' to ")]
+    private static partial Regex FailedConversion();
 }

@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using static TorchSharp.torch;
 
 namespace Cnn.Export;
@@ -12,9 +13,6 @@ public sealed record NamedOutput(string Name, IReadOnlyList<long> Shape);
 /// </summary>
 public sealed class ExportPlan
 {
-    public const string Logits = "logits";
-    public const string Probabilities = "probabilities";
-
     private ExportPlan(IReadOnlyList<Layer> layers, string[] outputNames, IReadOnlyList<NamedOutput> features, NamedOutput logits)
     {
         Layers = layers;
@@ -57,7 +55,7 @@ public sealed class ExportPlan
         }
 
         var features = featureNames.Select(n => new NamedOutput(n, outputs[n].shape.Skip(1).ToArray())).ToList();
-        return new ExportPlan(layers, names, features, new NamedOutput(Logits, expected.shape.Skip(1).ToArray()));
+        return new ExportPlan(layers, names, features, new NamedOutput(OnnxNames.Logits, expected.shape.Skip(1).ToArray()));
     }
 
     /// <summary>
@@ -69,8 +67,8 @@ public sealed class ExportPlan
         var all = Run(Layers, (string[])OutputNames, normalized);
         var result = Features.ToDictionary(f => f.Name, f => all[f.Name]);
         var logits = all[OutputNames[^1]];
-        result[Logits] = logits;
-        result[Probabilities] = nn.functional.softmax(logits, 1);
+        result[OnnxNames.Logits] = logits;
+        result[OnnxNames.Probabilities] = nn.functional.softmax(logits, 1);
         return result;
     }
 
@@ -111,7 +109,7 @@ public sealed class ExportPlan
         }
 
         int lastReal = Array.FindLastIndex(layers.ToArray(), l => l.Kind != LayerKind.Dropout);
-        names[lastReal] = Logits;
+        names[lastReal] = OnnxNames.Logits;
         return names;
     }
 

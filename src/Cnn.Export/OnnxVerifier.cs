@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using Cnn.Train.Data;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public static class OnnxVerifier
 
         using var session = OnnxFile.OpenSession(onnxPath);
         var outputNames = session.OutputMetadata.Keys.ToList();
-        var known = plan.Features.Select(f => f.Name).Append(ExportPlan.Logits).Append(ExportPlan.Probabilities).ToHashSet();
+        var known = plan.Features.Select(f => f.Name).Append(OnnxNames.Logits).Append(OnnxNames.Probabilities).ToHashSet();
         var unknown = outputNames.Where(n => !known.Contains(n)).ToList();
         if (unknown.Count > 0)
         {
@@ -78,7 +79,7 @@ public static class OnnxVerifier
         var data = input.contiguous().data<float>().ToArray();
         using var value = OrtValue.CreateTensorValueFromMemory(data, input.shape);
         using var options = new RunOptions();
-        using var results = session.Run(options, [OnnxExporter.InputName], [value], names);
+        using var results = session.Run(options, [OnnxNames.Input], [value], names);
         for (int k = 0; k < names.Count; k++)
         {
             var actual = results[k].GetTensorDataAsSpan<float>();

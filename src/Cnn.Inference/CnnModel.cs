@@ -1,67 +1,44 @@
-using System.Diagnostics;
-using System.Text.Json;
+using Cnn.Contracts;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Cnn.Inference;
 
 /// <summary>
-/// A CNN exported by <c>cnn export</c>, on ONNX Runtime: predictions (one image or a batch in one call) and feature
-/// maps by output name. Reads labels, input shape and feature names from the file's metadata. Thread-safe: concurrent
-/// calls share the sessions. Owns native ONNX Runtime sessions: dispose it.
+/// A CNN exported by <c>cnn export</c>, on ONNX Runtime: predictions (one image, or a batch in one call), feature
+/// maps by name, and image preprocessing as the model card prescribes. Thread-safe: concurrent calls share the
+/// sessions. Owns native ONNX Runtime sessions: dispose it; calls in flight finish first, later calls throw
+/// <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class CnnModel : IDisposable
 {
-    public const string InputName = "image";
-    public const string LogitsOutput = "logits";
-    public const string ProbabilitiesOutput = "probabilities";
-    private const string FeaturesSuffix = ".features.onnx";
-
-    private static readonly string[] PredictionOutputs = [ProbabilitiesOutput];
-    private static readonly string[] InputNames = [InputName];
+    private static readonly string[] PredictionOutputs = [OnnxNames.Probabilities];
+    private static readonly string[] InputNames = [OnnxNames.Input];
 
     // Run options carry no per-call state here; one instance serves every call and thread.
     private readonly RunOptions _runOptions = new();
-
-    // One single-image input and output per thread, bound to ONNX Runtime once: batch-1 predictions are the latency
-    // path, and a native allocation per call was a measurable share of it.
-    private readonly ThreadLocal<SingleImageBuffers> _single;
     private readonly InferenceSession _session;
-    private readonly Lazy<FeatureOutputSet?> _features;
-    private readonly Lazy<FeatureOutputSet?> _ownFeatureOutputs;
     private readonly InferenceOptions _options;
-    private readonly string? _featuresPath;
-    private readonly bool _ownFeatures;
-    private bool _disposed;
+    private readonly Lazy<FeatureOutputs?> _features;
+    private readonly CallGate _gate;
 
-    private CnnModel(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
+    // Batch-1 predictions are the latency path, and a native allocation per call was a measurable share of it: their
+    // input and output arrays are bound to ONNX Runtime once and reused, a bounded number of them.
+    private readonly BufferPool<SingleImageBuffers> _single;
+
+    private CnnModel(ModelFile file, InferenceSession session, string device, ModelFile? sibling, InferenceOptions options)
     {
         _session = session;
         _options = options;
-        Source = source;
+        _gate = new CallGate(this);
+        Card = file.Card;
+        Source = file.Source;
         Device = device;
-        var meta = session.ModelMetadata.CustomMetadataMap;
-        Labels = ReadJson<string[]>(meta, "class_labels", source);
-        ModelName = meta.GetValueOrDefault("model_name", "");
-        Dataset = meta.GetValueOrDefault("dataset", "");
-        (Channels, Height, Width) = ReadShape(session, source);
-        var own = ReadJson<string[]>(meta, "feature_outputs", source);
-        _ownFeatures = own.Length > 0;
-        _featuresPath = _ownFeatures ? null : featuresPath;
-        _features = new Lazy<FeatureOutputSet?>(OpenFeatures, LazyThreadSafetyMode.ExecutionAndPublication);
-        _ownFeatureOutputs = new Lazy<FeatureOutputSet?>(() => new FeatureOutputSet(_session), LazyThreadSafetyMode.ExecutionAndPublication);
-        _single = new ThreadLocal<SingleImageBuffers>(NewSingleImageBuffers, trackAllValues: true);
-        if (meta.TryGetValue("normalization", out var normalization))
-        {
-            using var doc = JsonDocument.Parse(normalization);
-            TrainingMean = doc.RootElement.GetProperty("mean").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-        }
-
-        Preprocessing = Channels == 3 ? Preprocessing.Color : Dataset is "digits" or "mnist" ? Preprocessing.Digit : Preprocessing.Gray;
-        if (Labels.Count != session.OutputMetadata[ProbabilitiesOutput].Dimensions[^1])
-        {
-            throw new InvalidModelException($"{source}: {Labels.Count} class labels in the metadata but {session.OutputMetadata[ProbabilitiesOutput].Dimensions[^1]} probabilities");
-        }
+        _single = new BufferPool<SingleImageBuffers>(NewSingleImageBuffers, 2 * Environment.ProcessorCount);
+        _features = new Lazy<FeatureOutputs?>(
+            () => file.Card.HasFeatureOutputs ? new FeatureOutputs(_session, Card, ownsSession: false) : OpenSibling(sibling),
+            LazyThreadSafetyMode.ExecutionAndPublication);
+        FeatureNames = file.Card.HasFeatureOutputs || sibling != null ? [.. Card.Features.Select(f => f.Name)] : [];
     }
 
     /// <summary>Where the model was loaded from.</summary>
@@ -70,83 +47,96 @@ public sealed class CnnModel : IDisposable
     /// <summary>cpu or cuda: where ONNX Runtime runs it.</summary>
     public string Device { get; }
 
-    public string ModelName { get; }
+    /// <summary>Everything the file says about itself: labels, input, normalisation, preprocessing, feature maps, provenance.</summary>
+    public ModelCard Card { get; }
 
-    public string Dataset { get; }
-
-    public IReadOnlyList<string> Labels { get; }
-
-    public int Channels { get; }
-
-    public int Height { get; }
-
-    public int Width { get; }
+    /// <summary>Class names in output order (the card's <see cref="ModelCard.Labels"/>).</summary>
+    public IReadOnlyList<string> Labels => Card.Labels;
 
     /// <summary>Floats per image: C × H × W.</summary>
-    public int InputLength => Channels * Height * Width;
-
-    /// <summary>How images given as files or bytes are turned into input (from the data set: digits → <see cref="Preprocessing.Digit"/>).</summary>
-    public Preprocessing Preprocessing { get; }
-
-    /// <summary>Mean intensity per channel of the training images, from the metadata (empty if absent).</summary>
-    public IReadOnlyList<double> TrainingMean { get; } = [];
+    public int InputLength => Card.Input.Shape.Length;
 
     /// <summary>Names of the feature maps available (conv1, pool1, …), from this file or its .features.onnx sibling; empty if neither has any.</summary>
-    public IReadOnlyList<string> FeatureNames => FeatureOutputs?.Names ?? [];
+    public IReadOnlyList<string> FeatureNames { get; }
 
-    private FeatureOutputSet? FeatureOutputs => _ownFeatures ? _ownFeatureOutputs.Value : _features.Value;
+    /// <summary>Loads FILE.onnx with default options; see <see cref="Load(string, InferenceOptions)"/>.</summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <returns>The loaded model.</returns>
+    public static CnnModel Load(string path) => Load(path, new InferenceOptions());
 
-    /// <summary>Loads FILE.onnx; feature maps come from FILE.features.onnx when it exists (loaded on first use).</summary>
-    public static CnnModel Load(string path, InferenceOptions? options = null)
+    /// <summary>Loads FILE.onnx; feature maps come from FILE.features.onnx when it exists beside it (opened on first use).</summary>
+    /// <param name="path">The .onnx file.</param>
+    /// <param name="options">Loading and image options.</param>
+    /// <returns>The loaded model.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidModelException">The file, its card, or its features sibling is not usable.</exception>
+    public static CnnModel Load(string path, InferenceOptions options)
     {
-        options ??= new InferenceOptions();
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"model file not found: {path}", path);
-        }
-
-        var (sessionOptions, device) = CreateSessionOptions(options);
-        using (sessionOptions)
-        {
-            var session = Open(() => new InferenceSession(path, sessionOptions), path);
-            string features = Path.ChangeExtension(path, null) + FeaturesSuffix;
-            return Construct(session, path, File.Exists(features) && !path.EndsWith(FeaturesSuffix, StringComparison.Ordinal) ? features : null, options, device);
-        }
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Validated();
+        var file = ModelFile.Read(path);
+        string siblingPath = OnnxNames.FeaturesPathFor(path);
+        var sibling = !file.Card.HasFeatureOutputs && File.Exists(siblingPath) ? ReadSibling(file, siblingPath) : null;
+        return Open(file, sibling, options);
     }
 
-    /// <summary>Loads a model from a stream (the whole ONNX file); feature maps only if it is a features model.</summary>
-    public static CnnModel Load(Stream stream, string source = "stream", InferenceOptions? options = null)
+    /// <summary>Loads a model from a stream with default options; see <see cref="Load(Stream, string, InferenceOptions)"/>.</summary>
+    /// <param name="stream">The file's bytes.</param>
+    /// <param name="source">Names the model in messages.</param>
+    /// <returns>The loaded model.</returns>
+    public static CnnModel Load(Stream stream, string source) => Load(stream, source, new InferenceOptions());
+
+    /// <summary>Loads a model from a stream holding the whole ONNX file; feature maps only if it is a features file.</summary>
+    /// <param name="stream">The file's bytes.</param>
+    /// <param name="source">Names the model in messages.</param>
+    /// <param name="options">Loading and image options.</param>
+    /// <returns>The loaded model.</returns>
+    /// <exception cref="InvalidModelException">The bytes or their card are not usable.</exception>
+    public static CnnModel Load(Stream stream, string source, InferenceOptions options)
     {
-        options ??= new InferenceOptions();
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Validated();
         using var memory = new MemoryStream();
         stream.CopyTo(memory);
-        var bytes = memory.ToArray();
-        var (sessionOptions, device) = CreateSessionOptions(options);
-        using (sessionOptions)
-        {
-            var session = Open(() => new InferenceSession(bytes, sessionOptions), source);
-            return Construct(session, source, null, options, device);
-        }
+        return Open(ModelFile.FromBytes(memory.ToArray(), source), null, options);
     }
 
     /// <summary>Predicts one image of <see cref="InputLength"/> floats in [0, 1], [C, H, W] row-major.</summary>
+    /// <param name="pixels">The image, e.g. <see cref="PreparedImage.Pixels"/>.</param>
+    /// <returns>The most probable class and every class's probability.</returns>
+    /// <exception cref="InputShapeException">The span is not one image long.</exception>
     public Prediction Predict(ReadOnlySpan<float> pixels)
     {
+        using var call = _gate.Enter();
         CheckLength(pixels, 1);
-        var buffers = _single.Value!;
-        pixels.CopyTo(buffers.Input);
-        _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
-        return Prediction.FromProbabilities(buffers.Output, Labels);
+        var buffers = _single.Rent();
+        try
+        {
+            pixels.CopyTo(buffers.Input);
+            _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
+            return Prediction.FromProbabilities(buffers.Output, Labels);
+        }
+        finally
+        {
+            _single.Return(buffers);
+        }
     }
 
     /// <summary>Predicts <paramref name="count"/> images laid one after another, in one ONNX Runtime call.</summary>
+    /// <param name="pixels">count × C × H × W floats in [0, 1].</param>
+    /// <param name="count">How many images.</param>
+    /// <returns>One prediction per image, in order.</returns>
+    /// <exception cref="InputShapeException">The span does not hold <paramref name="count"/> images.</exception>
     public IReadOnlyList<Prediction> PredictBatch(ReadOnlySpan<float> pixels, int count)
     {
+        using var call = _gate.Enter();
         CheckLength(pixels, count);
         int classes = Labels.Count;
         var probabilities = new float[count * classes];
         using var output = OrtValue.CreateTensorValueFromMemory(probabilities, [count, classes]);
-        RunPinned(pixels, count, PredictionOutputs, [output]);
+        RunPinned(pixels, count, output);
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
@@ -161,10 +151,12 @@ public sealed class CnnModel : IDisposable
     /// new arrays the caller keeps. For repeated calls, <see cref="FillFeatureMaps"/> into one
     /// <see cref="FeatureMapBuffer"/> allocates nothing.
     /// </summary>
+    /// <param name="pixels">One image.</param>
+    /// <param name="names">Feature maps to compute, in the order wanted; null for all.</param>
+    /// <returns>The maps by name and the prediction of the same run.</returns>
+    /// <exception cref="UnknownOutputException">A name is not a feature map of this model, or is repeated, or the model has none.</exception>
     public FeatureMapSet GetFeatureMaps(ReadOnlySpan<float> pixels, IEnumerable<string>? names = null)
     {
-        CheckLength(pixels, 1);
-
         // A buffer used once: its arrays, which ONNX Runtime wrote straight into, are the ones handed back.
         using var buffer = CreateFeatureMapBuffer(names);
         var prediction = FillFeatureMaps(pixels, buffer);
@@ -175,14 +167,17 @@ public sealed class CnnModel : IDisposable
     /// A reusable destination for the feature maps <paramref name="names"/> (all of them when null) of one image, for
     /// <see cref="FillFeatureMaps"/>. Dispose it before or after this model.
     /// </summary>
+    /// <param name="names">Feature maps the buffer receives, in order; null for all.</param>
+    /// <returns>A buffer owning native ONNX Runtime values.</returns>
+    /// <exception cref="UnknownOutputException">A name is not a feature map of this model, or is repeated, or the model has none.</exception>
     public FeatureMapBuffer CreateFeatureMapBuffer(IEnumerable<string>? names = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var (features, wanted) = ResolveFeatures(names);
-        var maps = wanted.Select(name =>
+        using var call = _gate.Enter();
+        var features = Features();
+        var maps = features.Resolve(names, Source).Select(name =>
         {
-            var (c, h, w) = features.Shapes[name];
-            return new FeatureMap(name, c, h, w, new float[c * h * w]);
+            var shape = features.Shapes[name];
+            return new FeatureMap(name, shape.Channels, shape.Height, shape.Width, new float[shape.Length]);
         }).ToList();
         return new FeatureMapBuffer(features, Source, maps, NewSingleImageBuffers());
     }
@@ -192,11 +187,17 @@ public sealed class CnnModel : IDisposable
     /// the prediction made in the same run. Nothing is allocated for the maps; the buffer must come from this model's
     /// <see cref="CreateFeatureMapBuffer"/> and serve one call at a time.
     /// </summary>
+    /// <param name="pixels">One image.</param>
+    /// <param name="buffer">A buffer made by this model.</param>
+    /// <returns>The prediction of the same run.</returns>
+    /// <exception cref="ArgumentException">The buffer was made by another model.</exception>
+    /// <exception cref="InvalidOperationException">Another call is filling the same buffer.</exception>
     public Prediction FillFeatureMaps(ReadOnlySpan<float> pixels, FeatureMapBuffer buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);
+        using var call = _gate.Enter();
         CheckLength(pixels, 1);
-        var features = FeatureOutputs;
+        var features = Features();
         if (!ReferenceEquals(buffer.Owner, features))
         {
             throw new ArgumentException(
@@ -207,55 +208,94 @@ public sealed class CnnModel : IDisposable
         using (buffer.Acquire())
         {
             pixels.CopyTo(buffer.Image.Input);
-            features!.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
+            features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
             return Prediction.FromProbabilities(buffer.Image.Output, Labels);
         }
     }
 
-    /// <summary>Decodes an image file (PNG, JPEG, BMP, WebP) and prepares it as this model's input.</summary>
-    public PreparedImage Prepare(string imagePath)
+    /// <summary>Reads and decodes an image file (PNG, JPEG, BMP, WebP).</summary>
+    /// <param name="imagePath">The file.</param>
+    /// <returns>Its RGBA pixels.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InferenceException">It is not a decodable image, or is over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
+    public DecodedImage Decode(string imagePath)
     {
+        ArgumentException.ThrowIfNullOrEmpty(imagePath);
+        if (Directory.Exists(imagePath))
+        {
+            throw new InvalidImageException($"{imagePath}: is a folder; expected an image file");
+        }
+
         if (!File.Exists(imagePath))
         {
             throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
         }
 
-        return Prepare(File.ReadAllBytes(imagePath), imagePath);
+        return Decode(File.ReadAllBytes(imagePath), imagePath);
     }
 
-    /// <summary>Prepares encoded image bytes; <paramref name="source"/> names them in errors.</summary>
-    public PreparedImage Prepare(byte[] encoded, string source = "image")
+    /// <summary>Decodes encoded image bytes; <paramref name="source"/> names them in errors.</summary>
+    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
+    /// <param name="source">Names the image in messages.</param>
+    /// <returns>Its RGBA pixels.</returns>
+    /// <exception cref="InferenceException">Not a decodable image, or over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
+    public DecodedImage Decode(ReadOnlySpan<byte> encoded, string source) =>
+        ImageDecoder.Decode(encoded, source, _options.MaxImagePixels);
+
+    /// <summary>Reads and decodes an image from <paramref name="stream"/>.</summary>
+    /// <param name="stream">The encoded image.</param>
+    /// <param name="source">Names the image in messages.</param>
+    /// <returns>Its RGBA pixels.</returns>
+    /// <exception cref="InferenceException">Not a decodable image, or too large.</exception>
+    public DecodedImage Decode(Stream stream, string source)
     {
-        using var bitmap = ImagePreprocessor.Decode(encoded, source, _options.MaxImagePixels);
-        return ImagePreprocessor.Prepare(bitmap, source, Preprocessing, Channels, Height, Width, TrainingMean.Count > 0 ? TrainingMean[0] : null);
+        ArgumentNullException.ThrowIfNull(stream);
+        return Decode(ImageDecoder.ReadAll(stream, source, _options.MaxEncodedBytes), source);
     }
 
-    /// <summary>Prepares an image read from <paramref name="stream"/>.</summary>
-    public PreparedImage Prepare(Stream stream, string source = "stream")
+    /// <summary>Turns a decoded image into this model's input, as its card's <see cref="ModelCard.Preprocessing"/> prescribes.</summary>
+    /// <param name="image">A decoded image.</param>
+    /// <returns>The input and where it came from.</returns>
+    /// <exception cref="NoInkException">A digit model was given a blank page.</exception>
+    public PreparedImage Prepare(DecodedImage image)
     {
-        using var bitmap = ImagePreprocessor.Decode(stream, source, _options.MaxImagePixels);
-        return ImagePreprocessor.Prepare(bitmap, source, Preprocessing, Channels, Height, Width, TrainingMean.Count > 0 ? TrainingMean[0] : null);
+        ArgumentNullException.ThrowIfNull(image);
+        return PreparedImage.From(image, Card);
     }
 
-    /// <summary>Prepares and predicts an image file.</summary>
+    /// <summary>Decodes and prepares an image file.</summary>
+    /// <param name="imagePath">The file.</param>
+    /// <returns>The input and where it came from.</returns>
+    public PreparedImage Prepare(string imagePath) => Prepare(Decode(imagePath));
+
+    /// <summary>Decodes and prepares encoded image bytes.</summary>
+    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
+    /// <param name="source">Names the image in messages.</param>
+    /// <returns>The input and where it came from.</returns>
+    public PreparedImage Prepare(ReadOnlySpan<byte> encoded, string source) => Prepare(Decode(encoded, source));
+
+    /// <summary>Decodes and prepares an image read from <paramref name="stream"/>.</summary>
+    /// <param name="stream">The encoded image.</param>
+    /// <param name="source">Names the image in messages.</param>
+    /// <returns>The input and where it came from.</returns>
+    public PreparedImage Prepare(Stream stream, string source) => Prepare(Decode(stream, source));
+
+    /// <summary>Decodes, prepares and predicts an image file.</summary>
+    /// <param name="imagePath">The file.</param>
+    /// <returns>The prediction.</returns>
     public Prediction PredictImage(string imagePath) => Predict(Prepare(imagePath).Pixels);
 
+    /// <summary>Waits for calls in flight, then releases the ONNX Runtime sessions and buffers.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_gate.Close())
         {
             return;
         }
 
-        _disposed = true;
         if (_features.IsValueCreated)
         {
-            _features.Value?.Session.Dispose();
-        }
-
-        foreach (var buffers in _single.Values)
-        {
-            buffers.Dispose();
+            _features.Value?.Dispose();
         }
 
         _single.Dispose();
@@ -263,11 +303,13 @@ public sealed class CnnModel : IDisposable
         _runOptions.Dispose();
     }
 
-    private static CnnModel Construct(InferenceSession session, string source, string? featuresPath, InferenceOptions options, string device)
+    private static CnnModel Open(ModelFile file, ModelFile? sibling, InferenceOptions options)
     {
+        var (session, device) = SessionFactory.Open(file.Bytes, file.Source, options);
         try
         {
-            return new CnnModel(session, source, featuresPath, options, device);
+            file.CheckAgainst(session);
+            return new CnnModel(file, session, device, sibling, options);
         }
         catch
         {
@@ -276,153 +318,74 @@ public sealed class CnnModel : IDisposable
         }
     }
 
-    private FeatureOutputSet? OpenFeatures()
+    private static ModelFile ReadSibling(ModelFile model, string path)
     {
-        if (_featuresPath == null)
+        var sibling = ModelFile.Read(path);
+        if (!sibling.Card.HasFeatureOutputs || !sibling.Card.SharesWeightsWith(model.Card) || !sibling.Card.Labels.SequenceEqual(model.Card.Labels))
+        {
+            throw new InvalidModelException(
+                $"{path} does not belong to {model.Source}: its weights (sha256 {sibling.Card.WeightsSha256[..12]}…) are not the model's ({model.Card.WeightsSha256[..12]}…); "
+                + "export both files again with `cnn export`, or remove the features file");
+        }
+
+        return sibling;
+    }
+
+    private FeatureOutputs? OpenSibling(ModelFile? sibling)
+    {
+        if (sibling == null)
         {
             return null;
         }
 
-        var (options, _) = CreateSessionOptions(_options with { Warning = _ => { } });
-        using (options)
-        {
-            return new FeatureOutputSet(Open(() => new InferenceSession(_featuresPath, options), _featuresPath));
-        }
-    }
-
-    /// <summary>A session with feature outputs and their [C, H, W] shapes, read once.</summary>
-    private sealed class FeatureOutputSet
-    {
-        public FeatureOutputSet(InferenceSession session)
-        {
-            Session = session;
-            Shapes = session.OutputMetadata
-                .Where(o => o.Key is not (LogitsOutput or ProbabilitiesOutput) && o.Value.Dimensions.Length == 4)
-                .ToDictionary(o => o.Key, o => (o.Value.Dimensions[1], o.Value.Dimensions[2], o.Value.Dimensions[3]));
-            Names = [.. Shapes.Keys];
-        }
-
-        public InferenceSession Session { get; }
-
-        public IReadOnlyDictionary<string, (int C, int H, int W)> Shapes { get; }
-
-        public IReadOnlyList<string> Names { get; }
-    }
-
-    private static (SessionOptions Options, string Device) CreateSessionOptions(InferenceOptions options)
-    {
-        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads > 0)
-        {
-            session.IntraOpNumThreads = options.IntraOpThreads;
-        }
-
-#if ORT_GPU
-        bool tryCuda = options.Device != ExecutionDevice.Cpu;
-#else
-        bool tryCuda = options.Device == ExecutionDevice.Cuda;
-#endif
-        if (!tryCuda)
-        {
-            return (session, "cpu");
-        }
-
+        var (session, _) = SessionFactory.Open(sibling.Bytes, sibling.Source, _options, warn: false);
         try
         {
-            session.AppendExecutionProvider_CUDA(0);
-            return (session, "cuda");
+            sibling.CheckAgainst(session);
+            return new FeatureOutputs(session, sibling.Card, ownsSession: true);
         }
-        catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        catch
         {
-            var warn = options.Warning ?? (message => Trace.TraceWarning(message));
-            warn($"CUDA execution provider unavailable ({e.Message.Split('\n')[0]}); running on CPU");
-            return (session, "cpu");
+            session.Dispose();
+            throw;
         }
     }
 
-    private static InferenceSession Open(Func<InferenceSession> open, string source)
-    {
-        try
-        {
-            return open();
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new InvalidModelException($"{source}: ONNX Runtime cannot load it: {e.Message}", e);
-        }
-    }
-
-    private static T ReadJson<T>(IReadOnlyDictionary<string, string> meta, string key, string source)
-    {
-        if (!meta.TryGetValue(key, out var text))
-        {
-            throw new InvalidModelException($"{source}: metadata '{key}' is missing; expected a model written by `cnn export`");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<T>(text) ?? throw new InvalidModelException($"{source}: metadata '{key}' is null");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelException($"{source}: metadata '{key}' is not valid JSON ({e.Message})", e);
-        }
-    }
-
-    private static (int C, int H, int W) ReadShape(InferenceSession session, string source)
-    {
-        if (!session.InputMetadata.TryGetValue(InputName, out var input) || input.Dimensions.Length != 4)
-        {
-            throw new InvalidModelException($"{source}: expected one input '{InputName}' of shape [N, C, H, W]; found {string.Join(", ", session.InputMetadata.Select(i => $"{i.Key} [{string.Join(", ", i.Value.Dimensions)}]"))}");
-        }
-
-        if (!session.OutputMetadata.ContainsKey(ProbabilitiesOutput))
-        {
-            throw new InvalidModelException($"{source}: no '{ProbabilitiesOutput}' output; found {string.Join(", ", session.OutputMetadata.Keys)}");
-        }
-
-        return (input.Dimensions[1], input.Dimensions[2], input.Dimensions[3]);
-    }
+    private FeatureOutputs Features() => _features.Value ?? throw new UnknownOutputException(
+        $"{Source}: has no feature-map outputs and no {Path.GetFileName(OnnxNames.FeaturesPathFor(Source))} beside it; export with `cnn export` to get both files");
 
     private void CheckLength(ReadOnlySpan<float> pixels, int count)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (count < 1)
         {
             throw new InputShapeException($"batch of {count} images; expected at least 1");
         }
 
-        if (pixels.Length != count * InputLength)
+        var s = Card.Input.Shape;
+        long expected = (long)count * InputLength;
+        if (pixels.Length != expected)
         {
             throw new InputShapeException(
-                $"{pixels.Length:N0} floats for {count} image(s); expected {count} × {Channels}×{Height}×{Width} = {count * InputLength:N0} ([N, C, H, W] of {Source})");
+                $"{pixels.Length:N0} floats for {count:N0} image(s); expected {count:N0} × {s.Channels}×{s.Height}×{s.Width} = {expected:N0} ([N, C, H, W] of {Source})");
         }
     }
 
-    private SingleImageBuffers NewSingleImageBuffers() => new(InputLength, Labels.Count, [1, Channels, Height, Width]);
-
-    private (FeatureOutputSet Features, List<string> Wanted) ResolveFeatures(IEnumerable<string>? names)
+    private SingleImageBuffers NewSingleImageBuffers()
     {
-        var features = FeatureOutputs ?? throw new UnknownOutputException(
-            $"{Source}: has no feature-map outputs and no {Path.GetFileName(Path.ChangeExtension(Source, null) + FeaturesSuffix)} beside it; export with `cnn export` to get both files");
-        var wanted = names?.ToList() ?? [.. features.Names];
-        foreach (var name in wanted.Where(n => !features.Shapes.ContainsKey(n)))
-        {
-            throw new UnknownOutputException($"{Source}: no feature map named '{name}'; available: {string.Join(", ", features.Names)}");
-        }
-
-        return (features, wanted);
+        var s = Card.Input.Shape;
+        return new SingleImageBuffers(InputLength, Labels.Count, [1, s.Channels, s.Height, s.Width]);
     }
 
-    private unsafe void RunPinned(ReadOnlySpan<float> pixels, int count, string[] outputNames, OrtValue[] outputs)
+    private unsafe void RunPinned(ReadOnlySpan<float> pixels, int count, OrtValue output)
     {
         // ONNX Runtime only reads its inputs, so the caller's pixels are pinned for the call and used in place: a batch
         // of 64 digits is 200 KB that would otherwise be allocated and copied on every call.
+        var s = Card.Input.Shape;
         fixed (float* data = pixels)
         {
             using var input = OrtValue.CreateTensorValueWithData(
-                OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, Channels, Height, Width], (IntPtr)data, pixels.Length * sizeof(float));
-            _session.Run(_runOptions, InputNames, [input], outputNames, outputs);
+                OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, s.Channels, s.Height, s.Width], (IntPtr)data, pixels.Length * sizeof(float));
+            _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class FeatureMapBuffer : IDisposable
 {
     private readonly OrtValue[] _outputValues;
     private int _busy;
-    private bool _disposed;
+    private int _disposed;
 
     /// <summary>Takes ownership of <paramref name="image"/>, whose probabilities array receives the prediction.</summary>
     internal FeatureMapBuffer(object owner, string source, IReadOnlyList<FeatureMap> maps, SingleImageBuffers image)
@@ -23,7 +23,7 @@ public sealed class FeatureMapBuffer : IDisposable
         Image = image;
         Maps = maps.ToDictionary(m => m.Name);
         Names = [.. maps.Select(m => m.Name)];
-        OutputNames = [.. Names, CnnModel.ProbabilitiesOutput];
+        OutputNames = [.. Names, Cnn.Contracts.OnnxNames.Probabilities];
         _outputValues = new OrtValue[maps.Count + 1];
         _outputValues[^1] = image.OutputValue[0];
         try
@@ -60,24 +60,36 @@ public sealed class FeatureMapBuffer : IDisposable
     /// <summary>The maps' bound values, then the probabilities': in <see cref="OutputNames"/>' order.</summary>
     internal IReadOnlyCollection<OrtValue> OutputValues => _outputValues;
 
+    /// <summary>Releases the bound native values; a fill in progress on another thread finishes first.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        _disposed = true;
+        // A misused buffer may still be filled by another thread: wait for that call before freeing what it writes to.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _busy) != 0)
+        {
+            spin.SpinOnce();
+        }
+
         DisposeValues();
     }
 
     /// <summary>Marks the buffer in use for one call; the returned scope releases it.</summary>
     internal Lease Acquire()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (Interlocked.Exchange(ref _busy, 1) != 0)
         {
             throw new InvalidOperationException("this FeatureMapBuffer is already being filled by another call; use one buffer per thread");
+        }
+
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            Volatile.Write(ref _busy, 0);
+            throw new ObjectDisposedException(nameof(FeatureMapBuffer));
         }
 
         return new Lease(this);

@@ -3,16 +3,17 @@ namespace Cnn.Inference;
 /// <summary>Where inference runs.</summary>
 public enum ExecutionDevice
 {
-    /// <summary>CUDA when this build has ONNX Runtime's GPU package and a GPU answers, else CPU.</summary>
+    /// <summary>CUDA when the app's ONNX Runtime natives include it and a GPU answers, else the CPU, silently.</summary>
     Auto,
 
+    /// <summary>The CPU.</summary>
     Cpu,
 
-    /// <summary>CUDA, falling back to CPU with one warning when CUDA cannot be loaded.</summary>
+    /// <summary>CUDA, falling back to the CPU with one <see cref="InferenceOptions.Warning"/> when CUDA cannot be used.</summary>
     Cuda,
 }
 
-/// <summary>How a <see cref="CnnModel"/> is loaded and how it treats images.</summary>
+/// <summary>How a <see cref="CnnModel"/> is loaded and how it treats images. Validated once, when a model is loaded.</summary>
 public sealed record InferenceOptions
 {
     /// <summary>Images above this many pixels are refused before decoding (default 40 megapixels).</summary>
@@ -21,8 +22,32 @@ public sealed record InferenceOptions
     /// <summary>ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (one per core).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>Where to run; see <see cref="ExecutionDevice"/>.</summary>
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 
     /// <summary>Receives warnings, such as the CUDA fallback; default: <see cref="System.Diagnostics.Trace"/>.</summary>
     public Action<string>? Warning { get; init; }
+
+    /// <summary>Returns these options, or throws naming the first one out of range.</summary>
+    /// <returns>This instance.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public InferenceOptions Validated()
+    {
+        if (MaxImagePixels < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, $"MaxImagePixels is {MaxImagePixels}; expected ≥ 1");
+        }
+
+        if (IntraOpThreads < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, $"IntraOpThreads is {IntraOpThreads}; expected ≥ 0 (0 = one per core)");
+        }
+
+        return Enum.IsDefined(Device)
+            ? this
+            : throw new ArgumentOutOfRangeException(nameof(Device), Device, $"Device is {Device}; expected Auto, Cpu or Cuda");
+    }
+
+    /// <summary>The largest encoded image read from a stream: a generous 8 bytes per allowed pixel.</summary>
+    internal long MaxEncodedBytes => MaxImagePixels > long.MaxValue / 8 ? long.MaxValue : MaxImagePixels * 8;
 }

@@ -1,13 +1,25 @@
 namespace Cnn.Inference;
 
 /// <summary>A class and its probability.</summary>
+/// <param name="Label">The class name.</param>
+/// <param name="Index">The class's position in the model's labels.</param>
+/// <param name="Probability">Its softmax probability.</param>
 public sealed record ClassScore(string Label, int Index, float Probability);
 
 /// <summary>The model's answer for one image: the best class and every class's probability.</summary>
+/// <param name="Label">The most probable class.</param>
+/// <param name="Index">Its position in <paramref name="Labels"/>.</param>
+/// <param name="Probability">Its softmax probability.</param>
+/// <param name="Probabilities">Every class's probability, in label order.</param>
+/// <param name="Labels">The model's class names.</param>
 public sealed record Prediction(string Label, int Index, float Probability, IReadOnlyList<float> Probabilities, IReadOnlyList<string> Labels)
 {
-    /// <summary>The <paramref name="k"/> most probable classes, best first.</summary>
-    public IReadOnlyList<ClassScore> Top(int k) => Probabilities
+    /// <summary>The <paramref name="k"/> most probable classes, best first (ties by index).</summary>
+    /// <param name="k">How many, ≥ 1; fewer come back when the model has fewer classes.</param>
+    /// <returns>The classes with their probabilities.</returns>
+    public IReadOnlyList<ClassScore> Top(int k) => k < 1
+        ? throw new ArgumentOutOfRangeException(nameof(k), k, "expected at least 1")
+        : Probabilities
         .Select((p, i) => new ClassScore(Labels[i], i, p))
         .OrderByDescending(s => s.Probability)
         .ThenBy(s => s.Index)
@@ -30,9 +42,16 @@ public sealed record Prediction(string Label, int Index, float Probability, IRea
 }
 
 /// <summary>One feature map output of one image: <see cref="Channels"/> planes of <see cref="Height"/>×<see cref="Width"/>, row-major.</summary>
+/// <param name="Name">The layer's name (conv1, pool1, …).</param>
+/// <param name="Channels">Maps in the layer.</param>
+/// <param name="Height">Rows per map.</param>
+/// <param name="Width">Columns per map.</param>
+/// <param name="Values">Channels × Height × Width values.</param>
 public sealed record FeatureMap(string Name, int Channels, int Height, int Width, float[] Values)
 {
     /// <summary>The plane of channel <paramref name="channel"/>.</summary>
+    /// <param name="channel">0 ≤ channel &lt; <see cref="Channels"/>.</param>
+    /// <returns>Height × Width values, row-major.</returns>
     public ReadOnlySpan<float> Channel(int channel)
     {
         if (channel < 0 || channel >= Channels)
@@ -45,4 +64,6 @@ public sealed record FeatureMap(string Name, int Channels, int Height, int Width
 }
 
 /// <summary>Feature maps of one image with the prediction made in the same run.</summary>
+/// <param name="Maps">The maps by layer name, in the order asked for.</param>
+/// <param name="Prediction">The prediction of the same run.</param>
 public sealed record FeatureMapSet(IReadOnlyDictionary<string, FeatureMap> Maps, Prediction Prediction);

@@ -20,12 +20,29 @@ public sealed class ExportSettings : CommandSettings
 
     [CommandOption("--opset <N>")]
     [Description("ONNX opset, 13..21. Default: 17")]
-    [DefaultValue(ExportOptions.DefaultOpset)]
-    public int Opset { get; init; } = ExportOptions.DefaultOpset;
+    public int? Opset { get; init; }
 
-    public override ValidationResult Validate() => Opset is >= ExportOptions.MinOpset and <= ExportOptions.MaxOpset
-        ? ValidationResult.Success()
-        : ValidationResult.Error($"--opset is {Opset}; expected {ExportOptions.MinOpset}..{ExportOptions.MaxOpset}");
+    internal ExportOptions Options
+    {
+        get
+        {
+            var defaults = new ExportOptions();
+            return (defaults with { Opset = Opset ?? defaults.Opset }).Validated();
+        }
+    }
+
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            _ = Options;
+            return ValidationResult.Success();
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return ValidationResult.Error($"--opset is {Opset}; expected {ExportOptions.MinOpset}..{ExportOptions.MaxOpset}");
+        }
+    }
 }
 
 /// <summary><c>cnn export</c>: writes model.onnx and model.features.onnx from a run's weights.</summary>
@@ -37,7 +54,7 @@ public sealed class ExportCommand(IAnsiConsole console) : Command<ExportSettings
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
         string output = settings.Out ?? run.File("model.onnx");
-        var result = OnnxExporter.ExportRun(run, output, new ExportOptions { Opset = settings.Opset });
+        var result = OnnxExporter.ExportRun(run, output, settings.Options);
         foreach (var path in new[] { result.ModelPath, result.FeaturesPath })
         {
             var model = OnnxFile.Read(path);

@@ -25,6 +25,13 @@ public sealed class FeatureMapsSettings : CommandSettings
     [Description("Folder for LAYER.png grids, LAYER.npy values and input.png. Default: featuremaps")]
     [DefaultValue("featuremaps")]
     public string Out { get; init; } = "featuremaps";
+
+    /// <summary>The layers asked for; null for all.</summary>
+    internal IReadOnlyList<string>? LayerList => Layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override ValidationResult Validate() => Layers != null && LayerList!.Count == 0
+        ? ValidationResult.Error($"--layers is '{Layers}'; expected layer names such as conv1,pool1 (leave it out for all)")
+        : ValidationResult.Success();
 }
 
 /// <summary><c>cnn featuremaps</c>: one PNG grid per layer (the seed's figures 1–3) and the raw values as .npy.</summary>
@@ -33,9 +40,8 @@ public sealed class FeatureMapsCommand(IAnsiConsole console) : Command<FeatureMa
     public override int Execute(CommandContext context, FeatureMapsSettings settings, CancellationToken cancellationToken)
     {
         using var model = CnnModel.Load(settings.Model);
-        var layers = settings.Layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var prepared = model.Prepare(settings.Image);
-        var set = model.GetFeatureMaps(prepared.Pixels, layers);
+        var set = model.GetFeatureMaps(prepared.Pixels, settings.LayerList);
         Directory.CreateDirectory(settings.Out);
         string input = Path.Combine(settings.Out, "input.png");
         File.WriteAllBytes(input, prepared.EncodePng(scale: 4));

@@ -20,7 +20,7 @@ public sealed class PredictSettings : CommandSettings
     public string[] Images { get; init; } = [];
 
     [CommandOption("--json")]
-    [Description("Print a JSON array of {file, label, probability, top: [{label, probability}]} instead of tables")]
+    [Description("Print a JSON array of {file, label, probability, top: [{label, probability}]} (or {file, error}) on stdout instead of tables")]
     public bool Json { get; init; }
 
     [CommandOption("--sheet <PNG>")]
@@ -39,47 +39,34 @@ public sealed class PredictSettings : CommandSettings
 
 /// <summary>
 /// <c>cnn predict</c>: the label and top classes of each image, through Cnn.Inference. An image that cannot be read is
-/// reported and the others still run; the exit code is then 1.
+/// reported and the others still run; the exit code is then 1. With --json, stdout holds the JSON alone and every
+/// message goes to stderr.
 /// </summary>
 public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettings>
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public override int Execute(CommandContext context, PredictSettings settings, CancellationToken cancellationToken)
     {
         using var model = CnnModel.Load(settings.Model);
         var results = new List<object>();
         var rows = new List<SheetRow>();
-        int failures = 0;
         foreach (var file in settings.Images)
         {
             try
             {
-                var bytes = File.Exists(file) ? File.ReadAllBytes(file) : throw new FileNotFoundException($"image not found: {file}", file);
-                var prepared = model.Prepare(bytes, file);
+                var decoded = model.Decode(file);
+                var prepared = model.Prepare(decoded);
                 var prediction = model.Predict(prepared.Pixels);
-                var top = prediction.Top(settings.Top);
-                rows.Add(new SheetRow(file, bytes, prepared, prediction));
-                results.Add(new
-                {
-                    file,
-                    label = prediction.Label,
-                    probability = prediction.Probability,
-                    top = top.Select(t => new { label = t.Label, probability = t.Probability }),
-                });
+                rows.Add(new SheetRow(file, decoded, prepared, prediction));
+                results.Add(Describe(file, prediction, settings.Top));
                 if (!settings.Json)
                 {
-                    console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
-                    var table = new Table().AddColumns("label", "probability");
-                    foreach (var t in top)
-                    {
-                        table.AddRow(Markup.Escape(t.Label), t.Probability.ToString("P2", CultureInfo.InvariantCulture));
-                    }
-
-                    console.Write(table);
+                    PrintTable(file, prediction, settings.Top);
                 }
             }
-            catch (Exception e) when (e is InferenceException or IOException)
+            catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
             {
-                failures++;
                 results.Add(new { file, error = e.Message });
                 if (!settings.Json)
                 {
@@ -90,8 +77,8 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
 
         if (settings.Json)
         {
-            // Plain stdout: JSON must not pass through Spectre's wrapping or markup.
-            Console.Out.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+            // Straight to stdout: JSON must not pass through Spectre's wrapping or markup.
+            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(results, Indented));
         }
 
         if (settings.Sheet != null && rows.Count > 0)
@@ -103,6 +90,26 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
             }
         }
 
-        return failures == 0 ? 0 : 1;
+        return rows.Count == settings.Images.Length ? 0 : 1;
+    }
+
+    private static object Describe(string file, Prediction prediction, int top) => new
+    {
+        file,
+        label = prediction.Label,
+        probability = prediction.Probability,
+        top = prediction.Top(top).Select(t => new { label = t.Label, probability = t.Probability }),
+    };
+
+    private void PrintTable(string file, Prediction prediction, int top)
+    {
+        console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
+        var table = new Table().AddColumns("label", "probability");
+        foreach (var t in prediction.Top(top))
+        {
+            table.AddRow(Markup.Escape(t.Label), t.Probability.ToString("P2", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
     }
 }

@@ -2,9 +2,11 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using Cnn.Cli.Figures;
+using Cnn.Contracts;
 using Cnn.Export;
 using Cnn.Inference;
 using Cnn.Train;
+using Cnn.Train.Recipes;
 using Cnn.Train.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -33,6 +35,8 @@ public sealed class ReportSettings : CommandSettings
 /// </summary>
 public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSettings>
 {
+    private const string MapsFolder = "report-featuremaps";
+
     public override async Task<int> ExecuteAsync(CommandContext context, ReportSettings settings, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureLoaded();
@@ -40,58 +44,82 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
         var config = run.ReadConfig();
         var summary = run.ReadSummary();
         string reportPath = Path.GetFullPath(settings.Out ?? run.File("report.md"));
-        string reportDir = Path.GetDirectoryName(reportPath)!;
-        using var data = await RunData.LoadAsync(config, cancellationToken);
-        RunFigures.Write(run, data);
+        using var data = await Recipes.For(config).ReloadAsync(config, cancellationToken);
+        WriteRunFigures(run, config, data, summary);
+        using var model = LoadExport(run);
+        var (pixels, note) = FeatureMapInput(model, settings.Images, data, config);
+        var maps = DrawFeatureMaps(model, pixels, run);
+        string? sheet = settings.Images.Length > 0 ? DrawSheet(model, settings.Images, run) : null;
+        var markdown = Markdown(run, config, summary, maps, note, sheet, Path.GetDirectoryName(reportPath)!);
+        AtomicFile.Write(reportPath, Encoding.UTF8.GetBytes(markdown));
+        console.MarkupLineInterpolated($"report: {reportPath}");
+        return 0;
+    }
 
+    private static void WriteRunFigures(RunFolder run, RunConfig config, TrainingData data, RunSummary summary)
+    {
+        using var model = run.LoadModel(config);
+        var test = Trainer.Evaluate(model, data.Test, data.Normalization, TorchSharp.torch.CPU, config.Training.BatchSize);
+        RunFigures.Write(run, config, data, summary, test);
+    }
+
+    /// <summary>The run's ONNX export (written first when missing), for the feature maps.</summary>
+    private static CnnModel LoadExport(RunFolder run)
+    {
         string onnx = run.File("model.onnx");
-        if (!File.Exists(onnx) || !File.Exists(OnnxExporter.FeaturesPathFor(onnx)))
+        if (!File.Exists(onnx) || !File.Exists(OnnxNames.FeaturesPathFor(onnx)))
         {
             OnnxExporter.ExportRun(run, onnx);
         }
 
-        using var model = CnnModel.Load(onnx);
-        string mapsDir = run.File("report-featuremaps");
-        Directory.CreateDirectory(mapsDir);
-        string imageNote;
-        float[] pixels;
-        if (settings.Images.Length > 0)
+        return CnnModel.Load(onnx);
+    }
+
+    /// <summary>The first image given, prepared; else the first test image of label 7 (else the first).</summary>
+    private static (PreparedImage Image, string Note) FeatureMapInput(CnnModel model, string[] images, TrainingData data, RunConfig config)
+    {
+        if (images.Length > 0)
         {
-            var prepared = model.Prepare(settings.Images[0]);
-            pixels = prepared.Pixels;
-            imageNote = $"`{Path.GetFileName(settings.Images[0])}` (preprocessed as the model's input)";
-            File.WriteAllBytes(Path.Combine(mapsDir, "input.png"), prepared.EncodePng(scale: 4));
-        }
-        else
-        {
-            var labels = data.Test.Labels.data<long>().ToArray();
-            int seven = config.Data.ClassNames.ToList().IndexOf("7");
-            int index = seven >= 0 ? Math.Max(0, Array.IndexOf(labels, (long)seven)) : 0;
-            pixels = data.Test.Images[index].to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
-            imageNote = $"test image {index} (label {config.Data.ClassNames[(int)labels[index]]})";
-            var prepared = new PreparedImage("test", model.Channels, model.Height, model.Width, pixels);
-            File.WriteAllBytes(Path.Combine(mapsDir, "input.png"), prepared.EncodePng(scale: 4));
+            return (model.Prepare(images[0]), $"`{Path.GetFileName(images[0])}` (preprocessed as the model's input)");
         }
 
-        var maps = model.GetFeatureMaps(pixels);
+        var labels = data.Test.Labels.data<long>().ToArray();
+        int seven = config.Data.ClassNames.ToList().IndexOf("7");
+        int index = seven >= 0 ? Math.Max(0, Array.IndexOf(labels, (long)seven)) : 0;
+        var pixels = data.Test.Images[index].to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        var shape = model.Card.Input.Shape;
+        return (new PreparedImage("test", shape.Channels, shape.Height, shape.Width, pixels), $"test image {index} (label {config.Data.ClassNames[(int)labels[index]]})");
+    }
+
+    private static FeatureMapSet DrawFeatureMaps(CnnModel model, PreparedImage input, RunFolder run)
+    {
+        string folder = run.File(MapsFolder);
+        Directory.CreateDirectory(folder);
+        AtomicFile.Write(Path.Combine(folder, "input.png"), input.EncodePng(scale: 4));
+        var maps = model.GetFeatureMaps(input.Pixels);
         foreach (var (name, map) in maps.Maps)
         {
-            FeatureMapFigure.Save(map, $"{name}: {map.Channels} maps of {map.Height}×{map.Width}", Path.Combine(mapsDir, $"{name}.png"));
+            FeatureMapFigure.Save(map, $"{name}: {map.Channels} maps of {map.Height}×{map.Width}", Path.Combine(folder, $"{name}.png"));
         }
 
-        string? sheet = null;
-        if (settings.Images.Length > 0)
+        return maps;
+    }
+
+    private static string DrawSheet(CnnModel model, string[] images, RunFolder run)
+    {
+        var rows = images.Select(file =>
         {
-            var rows = settings.Images.Select(file =>
-            {
-                var bytes = File.ReadAllBytes(file);
-                var prepared = model.Prepare(bytes, file);
-                return new SheetRow(file, bytes, prepared, model.Predict(prepared.Pixels));
-            }).ToList();
-            sheet = run.File("predictions.png");
-            PredictionSheet.Save(rows, sheet);
-        }
+            var decoded = model.Decode(file);
+            var prepared = model.Prepare(decoded);
+            return new SheetRow(file, decoded, prepared, model.Predict(prepared.Pixels));
+        }).ToList();
+        string sheet = run.File("predictions.png");
+        PredictionSheet.Save(rows, sheet);
+        return sheet;
+    }
 
+    private static string Markdown(RunFolder run, RunConfig config, RunSummary summary, FeatureMapSet maps, string note, string? sheet, string reportDir)
+    {
         string Rel(string path) => Path.GetRelativePath(reportDir, path).Replace('\\', '/');
         var o = config.Training;
         var md = new StringBuilder();
@@ -107,10 +135,10 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
         md.AppendLine($"## Confusion matrix (test set)\n\n![confusion]({Rel(run.File(RunFigures.Confusion))})\n");
         md.AppendLine($"## Most confident mistakes\n\n![mistakes]({Rel(run.File(RunFigures.Mistakes))})\n");
         md.AppendLine($"## Architecture\n\n![architecture]({Rel(run.File(RunFigures.ArchitecturePng))}) ([SVG]({Rel(run.File(RunFigures.ArchitectureSvg))}))\n");
-        md.AppendLine(CultureInfo.InvariantCulture, $"## Feature maps\n\nOf {imageNote}, predicted **{maps.Prediction.Label}** ({maps.Prediction.Probability:P1}). What the net saw:\n\n![input]({Rel(Path.Combine(mapsDir, "input.png"))})\n");
+        md.AppendLine(CultureInfo.InvariantCulture, $"## Feature maps\n\nOf {note}, predicted **{maps.Prediction.Label}** ({maps.Prediction.Probability:P1}). What the net saw:\n\n![input]({Rel(run.File(Path.Combine(MapsFolder, "input.png")))})\n");
         foreach (var name in maps.Maps.Keys)
         {
-            md.AppendLine($"![{name}]({Rel(Path.Combine(mapsDir, name + ".png"))})\n");
+            md.AppendLine($"![{name}]({Rel(run.File(Path.Combine(MapsFolder, name + ".png")))})\n");
         }
 
         if (sheet != null)
@@ -118,8 +146,6 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
             md.AppendLine($"## Predictions of the images given\n\n![predictions]({Rel(sheet)})\n");
         }
 
-        AtomicFile.Write(reportPath, Encoding.UTF8.GetBytes(md.ToString()));
-        console.MarkupLineInterpolated($"report: {reportPath}");
-        return 0;
+        return md.ToString();
     }
 }

@@ -2,13 +2,14 @@ using System.ComponentModel;
 using System.Globalization;
 using Cnn.Train;
 using Cnn.Train.Data;
+using Cnn.Train.Recipes;
 using Cnn.Train.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Cnn.Cli.Commands;
 
-/// <summary>Options of <c>cnn sweep</c>.</summary>
+/// <summary>Options of <c>cnn sweep</c>: a grid over learning rate, width and seed, each point trained by the recipe.</summary>
 public sealed class SweepSettings : CommandSettings
 {
     [CommandArgument(0, "<MODEL>")]
@@ -31,19 +32,19 @@ public sealed class SweepSettings : CommandSettings
     public string Seeds { get; init; } = "1";
 
     [CommandOption("--epochs <N>")]
-    [Description("Maximum epochs per run. Default: the model's and data set's (as cnn train)")]
+    [DefaultsDescription("Maximum epochs per run.", nameof(TrainOptions.Epochs))]
     public int? Epochs { get; init; }
 
     [CommandOption("--patience <N>")]
-    [Description("Early stopping patience per run; 0 = off. Default: as cnn train")]
+    [DefaultsDescription("Early stopping patience per run; 0 = off.", nameof(TrainOptions.Patience))]
     public int? Patience { get; init; }
 
     [CommandOption("--scheduler <S>")]
-    [Description("none, step, cosine, plateau or onecycle. Default: onecycle")]
-    public string? Scheduler { get; init; }
+    [DefaultsDescription("Learning-rate schedule: none, step, cosine, plateau or onecycle.", nameof(TrainOptions.Scheduler))]
+    public SchedulerKind? Scheduler { get; init; }
 
     [CommandOption("--dataset <NAME>")]
-    [Description("lenet: digits, mnist or fashion-mnist (default digits); cifar: cifar100")]
+    [Description("The recipe's data set, as for cnn train. Default: digits for lenet, cifar100 for cifar")]
     public string? Dataset { get; init; }
 
     [CommandOption("--data <DIR>")]
@@ -52,62 +53,71 @@ public sealed class SweepSettings : CommandSettings
 
     [CommandOption("--labels <L>")]
     [Description("cifar: coarse or fine. Default: coarse")]
-    [DefaultValue("coarse")]
-    public string Labels { get; init; } = "coarse";
+    public CifarLabels? Labels { get; init; }
 
     [CommandOption("--threads <N>")]
-    [Description("libtorch CPU threads. Default: the number of cores")]
+    [DefaultsDescription("libtorch CPU threads.", nameof(TrainOptions.Threads))]
     public int? Threads { get; init; }
 
     [CommandOption("--out <DIR>")]
     [Description("Sweep folder (one run folder per point, sweep.csv, sweep.md); running the same command again resumes it. Default: runs/sweep-MODEL-DATASET")]
     public string? Out { get; init; }
 
-    internal IReadOnlyList<double> LearningRateList => ParseList(LearningRates, "--lr", double.Parse);
+    internal Recipe Recipe => Recipes.Get(Model);
 
-    internal IReadOnlyList<double> WidthList => ParseList(Widths, "--width", double.Parse);
-
-    internal IReadOnlyList<long> SeedList => ParseList(Seeds, "--seeds", long.Parse);
+    internal IReadOnlyList<SweepPoint> Points => Sweep.Grid(
+        ParseList(LearningRates, "--lr", double.Parse), ParseList(Widths, "--width", double.Parse), ParseList(Seeds, "--seeds", long.Parse));
 
     public override ValidationResult Validate()
     {
-        if (Model is not ("lenet" or "cifar"))
-        {
-            return ValidationResult.Error($"model is '{Model}'; expected lenet or cifar");
-        }
-
         try
         {
-            if (LearningRateList.Any(v => !(v > 0)) || WidthList.Any(v => !(v > 0)))
+            var points = Points;
+            if (points.Any(p => !(p.LearningRate > 0) || !(p.Width > 0)))
             {
                 return ValidationResult.Error($"--lr is '{LearningRates}' and --width is '{Widths}'; expected positive numbers");
             }
 
-            _ = SeedList;
+            _ = Request(points[0]);
+            return ValidationResult.Success();
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is ArgumentException or FormatException)
         {
             return ValidationResult.Error(e.Message);
         }
-
-        if (Scheduler != null && !TrainSettings.TryParseScheduler(Scheduler, out _))
-        {
-            return ValidationResult.Error($"--scheduler is '{Scheduler}'; expected none, step, cosine, plateau or onecycle");
-        }
-
-        return Epochs is < 1 ? ValidationResult.Error($"--epochs is {Epochs}; expected ≥ 1")
-            : Patience is < 0 ? ValidationResult.Error($"--patience is {Patience}; expected ≥ 0")
-            : Threads is < 1 ? ValidationResult.Error($"--threads is {Threads}; expected ≥ 1")
-            : ValidationResult.Success();
     }
+
+    /// <summary>The request of one point: the recipe's defaults, the sweep's options, the point's rate, seed and width.</summary>
+    internal RunRequest Request(SweepPoint point)
+    {
+        var dataset = Recipe.Dataset(Dataset);
+        var defaults = Recipe.Defaults(dataset);
+        var options = defaults with
+        {
+            Epochs = Epochs ?? defaults.Epochs,
+            Patience = Patience ?? defaults.Patience,
+            Scheduler = Scheduler ?? defaults.Scheduler,
+            Threads = Threads ?? defaults.Threads,
+            LearningRate = point.LearningRate,
+            Seed = point.Seed,
+        };
+        return new RunRequest(dataset, options.Validated(OptionName), point.Width, Data, Labels ?? CifarLabels.Coarse);
+    }
+
+    private static string OptionName(string property) => property switch
+    {
+        nameof(TrainOptions.LearningRate) => "--lr",
+        nameof(TrainOptions.Seed) => "--seeds",
+        _ => "--" + property.ToLowerInvariant(),
+    };
 
     private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
     {
         try
         {
-            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => parse(p, CultureInfo.InvariantCulture)).ToList();
+            return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => parse(p, CultureInfo.InvariantCulture))];
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new FormatException($"{option} is '{text}'; expected comma-separated numbers such as 1e-3,3e-3");
         }
@@ -118,72 +128,37 @@ public sealed class SweepSettings : CommandSettings
 /// <c>cnn sweep</c>: trains every combination of learning rate, width and seed, each as a normal run folder, then
 /// writes sweep.csv and sweep.md. Finished points are skipped and interrupted ones resumed on a second invocation.
 /// </summary>
-public sealed class SweepCommand(IAnsiConsole console) : Command<SweepSettings>
+public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSettings>
 {
-    public override int Execute(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, SweepSettings settings, CancellationToken cancellationToken)
     {
         string allocator = GlibcAllocator.RetainFreedMemory();
         TorchRuntime.EnsureLoaded();
         using var interrupt = new CtrlC(console);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupt.Token).Token;
-        bool cifar = settings.Model == "cifar";
-        var dataset = cifar ? MnistDataset.Digits : DatasetCatalog.Parse(settings.Dataset ?? "digits");
-        string datasetName = cifar ? CifarRecipe.DatasetName : DatasetCatalog.Name(dataset);
-        var defaults = cifar ? CifarRecipe.Defaults() : LeNetRecipe.Defaults(dataset);
-        var baseOptions = defaults with
-        {
-            Epochs = settings.Epochs ?? defaults.Epochs,
-            Patience = settings.Patience ?? defaults.Patience,
-            Scheduler = settings.Scheduler != null && TrainSettings.TryParseScheduler(settings.Scheduler, out var s) ? s : defaults.Scheduler,
-            Threads = settings.Threads ?? Environment.ProcessorCount,
-        };
-        string folder = settings.Out ?? Path.Combine("runs", $"sweep-{settings.Model}-{datasetName}");
-        var points = Sweep.Grid(settings.LearningRateList, settings.WidthList, settings.SeedList);
+        var recipe = settings.Recipe;
+        var points = settings.Points;
+        string dataset = recipe.Dataset(settings.Dataset).Name;
+        string folder = Path.GetFullPath(settings.Out ?? Path.Combine("runs", $"sweep-{recipe.Name}-{dataset}"));
+        // Two sweeps into one folder would race on its points and reports.
+        using var sweepLock = RunLock.Acquire(folder);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
         var downloader = new Downloader(http, message => console.MarkupLineInterpolated($"[grey]{message}[/]"));
-        console.MarkupLineInterpolated($"[bold]sweep[/] {settings.Model} on {datasetName}: {points.Count} runs → {Path.GetFullPath(folder)} [grey]({allocator})[/]");
-
-        (RunConfig, TrainingData) NewRun(SweepPoint p)
-        {
-            var options = baseOptions with { LearningRate = p.LearningRate, Seed = p.Seed };
-            var task = cifar
-                ? NewRuns.CifarAsync(settings.Data, settings.Labels, options, p.Width, downloader, cancel)
-                : NewRuns.LeNetAsync(dataset, settings.Data, options, p.Width, downloader, cancel);
-            return task.GetAwaiter().GetResult();
-        }
-
-        TrainingData Reload(RunConfig config) => RunData.LoadAsync(config, cancel).GetAwaiter().GetResult();
+        console.MarkupLineInterpolated($"[bold]sweep[/] {recipe.Name} on {dataset}: {points.Count} runs → {folder} [grey]({allocator})[/]");
 
         var results = new List<SweepResult>();
-        void RunAll(Action<int>? advance)
-        {
-            foreach (var point in points)
-            {
-                var result = Sweep.RunPoint(folder, point, NewRun, Reload, observer: null, cancel);
-                results.Add(result);
-                var m = result.Summary;
-                string line = FormattableString.Invariant(
-                    $"[{results.Count}/{points.Count}] lr {point.LearningRate:G} width {point.Width:G} seed {point.Seed}: test {m.TestAccuracy:P2}, {m.EpochsRun} epochs{(m.StoppedEarly ? " (early stop)" : "")}, {m.TrainSeconds:F1} s");
-                console.MarkupLine(Markup.Escape(line) + (result.Skipped ? " [grey](done before, skipped)[/]" : ""));
-                advance?.Invoke(results.Count);
-            }
-        }
-
         try
         {
-            if (console.Profile.Capabilities.Interactive)
+            await ProgressAsync(points.Count, async advance =>
             {
-                console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("sweep", maxValue: points.Count);
-                        RunAll(done => task.Value = done);
-                    });
-            }
-            else
-            {
-                RunAll(null);
-            }
+                foreach (var point in points)
+                {
+                    var result = await Sweep.RunPointAsync(folder, point, recipe, settings.Request, downloader, observer: null, cancel);
+                    results.Add(result);
+                    Report(result, results.Count, points.Count);
+                    advance(results.Count);
+                }
+            });
         }
         catch (OperationCanceledException e)
         {
@@ -195,5 +170,31 @@ public sealed class SweepCommand(IAnsiConsole console) : Command<SweepSettings>
         var plots = Figures.SweepFigures.Write(folder, results);
         console.MarkupLineInterpolated($"wrote {Path.Combine(folder, Sweep.CsvFile)}, {Path.Combine(folder, Sweep.MarkdownFile)} and {string.Join(", ", plots.Select(Path.GetFileName))}");
         return 0;
+    }
+
+    private void Report(SweepResult result, int done, int total)
+    {
+        var m = result.Summary;
+        var p = result.Point;
+        string line = FormattableString.Invariant(
+            $"[{done}/{total}] lr {p.LearningRate:G} width {p.Width:G} seed {p.Seed}: test {m.TestAccuracy:P2}, {m.EpochsRun} epochs{(m.StoppedEarly ? " (early stop)" : "")}, {m.TrainSeconds:F1} s");
+        console.MarkupLine(Markup.Escape(line) + (result.Skipped ? " [grey](done before, skipped)[/]" : ""));
+    }
+
+    /// <summary>A bar over the points on a terminal; plain lines elsewhere.</summary>
+    private async Task ProgressAsync(int total, Func<Action<int>, Task> run)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            await run(_ => { });
+            return;
+        }
+
+        await console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("sweep", maxValue: total);
+                await run(done => task.Value = done);
+            });
     }
 }

@@ -41,9 +41,9 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
         using var reference = new RunModel(run);
-        using var data = await RunData.LoadAsync(reference.Config, cancellationToken);
+        using var data = await Cnn.Train.Recipes.Recipes.For(reference.Config).ReloadAsync(reference.Config, cancellationToken);
         var files = new List<string> { settings.File };
-        string features = OnnxExporter.FeaturesPathFor(settings.File);
+        string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(settings.File);
         if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(settings.File))
         {
             files.Add(features);

@@ -50,6 +50,14 @@ internal static class Drawing
             (byte)(a.Blue + ((b.Blue - a.Blue) * f)));
     }
 
+    /// <summary>An image over RGBA bytes (copied), for drawing pixels already in memory without encoding them.</summary>
+    public static SKImage Image(int width, int height, ReadOnlySpan<byte> rgba, SKAlphaType alpha)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, alpha);
+        using var data = SKData.CreateCopy(rgba);
+        return SKImage.FromPixels(info, data, info.RowBytes);
+    }
+
     /// <summary>Writes the surface as PNG, atomically.</summary>
     public static void SavePng(SKSurface surface, string path)
     {

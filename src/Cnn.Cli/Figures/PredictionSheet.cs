@@ -4,8 +4,8 @@ using SkiaSharp;
 
 namespace Cnn.Cli.Figures;
 
-/// <summary>One row of the predictions sheet.</summary>
-internal sealed record SheetRow(string File, byte[] Original, PreparedImage Prepared, Prediction Prediction);
+/// <summary>One row of the predictions sheet: the image as decoded, as prepared, and its prediction.</summary>
+internal sealed record SheetRow(string File, DecodedImage Original, PreparedImage Prepared, Prediction Prediction);
 
 /// <summary>The seed's figure 4: each input, what the net saw (the preprocessed image) and the predicted label.</summary>
 internal static class PredictionSheet
@@ -26,35 +26,35 @@ internal static class PredictionSheet
         canvas.DrawText("input", Margin, 20, header);
         canvas.DrawText("what the net saw", (2 * Margin) + Cell, 20, header);
         canvas.DrawText("prediction", (3 * Margin) + (2 * Cell), 20, header);
-        using var big = Drawing.Text(30);
-        using var small = Drawing.Text(12, new SKColor(60, 60, 60));
-        using var nearest = new SKPaint { FilterQuality = SKFilterQuality.None };
-        using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High };
         for (int r = 0; r < rows.Count; r++)
         {
-            var row = rows[r];
-            int y = HeaderHeight + (r * (Cell + Margin));
-            using (var original = SKBitmap.Decode(row.Original))
-            {
-                if (original != null)
-                {
-                    float s = Math.Min(Cell / (float)original.Width, Cell / (float)original.Height);
-                    float w = original.Width * s, h = original.Height * s;
-                    canvas.DrawBitmap(original, SKRect.Create(Margin + ((Cell - w) / 2), y + ((Cell - h) / 2), w, h), smooth);
-                }
-            }
-
-            using (var seen = SKBitmap.Decode(row.Prepared.EncodePng()))
-            {
-                canvas.DrawBitmap(seen, SKRect.Create((2 * Margin) + Cell, y, Cell, Cell), nearest);
-            }
-
-            int tx = (3 * Margin) + (2 * Cell);
-            canvas.DrawText(row.Prediction.Label, tx, y + 36, big);
-            canvas.DrawText(row.Prediction.Probability.ToString("P1", CultureInfo.InvariantCulture), tx, y + 56, small);
-            canvas.DrawText(Path.GetFileName(row.File), tx, y + 76, small);
+            DrawRow(canvas, rows[r], HeaderHeight + (r * (Cell + Margin)));
         }
 
         Drawing.SavePng(surface, path);
+    }
+
+    private static void DrawRow(SKCanvas canvas, SheetRow row, int y)
+    {
+        using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High };
+        using (var original = Drawing.Image(row.Original.Width, row.Original.Height, row.Original.Rgba.Span, SKAlphaType.Unpremul))
+        {
+            float s = Math.Min(Cell / (float)original.Width, Cell / (float)original.Height);
+            float w = original.Width * s, h = original.Height * s;
+            canvas.DrawImage(original, SKRect.Create(Margin + ((Cell - w) / 2), y + ((Cell - h) / 2), w, h), smooth);
+        }
+
+        using var nearest = new SKPaint { FilterQuality = SKFilterQuality.None };
+        using (var seen = Drawing.Image(row.Prepared.Width, row.Prepared.Height, row.Prepared.ToRgba(), SKAlphaType.Opaque))
+        {
+            canvas.DrawImage(seen, SKRect.Create((2 * Margin) + Cell, y, Cell, Cell), nearest);
+        }
+
+        int tx = (3 * Margin) + (2 * Cell);
+        using var big = Drawing.Text(30);
+        using var small = Drawing.Text(12, new SKColor(60, 60, 60));
+        canvas.DrawText(row.Prediction.Label, tx, y + 36, big);
+        canvas.DrawText(row.Prediction.Probability.ToString("P1", CultureInfo.InvariantCulture), tx, y + 56, small);
+        canvas.DrawText(Path.GetFileName(row.File), tx, y + 76, small);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Cnn.Export;
 using Cnn.Train.Data;
 using Cnn.Train.Training;
 using SkiaSharp;
@@ -22,16 +21,15 @@ internal static class RunFigures
     public const string ArchitectureSvg = "architecture.svg";
     private const int MistakeCount = 16;
 
-    public static IReadOnlyList<string> Write(RunFolder run, TrainingData data)
+    /// <summary>Draws every figure from the run's metrics and the test set's predictions (<paramref name="test"/>).</summary>
+    public static IReadOnlyList<string> Write(RunFolder run, RunConfig config, TrainingData data, RunSummary summary, Evaluation test)
     {
-        var config = run.ReadConfig();
-        var summary = run.ReadSummary();
         DrawCurves(run.ReadMetrics(), summary.BestEpoch, run.File(Curves));
-        using var model = OnnxExporter.LoadModel(run, config);
-        var (predicted, confidence) = Trainer.Predict(model, data.Test, data.Normalization, CPU, config.Training.BatchSize);
         var labels = data.Test.Labels.data<long>().ToArray().Select(l => (int)l).ToArray();
-        DrawConfusion(labels, predicted, config.Data.ClassNames, run.File(Confusion));
-        DrawMistakes(data.Test, labels, predicted, confidence, config.Data.ClassNames, run.File(Mistakes));
+        DrawConfusion(labels, test.Predicted, config.Data.ClassNames, run.File(Confusion));
+        DrawMistakes(data.Test, labels, test.Predicted, test.Confidence, config.Data.ClassNames, run.File(Mistakes));
+        // The architecture needs the module tree only, not the trained weights.
+        using var model = config.Model.Build();
         var layers = ArchitectureFigure.Describe(model, [config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize]);
         ArchitectureFigure.Save(layers, $"{config.Model.Name} ({summary.Parameters:N0} parameters)", run.File(ArchitectureSvg), run.File(ArchitecturePng));
         return [Curves, Confusion, Mistakes, ArchitectureSvg, ArchitecturePng];
@@ -127,8 +125,8 @@ internal static class RunFigures
             int i = worst[k];
             int x = 16 + ((k % columns) * (tile + 16));
             int y = 40 + ((k / columns) * (tile + captionHeight + 10));
-            using var bitmap = ToBitmap(test.Images[i]);
-            canvas.DrawBitmap(bitmap, SKRect.Create(x, y, tile, tile), nearest);
+            using var image = ToImage(test.Images[i]);
+            canvas.DrawImage(image, SKRect.Create(x, y, tile, tile), nearest);
             canvas.DrawText($"{names[truth[i]]} → {names[predicted[i]]}", x, y + tile + 14, caption);
             canvas.DrawText(confidence[i].ToString("P1", CultureInfo.InvariantCulture), x, y + tile + 28, caption);
         }
@@ -136,19 +134,21 @@ internal static class RunFigures
         Drawing.SavePng(surface, path);
     }
 
-    /// <summary>A uint8 [C, H, W] image as a bitmap (grey for one channel, RGB for three).</summary>
-    private static SKBitmap ToBitmap(Tensor image)
+    /// <summary>A uint8 [C, H, W] image (grey for one channel, RGB for three).</summary>
+    private static SKImage ToImage(Tensor image)
     {
         int channels = (int)image.shape[0], height = (int)image.shape[1], width = (int)image.shape[2];
         var bytes = image.contiguous().data<byte>().ToArray();
-        var bitmap = new SKBitmap(width, height);
         int plane = height * width;
+        var rgba = new byte[plane * 4];
         for (int p = 0; p < plane; p++)
         {
-            byte r = bytes[p], g = channels == 3 ? bytes[plane + p] : r, b = channels == 3 ? bytes[(2 * plane) + p] : r;
-            bitmap.SetPixel(p % width, p / width, new SKColor(r, g, b));
+            rgba[4 * p] = bytes[p];
+            rgba[(4 * p) + 1] = channels == 3 ? bytes[plane + p] : bytes[p];
+            rgba[(4 * p) + 2] = channels == 3 ? bytes[(2 * plane) + p] : bytes[p];
+            rgba[(4 * p) + 3] = 255;
         }
 
-        return bitmap;
+        return Drawing.Image(width, height, rgba, SKAlphaType.Opaque);
     }
 }

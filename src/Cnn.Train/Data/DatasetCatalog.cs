@@ -23,6 +23,9 @@ public static class DatasetCatalog
     public const string TestImages = "t10k-images-idx3-ubyte.gz";
     public const string TestLabels = "t10k-labels-idx1-ubyte.gz";
 
+    /// <summary>The resource prefix of the embedded digits-5k files.</summary>
+    public const string DigitsResource = "digits-5k";
+
     /// <summary>Debian's package dataset-fashion-mnist installs the four files here.</summary>
     public const string DebianFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
 
@@ -62,27 +65,19 @@ public static class DatasetCatalog
         new("https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
     ];
 
-    public static string Name(MnistDataset dataset) => dataset switch
+    /// <summary>The folder name of a data set's download cache.</summary>
+    private static string CacheName(MnistDataset dataset) => dataset switch
     {
-        MnistDataset.Digits => "digits",
         MnistDataset.Mnist => "mnist",
         MnistDataset.FashionMnist => "fashion-mnist",
-        _ => throw new ArgumentOutOfRangeException(nameof(dataset), dataset, "unknown data set"),
-    };
-
-    public static MnistDataset Parse(string name) => name.ToLowerInvariant() switch
-    {
-        "digits" => MnistDataset.Digits,
-        "mnist" => MnistDataset.Mnist,
-        "fashion-mnist" or "fashion" => MnistDataset.FashionMnist,
-        _ => throw new ArgumentException($"unknown data set '{name}'; expected digits, mnist or fashion-mnist", nameof(name)),
+        _ => "digits",
     };
 
     public static IReadOnlyList<string> ClassNames(MnistDataset dataset) =>
         dataset == MnistDataset.FashionMnist ? FashionClasses : DigitClasses;
 
     /// <summary>The cache folder of <paramref name="dataset"/>: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
-    public static string DefaultCacheFolder(MnistDataset dataset) => CacheFolder(Name(dataset));
+    public static string DefaultCacheFolder(MnistDataset dataset) => CacheFolder(CacheName(dataset));
 
     /// <summary>The cache folder of any data set by name: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
     public static string CacheFolder(string name)
@@ -106,7 +101,7 @@ public static class DatasetCatalog
     {
         if (dataset == MnistDataset.Digits && folder == null)
         {
-            return MnistFiles.Embedded("digits-5k");
+            return MnistFiles.Embedded(DigitsResource);
         }
 
         if (folder == null && dataset == MnistDataset.FashionMnist && IsComplete(DebianFashionMnistFolder))
@@ -126,7 +121,7 @@ public static class DatasetCatalog
             };
             if (downloader == null)
             {
-                throw new FileNotFoundException($"{folder}: the {Name(dataset)} files are missing and downloading is off");
+                throw new FileNotFoundException($"{folder}: the {CacheName(dataset)} files are missing and downloading is off");
             }
 
             await downloader.EnsureAsync(folder, mirrors, files, cancel).ConfigureAwait(false);
@@ -153,10 +148,13 @@ public sealed class MnistFiles
     public static MnistFiles InFolder(string folder) =>
         new(Path.GetFullPath(folder), name => File.OpenRead(Path.Combine(folder, name)));
 
+    /// <summary>How <see cref="Description"/> starts for files embedded in this assembly.</summary>
+    public const string EmbeddedPrefix = "embedded:";
+
     public static MnistFiles Embedded(string prefix)
     {
         var assembly = typeof(MnistFiles).Assembly;
-        return new MnistFiles($"embedded:{prefix}", name =>
+        return new MnistFiles($"{EmbeddedPrefix}{prefix}", name =>
             assembly.GetManifestResourceStream($"{prefix}/{name}")
             ?? throw new FileNotFoundException($"embedded resource {prefix}/{name} is missing from {assembly.GetName().Name}"));
     }
@@ -182,7 +180,7 @@ public sealed class MnistFiles
         return (images, labels);
     }
 
-    private string Describe(string name) => Description.StartsWith("embedded:", StringComparison.Ordinal)
+    private string Describe(string name) => Description.StartsWith(EmbeddedPrefix, StringComparison.Ordinal)
         ? $"{Description}/{name}"
         : Path.Combine(Description, name);
 }

@@ -41,5 +41,21 @@ public sealed record CifarCoarseNetConfig : ModelConfig
     /// <summary>Inputs of fc1: 64·W × 8 × 8 = 4,096 for 32×32 images at width 1.</summary>
     public int FlattenedSize => Block2Channels * PooledSize * PooledSize;
 
+    public override long ParameterCount() =>
+        ConvParameters(InChannels, Block1Channels, KernelSize) + ConvParameters(Block1Channels, Block1Channels, KernelSize)
+        + ConvParameters(Block1Channels, Block2Channels, KernelSize) + ConvParameters(Block2Channels, Block2Channels, KernelSize)
+        + (2L * 2 * (Block1Channels + Block2Channels)) // batch norm weight and bias
+        + LinearParameters(FlattenedSize, HiddenFeatures) + LinearParameters(HiddenFeatures, NumClasses);
+
+    /// <inheritdoc />
+    /// <remarks>Each conv's output, batch norm and ReLU; the pools; fc1, its ReLU and dropout; fc2.</remarks>
+    public override long ActivationsPerImage()
+    {
+        long side1 = (long)ImageSize * ImageSize, side2 = side1 / (PoolSize * PoolSize);
+        return (3 * 2 * Block1Channels * side1) + (Block1Channels * side2)
+            + (3 * 2 * Block2Channels * side2) + FlattenedSize
+            + (3L * HiddenFeatures) + NumClasses;
+    }
+
     public override TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build() => new CifarCoarseNet(this);
 }

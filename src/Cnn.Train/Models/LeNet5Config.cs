@@ -55,6 +55,17 @@ public sealed record LeNet5Config : ModelConfig
         return (conv1, pool1, conv2, Math.Max(0, conv2) / PoolSize);
     }
 
+    public override long ParameterCount() =>
+        ConvParameters(InChannels, Conv1Channels, KernelSize) + ConvParameters(Conv1Channels, Conv2Channels, KernelSize)
+        + LinearParameters(FlattenedSize, Fc1Features) + LinearParameters(Fc1Features, Fc2Features) + LinearParameters(Fc2Features, NumClasses);
+
+    /// <inheritdoc />
+    /// <remarks>conv1 and its ReLU, pool1, conv2 and its ReLU, pool2, then the three linear layers and their ReLUs.</remarks>
+    public override long ActivationsPerImage() =>
+        (2L * Conv1Channels * Conv1OutputSize * Conv1OutputSize) + ((long)Conv1Channels * Pool1OutputSize * Pool1OutputSize)
+        + (2L * Conv2Channels * Conv2OutputSize * Conv2OutputSize) + FlattenedSize
+        + (2L * Fc1Features) + (2L * Fc2Features) + NumClasses;
+
     public override TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build() => new LeNet5(this);
 
 }

@@ -50,11 +50,32 @@ public abstract record ModelConfig
             : throw new ArgumentOutOfRangeException(nameof(Width), value, "width must be a positive number (1 = the original net's feature maps)");
     }
 
+    /// <summary>Trainable parameters of the net this config builds, computed without building it.</summary>
+    public abstract long ParameterCount();
+
+    /// <summary>Floats every layer outputs for one image in a forward pass, computed without building the net.</summary>
+    public abstract long ActivationsPerImage();
+
     /// <summary>Builds the module with freshly initialised weights (seed torch's generator first for repeatability).</summary>
     public abstract nn.Module<Tensor, Tensor> Build();
 
+    /// <summary>Weights and bias of a conv with a square kernel.</summary>
+    protected static long ConvParameters(long inChannels, long outChannels, int kernel) => (inChannels * outChannels * kernel * kernel) + outChannels;
+
+    /// <summary>Weights and bias of a linear layer.</summary>
+    protected static long LinearParameters(long inputs, long outputs) => (inputs * outputs) + outputs;
+
     /// <summary>A base channel count scaled by <see cref="Width"/>, rounded, at least 1.</summary>
-    protected int Scaled(int channels) => Math.Max(1, (int)Math.Round(channels * Width, MidpointRounding.AwayFromZero));
+    protected int Scaled(int channels)
+    {
+        double scaled = Math.Round(channels * Width, MidpointRounding.AwayFromZero);
+        return scaled <= MaxChannels
+            ? Math.Max(1, (int)scaled)
+            : throw new ArgumentOutOfRangeException(nameof(Width), Width, $"width {Width:G} gives {scaled:G} channels in a layer; expected at most {MaxChannels:N0}");
+    }
+
+    /// <summary>No layer may have more channels than this: far beyond any net this project trains, and within int arithmetic.</summary>
+    public const int MaxChannels = 1_000_000;
 
     /// <summary>Throws unless <paramref name="input"/> is [N, InChannels, ImageSize, ImageSize].</summary>
     internal void CheckInput(Tensor input, string model)

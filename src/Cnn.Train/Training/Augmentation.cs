@@ -60,3 +60,14 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
         return F.grid_sample(batch, grid, mode: GridSampleMode.Nearest, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
     }
 }
+
+/// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
+public static class Augmentations
+{
+    public static IAugmentation For(Models.ModelConfig model) => model switch
+    {
+        Models.LeNet5Config => new AffineJitter(),
+        Models.CifarCoarseNetConfig => new CropFlip(),
+        _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
+    };
+}

@@ -8,15 +8,19 @@ public static class ProcessMemory
     /// <summary>High-water mark of resident memory since the process started.</summary>
     public static double PeakRssMegabytes() => ReadStatusKilobytes("VmHWM:") / 1024.0;
 
-    private static long ReadStatusKilobytes(string key)
+    /// <summary>Memory the kernel could give this process now without swapping (MemAvailable); 0 where unknown.</summary>
+    public static long AvailableBytes() => ReadKilobytes("/proc/meminfo", "MemAvailable:") * 1024;
+
+    private static long ReadStatusKilobytes(string key) => ReadKilobytes("/proc/self/status", key);
+
+    private static long ReadKilobytes(string file, string key)
     {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status))
+        if (!File.Exists(file))
         {
             return 0;
         }
 
-        foreach (var line in File.ReadLines(status))
+        foreach (var line in File.ReadLines(file))
         {
             if (line.StartsWith(key, StringComparison.Ordinal))
             {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cnn.Train.Data;
 using Cnn.Train.Models;
+using static TorchSharp.torch;
 
 namespace Cnn.Train.Training;
 
@@ -18,7 +19,7 @@ public sealed record DataInfo(
     int Height,
     int Width,
     IReadOnlyList<string> ClassNames,
-    string? Labels = null);
+    CifarLabels? Labels = null);
 
 /// <summary>Versions of everything that produced a run.</summary>
 public sealed record VersionInfo(string Cnn, string TorchSharp, string Runtime, string Os)
@@ -98,6 +99,33 @@ public sealed class RunFolder
     public void WriteSummary(RunSummary summary) => WriteJson(SummaryFile, summary);
 
     public RunSummary ReadSummary() => ReadJson<RunSummary>(SummaryFile);
+
+    /// <summary>The run's architecture (from config.json) with its trained weights from model.pt, in eval mode. Dispose it.</summary>
+    public nn.Module<Tensor, Tensor> LoadModel() => LoadModel(ReadConfig());
+
+    /// <summary>The architecture of <paramref name="config"/> with this run's weights from model.pt, in eval mode. Dispose it.</summary>
+    public nn.Module<Tensor, Tensor> LoadModel(RunConfig config)
+    {
+        string weights = File(WeightsFile);
+        if (!System.IO.File.Exists(weights))
+        {
+            throw new FileNotFoundException($"{weights} not found; expected the weights of a finished (or checkpointed) run", weights);
+        }
+
+        var model = config.Model.Build();
+        try
+        {
+            model.load(weights);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{weights}: cannot load the weights of {config.Model.Name} ({e.Message})", e);
+        }
+
+        model.eval();
+        return model;
+    }
 
     public void WriteMetrics(IEnumerable<EpochMetrics> rows)
     {

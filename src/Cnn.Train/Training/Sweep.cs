@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Cnn.Train.Data;
+using Cnn.Train.Recipes;
 
 namespace Cnn.Train.Training;
 
@@ -30,18 +32,23 @@ public static class Sweep
             throw new ArgumentException($"a sweep needs at least one learning rate, width and seed; got {learningRates.Count}, {widths.Count} and {seeds.Count}");
         }
 
+        RequireDistinct(learningRates, "--lr");
+        RequireDistinct(widths, "--width");
+        RequireDistinct(seeds, "--seeds");
+
         return [.. from lr in learningRates from w in widths from s in seeds select new SweepPoint(lr, w, s)];
     }
 
     /// <summary>
-    /// Trains (or resumes, or skips) one point. <paramref name="newRun"/> builds the config and data of a fresh run
-    /// for the point; <paramref name="reload"/> reloads the data of a saved config.
+    /// Trains (or resumes, or skips) one point as <paramref name="recipe"/> with the request <paramref name="request"/>
+    /// makes for it; a saved run is reloaded through the recipe.
     /// </summary>
-    public static SweepResult RunPoint(
+    public static async Task<SweepResult> RunPointAsync(
         string sweepFolder,
         SweepPoint point,
-        Func<SweepPoint, (RunConfig Config, TrainingData Data)> newRun,
-        Func<RunConfig, TrainingData> reload,
+        Recipe recipe,
+        Func<SweepPoint, RunRequest> request,
+        Downloader? downloader,
         ITrainingObserver? observer = null,
         CancellationToken cancel = default)
     {
@@ -51,17 +58,64 @@ public static class Sweep
             return new SweepResult(point, run.ReadSummary(), Skipped: true);
         }
 
-        bool resume = File.Exists(run.File(RunFolder.CheckpointFile));
-        var (config, data) = resume ? (run.ReadConfig(), reload(run.ReadConfig())) : newRun(point);
-        using (data)
+        bool resume = run.HasConfig;
+        if (resume)
         {
-            var outcome = new Trainer(run, config, data, observer).Fit(resume, cancel);
-            if (outcome.Interrupted)
-            {
-                throw new OperationCanceledException($"sweep interrupted in {run.Path} after {outcome.EpochsDone} epoch(s); run the same command again to continue");
-            }
+            CheckSameRun(run, run.ReadConfig(), request(point));
+        }
 
-            return new SweepResult(point, outcome.Summary!, Skipped: false);
+        using var prepared = resume
+            ? new PreparedRun(run.ReadConfig(), await recipe.ReloadAsync(run.ReadConfig(), cancel).ConfigureAwait(false))
+            : await recipe.PrepareAsync(request(point), downloader, cancel).ConfigureAwait(false);
+        var outcome = new Trainer(run, prepared.Config, prepared.Data, observer).Fit(resume, cancel);
+        if (outcome.Interrupted)
+        {
+            throw new OperationCanceledException($"sweep interrupted in {run.Path} after {outcome.EpochsDone} epoch(s); run the same command again to continue");
+        }
+
+        return new SweepResult(point, outcome.Summary!, Skipped: false);
+    }
+
+    /// <summary>
+    /// A point's folder from an earlier invocation is only reused when it was trained as this invocation would train it
+    /// (threads and device aside): otherwise its results would be reported under options they were not made with.
+    /// </summary>
+    private static void CheckSameRun(RunFolder run, RunConfig saved, RunRequest request)
+    {
+        var differences = new List<string>();
+        var (was, now) = (saved.Training with { Threads = 1, Device = "auto" }, request.Options with { Threads = 1, Device = "auto" });
+        foreach (var property in typeof(TrainOptions).GetProperties())
+        {
+            object? a = property.GetValue(was), b = property.GetValue(now);
+            if (!Equals(a, b))
+            {
+                differences.Add(FormattableString.Invariant($"{property.Name} {a} (now {b})"));
+            }
+        }
+
+        if (saved.Data.Dataset != request.Dataset.Name)
+        {
+            differences.Add($"data set {saved.Data.Dataset} (now {request.Dataset.Name})");
+        }
+
+        if (request.DataFolder != null && !saved.Data.Source.StartsWith(Path.GetFullPath(request.DataFolder), StringComparison.Ordinal))
+        {
+            differences.Add($"data {saved.Data.Source} (now {Path.GetFullPath(request.DataFolder)})");
+        }
+
+        if (differences.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"{run.Path} was trained with other options: {string.Join(", ", differences)}; give this sweep another --out, or delete that run folder to train it again");
+        }
+    }
+
+    private static void RequireDistinct<T>(IReadOnlyList<T> values, string option)
+    {
+        var repeated = values.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (repeated.Count > 0)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"{option} lists {string.Join(", ", repeated)} more than once; expected each value once"));
         }
     }
 

@@ -62,12 +62,27 @@ public sealed record TrainOptions
     public double PlateauFactor { get; init; } = 0.1;
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
-    public TrainOptions Validated()
+    public TrainOptions Validated() => Validated(name => name);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range, as
+    /// <paramref name="describe"/> calls it (the CLI passes its option names).
+    /// </summary>
+    public TrainOptions Validated(Func<string, string> describe)
     {
+        void Require(bool ok, string name, object value, string expected)
+        {
+            if (!ok)
+            {
+                string text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
+                throw new ArgumentOutOfRangeException(name, value, $"{describe(name)} is {text}; expected {expected}");
+            }
+        }
+
         Require(Epochs >= 1, nameof(Epochs), Epochs, "≥ 1");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "> 0");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "a positive number");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "≥ 1");
-        Require(Patience >= 0, nameof(Patience), Patience, "≥ 0 (0 = no early stopping)");
+        Require(Patience >= 0, nameof(Patience), Patience, "≥ 0 (0 turns early stopping off)");
         Require(Threads >= 1, nameof(Threads), Threads, "≥ 1");
         Require(ValidationFraction > 0 && ValidationFraction < 1, nameof(ValidationFraction), ValidationFraction, "between 0 and 1");
         Require(StepEpochs >= 1, nameof(StepEpochs), StepEpochs, "≥ 1");
@@ -75,14 +90,7 @@ public sealed record TrainOptions
         Require(PlateauPatience >= 0, nameof(PlateauPatience), PlateauPatience, "≥ 0");
         Require(PlateauFactor > 0 && PlateauFactor < 1, nameof(PlateauFactor), PlateauFactor, "in (0, 1)");
         Require(Device is "auto" or "cpu" or "cuda", nameof(Device), Device, "auto, cpu or cuda");
+        Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
-    }
-
-    private static void Require(bool ok, string name, object value, string expected)
-    {
-        if (!ok)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} is {value}; expected {expected}");
-        }
     }
 }

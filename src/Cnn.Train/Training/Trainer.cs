@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Cnn.Train.Data;
-using Cnn.Train.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -22,59 +21,14 @@ public interface ITrainingObserver
     void Message(string text) { }
 }
 
-/// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
-public static class Augmentations
-{
-    public static IAugmentation For(ModelConfig model) => model switch
-    {
-        LeNet5Config => new AffineJitter(),
-        CifarCoarseNetConfig => new CropFlip(),
-        _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
-    };
-}
+/// <summary>Mean cross-entropy, accuracy and each image's predicted class with its softmax probability, over one set.</summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, float[] Confidence);
 
-/// <summary>The data of a run: train / validation / test sets and the normalisation measured on train.</summary>
-public sealed class TrainingData(ImageSet train, ImageSet validation, ImageSet test, Normalization normalization, DataInfo info) : IDisposable
-{
-    public ImageSet Train { get; } = train;
-    public ImageSet Validation { get; } = validation;
-    public ImageSet Test { get; } = test;
-    public Normalization Normalization { get; } = normalization;
-    public DataInfo Info { get; } = info;
+/// <summary>How a call to <see cref="Trainer.Fit"/> ended; <see cref="Test"/> holds the test set's predictions of the best weights.</summary>
+public sealed record TrainOutcome(RunSummary? Summary, bool Interrupted, int EpochsDone, Evaluation? Test = null);
 
-    /// <summary>
-    /// Holds out <see cref="TrainOptions.ValidationFraction"/> of the train file with a permutation drawn from
-    /// <see cref="TrainOptions.Seed"/>, measures the normalisation on what is left, and wraps all three sets; every
-    /// data set's loader ends here.
-    /// </summary>
-    public static TrainingData FromSplit(
-        IdxImages trainImages, IdxLabels trainLabels, IdxImages testImages, IdxLabels testLabels, int channels,
-        IReadOnlyList<string> classNames, TrainOptions options, string dataset, string source, string? labels = null)
-    {
-        int validationCount = (int)Math.Round(trainImages.Count * options.ValidationFraction);
-        if (validationCount < 1 || validationCount >= trainImages.Count)
-        {
-            throw new InvalidDataException(
-                $"{trainImages.Source}: {trainImages.Count} training images with validation fraction {options.ValidationFraction} leave {validationCount} for validation; expected 1..{trainImages.Count - 1}");
-        }
-
-        using var all = ImageSet.FromIdx(trainImages, trainLabels, classNames, channels);
-        var (train, validation) = all.Split(validationCount, options.Seed);
-        var test = ImageSet.FromIdx(testImages, testLabels, classNames, channels);
-        var info = new DataInfo(dataset, source, train.Count, validation.Count, test.Count, channels, trainImages.Rows, trainImages.Columns, classNames, labels);
-        return new TrainingData(train, validation, test, Normalization.Measure(train), info);
-    }
-
-    public void Dispose()
-    {
-        Train.Dispose();
-        Validation.Dispose();
-        Test.Dispose();
-    }
-}
-
-/// <summary>How a call to <see cref="Trainer.Fit"/> ended.</summary>
-public sealed record TrainOutcome(RunSummary? Summary, bool Interrupted, int EpochsDone);
+/// <summary>The loss stopped being a finite number; the run folder keeps the last good checkpoint and the best weights.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
 /// Trains a model with Adam and cross-entropy, one dispose scope per batch: validation each epoch, early stopping on
@@ -83,91 +37,29 @@ public sealed record TrainOutcome(RunSummary? Summary, bool Interrupted, int Epo
 public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, ITrainingObserver? observer = null)
 {
     private readonly ITrainingObserver _observer = observer ?? new NullObserver();
+    private readonly TrainOptions _options = config.Training.Validated();
 
     /// <summary>
-    /// Trains from scratch, or from the run folder's checkpoint when <paramref name="resume"/> is set. Cancelling stops
-    /// before the next batch; the last checkpoint then stays as it was and the outcome says Interrupted.
+    /// Trains from scratch, or from the run folder's checkpoint when <paramref name="resume"/> is set (a run stopped
+    /// before its first checkpoint starts again from epoch 1). Cancelling stops before the next batch; the last
+    /// checkpoint then stays as it was and the outcome says Interrupted.
     /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="RunFolderLockedException">Another training holds the run folder.</exception>
     public TrainOutcome Fit(bool resume, CancellationToken cancel = default)
     {
-        var options = config.Training.Validated();
-        var device = TorchRuntime.ResolveDevice(options.Device);
-        torch.set_num_threads(options.Threads);
-        torch.manual_seed(options.Seed);
+        ResourceCheck.Check(config with { Training = _options });
+        // Held for the whole training: a second training of the same folder is refused instead of interleaving files.
+        using var runLock = RunLock.Acquire(run.Path);
+        var device = TorchRuntime.ResolveDevice(_options.Device);
+        torch.set_num_threads(_options.Threads);
+        torch.manual_seed(_options.Seed);
         using var model = config.Model.Build();
         model.to(device);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
-        int batches = (data.Train.Count + options.BatchSize - 1) / options.BatchSize;
-        var state = new TrainerState(0, 0, double.PositiveInfinity, 0, new PlateauState(options.LearningRate, double.PositiveInfinity, 0), 0, []);
-        if (resume)
-        {
-            state = Checkpoint.Load(run, model, optimizer);
-            _observer.Message($"resuming after epoch {state.EpochsDone} of {options.Epochs}");
-        }
-        else
-        {
-            run.WriteConfig(config);
-        }
-
-        var schedule = new LrSchedule(options, batches, state.Plateau);
-        var jitter = options.Augment ? Augmentations.For(config.Model) : null;
-        var history = state.History.ToList();
-        bool stoppedEarly = options.Patience > 0 && state.EpochsWithoutImprovement >= options.Patience;
-        double evalSeconds = 0;
-        long evalImages = 0;
-        for (int epoch = state.EpochsDone + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
-        {
-            var epochResult = TrainEpoch(model, optimizer, schedule, jitter, epoch, batches, device, cancel);
-            if (epochResult == null)
-            {
-                return new TrainOutcome(null, true, state.EpochsDone);
-            }
-
-            var (trainLoss, trainAccuracy, lr, seconds) = epochResult.Value;
-            long evalStart = Stopwatch.GetTimestamp();
-            var (valLoss, valAccuracy) = Evaluate(model, data.Validation, device, options.BatchSize);
-            evalSeconds += Stopwatch.GetElapsedTime(evalStart).TotalSeconds;
-            evalImages += data.Validation.Count;
-            schedule.EpochEnded(valLoss);
-            // The first epoch always counts as best so model.pt exists even if the loss is NaN.
-            bool improved = valLoss < state.BestValidationLoss || state.BestEpoch == 0;
-            if (improved)
-            {
-                SaveWeights(run, model);
-            }
-
-            var metrics = new EpochMetrics(epoch, lr, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds,
-                data.Train.Count / seconds, ProcessMemory.RssMegabytes(), ProcessMemory.PeakRssMegabytes());
-            history.Add(metrics);
-            state = new TrainerState(
-                epoch,
-                improved ? epoch : state.BestEpoch,
-                improved ? valLoss : state.BestValidationLoss,
-                improved ? 0 : state.EpochsWithoutImprovement + 1,
-                schedule.Plateau,
-                state.TrainSeconds + seconds,
-                history);
-            Checkpoint.Save(run, state, model, optimizer);
-            run.WriteMetrics(history);
-            _observer.EpochCompleted(metrics, improved);
-            stoppedEarly = options.Patience > 0 && state.EpochsWithoutImprovement >= options.Patience && epoch < options.Epochs;
-            if (stoppedEarly)
-            {
-                _observer.Message($"early stop: no better validation loss for {options.Patience} epochs; best was epoch {state.BestEpoch}");
-            }
-        }
-
-        model.load(run.File(RunFolder.WeightsFile));
-        long testStart = Stopwatch.GetTimestamp();
-        var (testLoss, testAccuracy) = Evaluate(model, data.Test, device, options.BatchSize);
-        evalSeconds += Stopwatch.GetElapsedTime(testStart).TotalSeconds;
-        evalImages += data.Test.Count;
-        long parameters = model.parameters().Sum(p => p.numel());
-        double imagesPerSecond = history.Count == 0 ? 0 : data.Train.Count * history.Count / history.Sum(h => h.Seconds);
-        var summary = new RunSummary("completed", testAccuracy, testLoss, state.BestEpoch, state.BestValidationLoss, state.EpochsDone,
-            stoppedEarly, imagesPerSecond, evalImages / evalSeconds, parameters, state.TrainSeconds, options.Threads, device.ToString(), ProcessMemory.PeakRssMegabytes());
-        run.WriteSummary(summary);
-        return new TrainOutcome(summary, false, state.EpochsDone);
+        using var optimizer = optim.Adam(model.parameters(), _options.LearningRate);
+        var session = new Session(model, optimizer, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize);
+        var (state, interrupted) = RunEpochs(session, Begin(resume, session), cancel);
+        return interrupted ? new TrainOutcome(null, true, state.EpochsDone) : Finish(session, state);
     }
 
     /// <summary>Writes the weights to model.pt atomically.</summary>
@@ -181,102 +73,229 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     /// <summary>Per-epoch randomness comes from (seed, epoch) alone, so a resumed run draws what the uninterrupted one drew.</summary>
     internal static long EpochSeed(long seed, int epoch) => unchecked((seed * 1_000_003L) + epoch);
 
-    private (double Loss, double Accuracy, double LearningRate, double Seconds)? TrainEpoch(
-        nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, LrSchedule schedule, IAugmentation? jitter, int epoch, int batches, Device device, CancellationToken cancel)
-    {
-        var options = config.Training;
-        long epochSeed = EpochSeed(options.Seed, epoch);
-        torch.manual_seed(epochSeed);
-        using var generator = new Generator((ulong)epochSeed);
-        using var permutation = randperm(data.Train.Count, generator: generator);
-        model.train();
-        _observer.EpochStarted(epoch, options.Epochs, batches);
-        double lossSum = 0;
-        long correct = 0;
-        int seen = 0;
-        double lr = 0;
-        var clock = Stopwatch.StartNew();
-        for (int b = 0; b < batches; b++)
-        {
-            if (cancel.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            using var scope = NewDisposeScope();
-            int start = b * options.BatchSize;
-            int end = Math.Min(start + options.BatchSize, data.Train.Count);
-            var (x, y) = data.Train.Batch(permutation[start..end], device);
-            if (jitter != null)
-            {
-                x = jitter.Apply(x, generator);
-            }
-
-            x = data.Normalization.Apply(x);
-            lr = schedule.At(((long)(epoch - 1) * batches) + b);
-            foreach (var group in optimizer.ParamGroups)
-            {
-                group.LearningRate = lr;
-            }
-
-            optimizer.zero_grad();
-            var logits = model.call(x);
-            var loss = F.cross_entropy(logits, y);
-            loss.backward();
-            optimizer.step();
-            int n = end - start;
-            lossSum += loss.item<float>() * n;
-            correct += logits.argmax(1).eq(y).sum().item<long>();
-            seen += n;
-            _observer.BatchCompleted(new BatchProgress(epoch, options.Epochs, b + 1, batches, lossSum / seen, (double)correct / seen,
-                seen / clock.Elapsed.TotalSeconds));
-        }
-
-        return (lossSum / seen, (double)correct / seen, lr, clock.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>Mean cross-entropy and accuracy of <paramref name="model"/> on <paramref name="set"/>, in eval mode.</summary>
-    public (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Device device, int batchSize)
+    /// <summary>
+    /// Loss, accuracy and per-image predictions of <paramref name="model"/> on <paramref name="set"/> in eval mode,
+    /// normalised with <paramref name="normalization"/>.
+    /// </summary>
+    public static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization normalization, Device device, int batchSize)
     {
         model.eval();
         using var noGrad = no_grad();
         double lossSum = 0;
-        long correct = 0;
-        for (int start = 0; start < set.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            int end = Math.Min(start + batchSize, set.Count);
-            var (x, y) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
-            var logits = model.call(data.Normalization.Apply(x));
-            lossSum += F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(y).sum().item<long>();
-        }
-
-        return (lossSum / set.Count, (double)correct / set.Count);
-    }
-
-    /// <summary>Predicted class and its softmax probability for every image of <paramref name="set"/>, in eval mode.</summary>
-    public static (int[] Predicted, float[] Confidence) Predict(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization normalization, Device device, int batchSize)
-    {
-        model.eval();
-        using var noGrad = no_grad();
         var predicted = new int[set.Count];
         var confidence = new float[set.Count];
         for (int start = 0; start < set.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int end = Math.Min(start + batchSize, set.Count);
-            var (x, _) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
-            var (best, index) = F.softmax(model.call(normalization.Apply(x)), 1).max(1);
+            var (x, y) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
+            var logits = model.call(normalization.Apply(x));
+            lossSum += F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            var (best, index) = F.softmax(logits, 1).max(1);
             best.cpu().data<float>().CopyTo(confidence, start);
-            var indices = index.cpu().data<long>().ToArray();
-            for (int i = 0; i < indices.Length; i++)
+            var indices = index.cpu().data<long>();
+            for (int i = 0; i < end - start; i++)
             {
                 predicted[start + i] = (int)indices[i];
             }
         }
 
-        return (predicted, confidence);
+        var labels = set.Labels.data<long>();
+        long correct = 0;
+        for (int i = 0; i < set.Count; i++)
+        {
+            correct += predicted[i] == labels[i] ? 1 : 0;
+        }
+
+        return new Evaluation(lossSum / set.Count, (double)correct / set.Count, predicted, confidence);
+    }
+
+    private TrainerState Begin(bool resume, Session session)
+    {
+        if (resume && File.Exists(run.File(RunFolder.CheckpointFile)))
+        {
+            var state = Checkpoint.Load(run, session.Model, session.Optimizer);
+            _observer.Message($"resuming after epoch {state.EpochsDone} of {_options.Epochs}");
+            return state;
+        }
+
+        if (resume)
+        {
+            _observer.Message("no checkpoint yet (the run stopped during its first epoch): starting from epoch 1");
+        }
+        else if (run.HasConfig)
+        {
+            throw new IOException($"{run.Path} already holds a run (config.json); continue it with --resume {run.Path} or choose another --out");
+        }
+
+        run.WriteConfig(config);
+        return new TrainerState(0, 0, double.PositiveInfinity, 0, new PlateauState(_options.LearningRate, double.PositiveInfinity, 0), 0, []);
+    }
+
+    private (TrainerState State, bool Interrupted) RunEpochs(Session session, TrainerState state, CancellationToken cancel)
+    {
+        var schedule = new LrSchedule(_options, session.Batches, state.Plateau);
+        var jitter = _options.Augment ? Augmentations.For(config.Model) : null;
+        for (int epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !StoppedEarly(state, epoch); epoch++)
+        {
+            var trained = TrainEpoch(session, schedule, jitter, epoch, cancel);
+            if (trained == null)
+            {
+                return (state, true);
+            }
+
+            state = EndEpoch(session, schedule, state, epoch, trained.Value);
+        }
+
+        return (state, false);
+    }
+
+    /// <summary>Early stopping: <see cref="TrainOptions.Patience"/> epochs in a row without a better validation loss.</summary>
+    private bool StoppedEarly(TrainerState state, int nextEpoch) =>
+        _options.Patience > 0 && state.EpochsWithoutImprovement >= _options.Patience && nextEpoch <= _options.Epochs;
+
+    private TrainerState EndEpoch(Session session, LrSchedule schedule, TrainerState state, int epoch, EpochResult trained)
+    {
+        long evalStart = Stopwatch.GetTimestamp();
+        var validation = Evaluate(session.Model, data.Validation, data.Normalization, session.Device, _options.BatchSize);
+        session.AddEvaluation(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, data.Validation.Count);
+        schedule.EpochEnded(validation.Loss);
+        // The first epoch always counts as best so model.pt exists after one epoch.
+        bool improved = validation.Loss < state.BestValidationLoss || state.BestEpoch == 0;
+        if (improved)
+        {
+            SaveWeights(run, session.Model);
+        }
+
+        var metrics = new EpochMetrics(epoch, trained.LearningRate, trained.Loss, trained.Accuracy, validation.Loss, validation.Accuracy, trained.Seconds,
+            data.Train.Count / trained.Seconds, ProcessMemory.RssMegabytes(), ProcessMemory.PeakRssMegabytes());
+        var history = state.History.Append(metrics).ToList();
+        var next = new TrainerState(
+            epoch,
+            improved ? epoch : state.BestEpoch,
+            improved ? validation.Loss : state.BestValidationLoss,
+            improved ? 0 : state.EpochsWithoutImprovement + 1,
+            schedule.Plateau,
+            state.TrainSeconds + trained.Seconds,
+            history);
+        Checkpoint.Save(run, next, session.Model, session.Optimizer);
+        run.WriteMetrics(history);
+        _observer.EpochCompleted(metrics, improved);
+        if (StoppedEarly(next, epoch + 1))
+        {
+            _observer.Message($"early stop: no better validation loss for {_options.Patience} epochs; best was epoch {next.BestEpoch}");
+        }
+
+        return next;
+    }
+
+    private TrainOutcome Finish(Session session, TrainerState state)
+    {
+        session.Model.load(run.File(RunFolder.WeightsFile));
+        long testStart = Stopwatch.GetTimestamp();
+        var test = Evaluate(session.Model, data.Test, data.Normalization, session.Device, _options.BatchSize);
+        session.AddEvaluation(Stopwatch.GetElapsedTime(testStart).TotalSeconds, data.Test.Count);
+        var history = state.History;
+        double imagesPerSecond = history.Count == 0 ? 0 : data.Train.Count * history.Count / history.Sum(h => h.Seconds);
+        bool stoppedEarly = state.EpochsDone < _options.Epochs;
+        var summary = new RunSummary("completed", test.Accuracy, test.Loss, state.BestEpoch, state.BestValidationLoss, state.EpochsDone, stoppedEarly,
+            imagesPerSecond, session.EvalImagesPerSecond, session.Model.parameters().Sum(p => p.numel()), state.TrainSeconds, _options.Threads,
+            session.Device.ToString(), ProcessMemory.PeakRssMegabytes());
+        run.WriteSummary(summary);
+        return new TrainOutcome(summary, false, state.EpochsDone, test);
+    }
+
+    private EpochResult? TrainEpoch(Session session, LrSchedule schedule, IAugmentation? jitter, int epoch, CancellationToken cancel)
+    {
+        long epochSeed = EpochSeed(_options.Seed, epoch);
+        torch.manual_seed(epochSeed);
+        using var generator = new Generator((ulong)epochSeed);
+        using var permutation = randperm(data.Train.Count, generator: generator);
+        session.Model.train();
+        _observer.EpochStarted(epoch, _options.Epochs, session.Batches);
+        double lossSum = 0;
+        long correct = 0;
+        int seen = 0;
+        double lr = 0;
+        var clock = Stopwatch.StartNew();
+        for (int b = 0; b < session.Batches; b++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            int start = b * _options.BatchSize;
+            int end = Math.Min(start + _options.BatchSize, data.Train.Count);
+            lr = schedule.At(((long)(epoch - 1) * session.Batches) + b);
+            var (loss, hits) = TrainBatch(session, permutation[start..end], jitter, generator, lr);
+            CheckFinite(loss, epoch, b + 1);
+            lossSum += loss * (end - start);
+            correct += hits;
+            seen += end - start;
+            _observer.BatchCompleted(new BatchProgress(epoch, _options.Epochs, b + 1, session.Batches, lossSum / seen, (double)correct / seen,
+                seen / clock.Elapsed.TotalSeconds));
+        }
+
+        return new EpochResult(lossSum / seen, (double)correct / seen, lr, clock.Elapsed.TotalSeconds);
+    }
+
+    private (float Loss, long Correct) TrainBatch(Session session, Tensor indices, IAugmentation? jitter, Generator generator, double lr)
+    {
+        using var scope = NewDisposeScope();
+        var (x, y) = data.Train.Batch(indices, session.Device);
+        if (jitter != null)
+        {
+            x = jitter.Apply(x, generator);
+        }
+
+        x = data.Normalization.Apply(x);
+        foreach (var group in session.Optimizer.ParamGroups)
+        {
+            group.LearningRate = lr;
+        }
+
+        session.Optimizer.zero_grad();
+        var logits = session.Model.call(x);
+        var loss = F.cross_entropy(logits, y);
+        loss.backward();
+        session.Optimizer.step();
+        return (loss.item<float>(), logits.argmax(1).eq(y).sum().item<long>());
+    }
+
+    private void CheckFinite(float loss, int epoch, int batch)
+    {
+        if (float.IsFinite(loss))
+        {
+            return;
+        }
+
+        string kept = epoch == 1
+            ? "no epoch had finished, so there is no checkpoint"
+            : $"{run.Path} keeps the checkpoint of epoch {epoch - 1} and the best weights in {RunFolder.WeightsFile}";
+        throw new TrainingDivergedException(
+            $"training diverged: the loss is {loss} at epoch {epoch}, batch {batch} (learning rate {_options.LearningRate:G}); {kept}. Try a lower --lr.");
+    }
+
+    private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
+
+    /// <summary>The model, optimizer and device of one Fit call, and the evaluation time it has spent.</summary>
+    private sealed class Session(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Device device, int batches)
+    {
+        private double _evalSeconds;
+        private long _evalImages;
+
+        public nn.Module<Tensor, Tensor> Model { get; } = model;
+        public optim.Optimizer Optimizer { get; } = optimizer;
+        public Device Device { get; } = device;
+        public int Batches { get; } = batches;
+        public double EvalImagesPerSecond => _evalSeconds > 0 ? _evalImages / _evalSeconds : 0;
+
+        public void AddEvaluation(double seconds, long images)
+        {
+            _evalSeconds += seconds;
+            _evalImages += images;
+        }
     }
 
     private sealed class NullObserver : ITrainingObserver;

@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using Cnn.Train.Data;
 
 namespace Cnn.Tests;
 
@@ -10,22 +9,27 @@ namespace Cnn.Tests;
 /// </summary>
 public static class SyntheticCifar
 {
+    // CIFAR-100's binary layout (www.cs.toronto.edu/~kriz/cifar.html): coarse label, fine label, 3×32×32 pixels.
+    public const string TrainFile = "train.bin";
+    public const string TestFile = "test.bin";
+    public const int RecordBytes = 2 + (3 * 32 * 32);
+
     public static string Write(string folder, int trainCount, int testCount, int seed = 5)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(seed);
-        File.WriteAllBytes(Path.Combine(folder, Cifar100.TrainFile), Records(trainCount, random));
-        File.WriteAllBytes(Path.Combine(folder, Cifar100.TestFile), Records(testCount, random));
+        File.WriteAllBytes(Path.Combine(folder, TrainFile), Records(trainCount, random));
+        File.WriteAllBytes(Path.Combine(folder, TestFile), Records(testCount, random));
         return folder;
     }
 
     public static byte[] Records(int count, Random random)
     {
-        var bytes = new byte[count * Cifar100.RecordBytes];
+        var bytes = new byte[count * RecordBytes];
         for (int i = 0; i < count; i++)
         {
             int coarse = i % 20;
-            int at = i * Cifar100.RecordBytes;
+            int at = i * RecordBytes;
             bytes[at] = (byte)coarse;
             bytes[at + 1] = (byte)random.Next(100);
             var (r, g, b) = Hue(coarse / 20.0);
@@ -49,14 +53,14 @@ public static class SyntheticCifar
         using (var gzip = new GZipStream(memory, CompressionLevel.Fastest, leaveOpen: true))
         using (var tar = new TarWriter(gzip))
         {
-            foreach (var name in new[] { Cifar100.TrainFile, Cifar100.TestFile })
+            foreach (var name in new[] { TrainFile, TestFile })
             {
                 tar.WriteEntry(Path.Combine(folder, name), $"cifar-100-binary/{name}");
             }
 
             var names = new PaxTarEntry(TarEntryType.RegularFile, "cifar-100-binary/coarse_label_names.txt")
             {
-                DataStream = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(string.Join("\n", Cifar100.CoarseClasses))),
+                DataStream = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(string.Join("\n", Enumerable.Range(0, 20).Select(i => $"superclass_{i}")))),
             };
             tar.WriteEntry(names);
         }

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Cnn.Train.Data;
-
 
 namespace Cnn.Tests;
 
@@ -13,16 +11,24 @@ public static class SyntheticMnist
 {
     public const int Size = 28;
 
+    // MNIST's file names and IDX magic numbers, from its published description (yann.lecun.com/exdb/mnist).
+    public const string TrainImages = "train-images-idx3-ubyte.gz";
+    public const string TrainLabels = "train-labels-idx1-ubyte.gz";
+    public const string TestImages = "t10k-images-idx3-ubyte.gz";
+    public const string TestLabels = "t10k-labels-idx1-ubyte.gz";
+    public const int ImagesMagic = 2051;
+    public const int LabelsMagic = 2049;
+
     public static string Write(string folder, int trainCount, int testCount, int seed = 7, int classes = 10)
     {
         Directory.CreateDirectory(folder);
         var random = new Random(seed);
         var (trainX, trainY) = Make(trainCount, classes, random);
         var (testX, testY) = Make(testCount, classes, random);
-        WriteImages(Path.Combine(folder, DatasetCatalog.TrainImages), trainX, trainCount, gzip: true);
-        WriteLabels(Path.Combine(folder, DatasetCatalog.TrainLabels), trainY, gzip: true);
-        WriteImages(Path.Combine(folder, DatasetCatalog.TestImages), testX, testCount, gzip: true);
-        WriteLabels(Path.Combine(folder, DatasetCatalog.TestLabels), testY, gzip: true);
+        WriteImages(Path.Combine(folder, TrainImages), trainX, trainCount, gzip: true);
+        WriteLabels(Path.Combine(folder, TrainLabels), trainY, gzip: true);
+        WriteImages(Path.Combine(folder, TestImages), testX, testCount, gzip: true);
+        WriteLabels(Path.Combine(folder, TestLabels), testY, gzip: true);
         return folder;
     }
 
@@ -56,7 +62,7 @@ public static class SyntheticMnist
         return (pixels, labels);
     }
 
-    public static byte[] ImagesBytes(byte[] pixels, int count, int rows = Size, int cols = Size, int magic = IdxFile.ImagesMagic)
+    public static byte[] ImagesBytes(byte[] pixels, int count, int rows = Size, int cols = Size, int magic = ImagesMagic)
     {
         var bytes = new byte[16 + pixels.Length];
         BinaryPrimitives.WriteInt32BigEndian(bytes, magic);
@@ -67,7 +73,7 @@ public static class SyntheticMnist
         return bytes;
     }
 
-    public static byte[] LabelsBytes(byte[] labels, int magic = IdxFile.LabelsMagic)
+    public static byte[] LabelsBytes(byte[] labels, int magic = LabelsMagic)
     {
         var bytes = new byte[8 + labels.Length];
         BinaryPrimitives.WriteInt32BigEndian(bytes, magic);
@@ -104,30 +110,5 @@ public static class SyntheticMnist
         }
 
         return memory.ToArray();
-    }
-}
-
-/// <summary>A temp folder removed after the test.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = Directory.CreateTempSubdirectory("cnn-test-").FullName;
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A test that failed may still hold a file open; the OS temp cleaner gets it.
-        }
     }
 }

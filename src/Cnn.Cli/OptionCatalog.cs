@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using System.Reflection;
+using Spectre.Console.Cli;
+
+namespace Cnn.Cli;
+
+/// <summary>
+/// Every option of every command, read from the settings classes: for "did you mean" on a misspelt option and for
+/// naming the option and the expected kind of value when a value cannot be converted.
+/// </summary>
+internal static class OptionCatalog
+{
+    private static readonly Lazy<IReadOnlyList<(string Name, Type Type)>> Options = new(() =>
+        typeof(OptionCatalog).Assembly.GetTypes()
+            .Where(t => typeof(CommandSettings).IsAssignableFrom(t))
+            .SelectMany(t => t.GetProperties())
+            .Select(p => (Attribute: p.GetCustomAttribute<CommandOptionAttribute>(), p.PropertyType))
+            .Where(o => o.Attribute != null)
+            .SelectMany(o => o.Attribute!.LongNames.Select(n => ($"--{n}", o.PropertyType)))
+            .Distinct()
+            .ToList());
+
+    /// <summary>The closest known option to <paramref name="unknown"/>, if it is a plausible misspelling.</summary>
+    public static string? Suggest(string unknown)
+    {
+        string wanted = "--" + unknown.TrimStart('-');
+        return Options.Value.Select(o => (o.Name, Distance: Levenshtein(wanted, o.Name)))
+            .Where(o => o.Distance <= Math.Max(1, wanted.Length / 4))
+            .OrderBy(o => o.Distance)
+            .Select(o => o.Name)
+            .FirstOrDefault();
+    }
+
+    /// <summary>What values <paramref name="option"/> takes, in words, or null if it is not known.</summary>
+    public static string? Expected(string option)
+    {
+        var type = Options.Value.FirstOrDefault(o => o.Name == option).Type;
+        type = type == null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            null => null,
+            _ when type == typeof(int) || type == typeof(long) => "a whole number",
+            _ when type == typeof(double) || type == typeof(float) => "a number such as 0.003 or 3e-3",
+            _ when type.IsEnum => $"one of {string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))}",
+            _ => null,
+        };
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int previous = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+
+        return row[b.Length];
+    }
+}
+
+/// <summary>
+/// A description that ends with the default taken from the recipe registry, so help text cannot drift from the
+/// defaults training uses.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DefaultsDescriptionAttribute(string text, string trainOption) : DescriptionAttribute(text)
+{
+    public override string Description => $"{DescriptionValue} Default: {Cnn.Train.Recipes.Recipes.DescribeDefault(o => typeof(Cnn.Train.Training.TrainOptions).GetProperty(trainOption)!.GetValue(o)!)}";
+}
+
+/// <summary>The <c>--dataset</c> description of a recipe, listing its data sets from the registry.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DatasetsDescriptionAttribute(string recipe) : DescriptionAttribute
+{
+    public override string Description
+    {
+        get
+        {
+            var r = Cnn.Train.Recipes.Recipes.Get(recipe);
+            return $"One of: {string.Join("; ", r.Datasets.Select(d => $"{d.Name} ({d.Summary})"))}. Default: {r.DefaultDataset.Name}";
+        }
+    }
+}

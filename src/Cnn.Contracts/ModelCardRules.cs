@@ -1,0 +1,78 @@
+namespace Cnn.Contracts;
+
+/// <summary>The consistency rules of a <see cref="ModelCard"/>, each yielding a message when broken.</summary>
+internal static class ModelCardRules
+{
+    public static IEnumerable<string> Check(ModelCard card)
+    {
+        var shape = card.Input.Shape;
+        if (card.Labels.Count < 2 || card.Labels.Any(string.IsNullOrEmpty))
+        {
+            yield return $"labels are [{string.Join(", ", card.Labels)}]; expected at least 2 non-empty class names";
+        }
+
+        if (card.Labels.Distinct(StringComparer.Ordinal).Count() != card.Labels.Count)
+        {
+            yield return $"labels [{string.Join(", ", card.Labels)}] repeat a name; expected distinct class names";
+        }
+
+        if (shape.Channels < 1 || shape.Height < 1 || shape.Width < 1)
+        {
+            yield return $"input shape is {shape}; expected positive [C, H, W]";
+        }
+
+        if (card.Input.Name != OnnxNames.Input || card.Input.Layout != "NCHW")
+        {
+            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected '{OnnxNames.Input}' in NCHW";
+        }
+
+        if (!(card.Input.Range.Min < card.Input.Range.Max))
+        {
+            yield return $"input range is [{card.Input.Range.Min}, {card.Input.Range.Max}]; expected min < max";
+        }
+
+        var n = card.Normalization;
+        if (n.Mean.Count != shape.Channels || n.Std.Count != shape.Channels || n.Std.Any(s => !(s > 0)) || n.Mean.Any(m => !double.IsFinite(m)))
+        {
+            yield return $"normalization has {n.Mean.Count} means and {n.Std.Count} stds; expected {shape.Channels} finite means and positive stds";
+        }
+
+        int expectedChannels = card.Preprocessing == PreprocessingKind.Color ? 3 : 1;
+        if (shape.Channels != expectedChannels || !Enum.IsDefined(card.Preprocessing))
+        {
+            yield return $"preprocessing '{card.Preprocessing}' takes {expectedChannels}-channel input; the input has {shape.Channels}";
+        }
+
+        foreach (var error in CheckFeatures(card.Features))
+        {
+            yield return error;
+        }
+
+        if (card.WeightsSha256.Length != 64 || !card.WeightsSha256.All(Uri.IsHexDigit))
+        {
+            yield return $"weights_sha256 is '{card.WeightsSha256}'; expected 64 hex digits";
+        }
+
+        if (card.TestAccuracy is { } accuracy && !(accuracy >= 0 && accuracy <= 1))
+        {
+            yield return $"test_accuracy is {accuracy}; expected 0..1";
+        }
+    }
+
+    private static IEnumerable<string> CheckFeatures(IReadOnlyList<FeatureLayer> features)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in features)
+        {
+            if (string.IsNullOrEmpty(f.Name) || f.Name is OnnxNames.Input or OnnxNames.Logits or OnnxNames.Probabilities || !seen.Add(f.Name))
+            {
+                yield return $"feature '{f.Name}' is empty, reserved or repeated; expected distinct layer names";
+            }
+
+            if (f.Shape.Channels < 1 || f.Shape.Height < 1 || f.Shape.Width < 1)
+            {
+                yield return $"feature '{f.Name}' has shape {f.Shape}; expected positive [C, H, W]";
+            }
+        }
+    }
+}

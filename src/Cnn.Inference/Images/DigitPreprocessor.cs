@@ -1,0 +1,111 @@
+namespace Cnn.Inference;
+
+/// <summary>
+/// A photo or drawing of one handwritten digit → an MNIST-like frame: grey over white paper, inverted to white ink on
+/// black when the paper is light, thresholded (Otsu, raised above the paper's grain), specks dropped, cropped to the
+/// ink, the long side scaled into MNIST's 20-of-28 box, stroke weight moved towards the training data's, and the centre
+/// of mass moved to the centre.
+/// </summary>
+internal static class DigitPreprocessor
+{
+    /// <summary>Photos are reduced to about this long side first: plenty for a 20-px digit, and fast.</summary>
+    private const int WorkingSize = 512;
+
+    /// <summary>MNIST puts the digit's long side in 20 of the frame's 28 pixels.</summary>
+    private const double BoxShare = 20.0 / 28.0;
+
+    /// <summary>Below this spread between darkest and brightest grey (of 255) the page counts as blank.</summary>
+    private const float MinContrast = 24 / 255f;
+
+    /// <summary>Within this many standard deviations of the paper's grey, a pixel is paper.</summary>
+    private const float PaperSigmas = 4;
+
+    /// <summary>Ink blobs smaller than this share of the largest one are specks of noise, not strokes.</summary>
+    private const double SpeckShare = 0.1;
+
+    /// <summary>Smaller images hold too few pixels to tell paper from ink.</summary>
+    private const int MinSide = 8;
+
+    public static PreparedImage Prepare(DecodedImage image, int height, int width, double? targetInk)
+    {
+        if (image.Width < MinSide || image.Height < MinSide)
+        {
+            throw new NoInkException($"{image.Source}: image is {image.Width}×{image.Height}; a handwritten digit needs at least {MinSide}×{MinSide} pixels");
+        }
+
+        var gray = Planes.FromImage(image, 1, WorkingSize);
+        var ink = Ink(gray, image.Source);
+        var (x0, y0, x1, y1) = InkAnalysis.BoundingBox(ink, gray.Width, gray.Height);
+        var crop = Crop(ink, gray.Width, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+        var frame = Frame(crop, height, width);
+        if (targetInk is > 0)
+        {
+            frame = StrokeWeight.Normalise(frame, width, height, targetInk.Value);
+        }
+
+        return new PreparedImage(image.Source, 1, height, width, InkAnalysis.CentreOfMass(frame, width, height));
+    }
+
+    /// <summary>White-on-black ink in [0, 1]: inverted if the paper is light, thresholded, specks removed.</summary>
+    private static float[] Ink(Planes gray, string source)
+    {
+        var g = gray.Values;
+        float min = g.Min(), max = g.Max();
+        if (max - min < MinContrast)
+        {
+            throw new NoInkException(
+                $"{source}: no ink found: grey levels span {min * 255:F0}..{max * 255:F0}; expected strokes that differ from the paper by at least {MinContrast * 255:F0}");
+        }
+
+        // Paper is what the border mostly is: light paper means dark ink, so invert to MNIST's white-on-black.
+        if (InkAnalysis.BorderStats(g, gray.Width, gray.Height).Mean > 0.5f)
+        {
+            g = [.. g.Select(v => 1 - v)];
+        }
+
+        // With grainy paper and little ink, Otsu's level can fall inside the paper's noise; the border is paper, so
+        // nothing within a few standard deviations of it counts as ink.
+        var (paper, grain) = InkAnalysis.BorderStats(g, gray.Width, gray.Height);
+        float threshold = Math.Max(InkAnalysis.Otsu(g), paper + (PaperSigmas * grain));
+        var ink = g.Select(v => v > threshold ? (v - threshold) / (1 - threshold) : 0).ToArray();
+        InkAnalysis.DropSpecks(ink, gray.Width, gray.Height, SpeckShare);
+        if (InkAnalysis.BoundingBox(ink, gray.Width, gray.Height).X1 < 0)
+        {
+            throw new NoInkException($"{source}: no ink found: nothing is brighter than the paper's grey ({Math.Min(threshold, 1) * 255:F0} of 255) after inverting; expected a drawn digit");
+        }
+
+        return ink;
+    }
+
+    private static Planes Crop(float[] ink, int stride, int x0, int y0, int w, int h)
+    {
+        var crop = new float[w * h];
+        for (int y = 0; y < h; y++)
+        {
+            Array.Copy(ink, ((y + y0) * stride) + x0, crop, y * w, w);
+        }
+
+        return new Planes(1, w, h, crop);
+    }
+
+    /// <summary>The crop scaled so its long side fills MNIST's box, centred in a height × width frame.</summary>
+    private static float[] Frame(Planes crop, int height, int width)
+    {
+        double box = Math.Round(Math.Min(height, width) * BoxShare);
+        double scale = box / Math.Max(crop.Width, crop.Height);
+        int nw = Math.Clamp((int)Math.Round(crop.Width * scale), 1, width);
+        int nh = Math.Clamp((int)Math.Round(crop.Height * scale), 1, height);
+        var small = crop.Resize(nw, nh).Values;
+        var frame = new float[height * width];
+        int ox = (width - nw) / 2, oy = (height - nh) / 2;
+        for (int y = 0; y < nh; y++)
+        {
+            for (int x = 0; x < nw; x++)
+            {
+                frame[((y + oy) * width) + x + ox] = Math.Clamp(small[(y * nw) + x], 0, 1);
+            }
+        }
+
+        return frame;
+    }
+}

@@ -1,0 +1,86 @@
+using Cnn.Contracts;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Cnn.Inference;
+
+/// <summary>An ONNX file's bytes and its validated model card, read once.</summary>
+internal sealed class ModelFile
+{
+    private ModelFile(string source, byte[] bytes, ModelCard card)
+    {
+        Source = source;
+        Bytes = bytes;
+        Card = card;
+    }
+
+    public string Source { get; }
+
+    public byte[] Bytes { get; }
+
+    public ModelCard Card { get; }
+
+    public static ModelFile Read(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidModelException($"{path}: is a folder; expected an .onnx file written by `cnn export`");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"model file not found: {path}", path);
+        }
+
+        return FromBytes(File.ReadAllBytes(path), path);
+    }
+
+    public static ModelFile FromBytes(byte[] bytes, string source)
+    {
+        var metadata = OnnxFileReader.Metadata(bytes, source);
+        if (!metadata.TryGetValue(OnnxNames.ModelCardKey, out var json))
+        {
+            throw new InvalidModelException(
+                $"{source}: has no model card (metadata '{OnnxNames.ModelCardKey}'); expected a model written by `cnn export` 0.2 or later (re-export older files)");
+        }
+
+        try
+        {
+            return new ModelFile(source, bytes, ModelCard.FromJson(json, source));
+        }
+        catch (ModelCardException e)
+        {
+            throw new InvalidModelException(e.Message, e);
+        }
+    }
+
+    /// <summary>Checks the session's input and outputs against the card, so a card that lies is caught at load.</summary>
+    public void CheckAgainst(InferenceSession session)
+    {
+        var shape = Card.Input.Shape;
+        if (!session.InputMetadata.TryGetValue(OnnxNames.Input, out var input) || session.InputMetadata.Count != 1
+            || !input.Dimensions.Skip(1).SequenceEqual([shape.Channels, shape.Height, shape.Width]))
+        {
+            throw new InvalidModelException(
+                $"{Source}: expected one input '{OnnxNames.Input}' of shape [N, {shape.Channels}, {shape.Height}, {shape.Width}] as its model card says; found {Describe(session.InputMetadata)}");
+        }
+
+        if (!session.OutputMetadata.TryGetValue(OnnxNames.Probabilities, out var probabilities) || probabilities.Dimensions[^1] != Card.Labels.Count)
+        {
+            throw new InvalidModelException(
+                $"{Source}: the model card has {Card.Labels.Count} class labels; expected an output '{OnnxNames.Probabilities}' of [N, {Card.Labels.Count}], found {Describe(session.OutputMetadata)}");
+        }
+
+        foreach (var feature in Card.HasFeatureOutputs ? Card.Features : [])
+        {
+            var s = feature.Shape;
+            if (!session.OutputMetadata.TryGetValue(feature.Name, out var output) || !output.Dimensions.Skip(1).SequenceEqual([s.Channels, s.Height, s.Width]))
+            {
+                throw new InvalidModelException(
+                    $"{Source}: the model card lists feature map '{feature.Name}' {s}; the graph has {Describe(session.OutputMetadata)}");
+            }
+        }
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, NodeMetadata> values) =>
+        string.Join(", ", values.Select(v => $"{v.Key} [{string.Join(", ", v.Value.Dimensions)}]"));
+}

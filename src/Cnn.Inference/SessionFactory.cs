@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Cnn.Inference;
+
+/// <summary>Opens ONNX Runtime sessions on the device the options ask for, falling back to the CPU when CUDA cannot be used.</summary>
+internal static class SessionFactory
+{
+    /// <summary>A session over <paramref name="model"/> (the file's bytes) and the device it runs on, "cpu" or "cuda".</summary>
+    public static (InferenceSession Session, string Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true)
+    {
+        bool tryCuda = options.Device != ExecutionDevice.Cpu;
+        if (tryCuda)
+        {
+            try
+            {
+                using var cuda = Options(options, cuda: true);
+                return (new InferenceSession(model, cuda), "cuda");
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                // Auto means "CUDA if there is one"; only an explicit request deserves a warning.
+                if (options.Device == ExecutionDevice.Cuda && warn)
+                {
+                    var report = options.Warning ?? (message => Trace.TraceWarning(message));
+                    report($"CUDA execution provider unavailable ({e.Message.Split('\n')[0]}); running on CPU");
+                }
+            }
+        }
+
+        using var cpu = Options(options, cuda: false);
+        try
+        {
+            return (new InferenceSession(model, cpu), "cpu");
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidModelException($"{source}: ONNX Runtime cannot load it: {e.Message}", e);
+        }
+    }
+
+    private static SessionOptions Options(InferenceOptions options, bool cuda)
+    {
+        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        try
+        {
+            if (options.IntraOpThreads > 0)
+            {
+                session.IntraOpNumThreads = options.IntraOpThreads;
+            }
+
+            if (cuda)
+            {
+                session.AppendExecutionProvider_CUDA(0);
+            }
+
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+}

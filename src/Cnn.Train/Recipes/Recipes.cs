@@ -1,0 +1,65 @@
+using System.Globalization;
+using Cnn.Train.Models;
+using Cnn.Train.Training;
+
+namespace Cnn.Train.Recipes;
+
+/// <summary>The recipes <c>cnn</c> trains: <c>lenet</c> and <c>cifar</c>.</summary>
+public static class Recipes
+{
+    /// <summary>LeNet-5 on the MNIST-format data sets.</summary>
+    public static LeNetRecipe LeNet { get; } = new();
+
+    /// <summary>The 4-conv BatchNorm net on CIFAR-100.</summary>
+    public static CifarRecipe Cifar { get; } = new();
+
+    /// <summary>Every recipe, in the order help texts list them.</summary>
+    public static IReadOnlyList<Recipe> All { get; } = [LeNet, Cifar];
+
+    /// <summary>The recipe called <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No recipe has that name.</exception>
+    public static Recipe Get(string name) =>
+        All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"model is '{name}'; expected {Join(All.Select(r => r.Name))}");
+
+    /// <summary>The recipe that trained a saved run, from its architecture.</summary>
+    public static Recipe For(RunConfig config) => config.Model switch
+    {
+        LeNet5Config => LeNet,
+        CifarCoarseNetConfig => Cifar,
+        _ => throw new NotSupportedException($"no recipe trains {config.Model.Name}"),
+    };
+
+    /// <summary>The data set called <paramref name="name"/>, in whichever recipe has it.</summary>
+    /// <exception cref="ArgumentException">No recipe has a data set of that name.</exception>
+    public static DatasetSpec Dataset(string name) =>
+        All.SelectMany(r => r.Datasets).FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"data set '{name}' is unknown; expected {Join(All.SelectMany(r => r.Datasets).Select(d => d.Name))}");
+
+    /// <summary>
+    /// The default of one <see cref="TrainOptions"/> property across every recipe and data set, for help texts: the
+    /// most common value first, then the data sets that differ, e.g. <c>15 (digits: 30, cifar100: 30)</c>.
+    /// </summary>
+    public static string DescribeDefault(Func<TrainOptions, object> option)
+    {
+        var values = All.SelectMany(r => r.Datasets.Select(d => (d.Name, Value: Format(option(r.Defaults(d)))))).ToList();
+        string common = values.GroupBy(v => v.Value).OrderByDescending(g => g.Count()).First().Key;
+        var exceptions = values.Where(v => v.Value != common).Select(v => $"{v.Name}: {v.Value}").ToList();
+        return exceptions.Count == 0 ? common : $"{common} ({string.Join(", ", exceptions)})";
+    }
+
+    /// <summary>"a, b or c".</summary>
+    internal static string Join(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return list.Count <= 1 ? string.Concat(list) : $"{string.Join(", ", list.Take(list.Count - 1))} or {list[^1]}";
+    }
+
+    private static string Format(object value) => value switch
+    {
+        bool b => b ? "on" : "off",
+        double d => d.ToString("G", CultureInfo.InvariantCulture),
+        Enum e => e.ToString().ToLowerInvariant(),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+}

@@ -1,0 +1,43 @@
+namespace Cnn.Tests;
+
+/// <summary>A temp folder removed after the test.</summary>
+public sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = Directory.CreateTempSubdirectory("cnn-test-").FullName;
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A test that failed may still hold a file open; the OS temp cleaner gets it.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // A test that made a folder unreadable restores it itself; if it failed first, the temp cleaner gets it.
+        }
+    }
+}
+
+/// <summary>Paths in this repository: the committed model and the embedded data set.</summary>
+public static class Repository
+{
+    public static string Root { get; } = typeof(Repository).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+
+    public static string ModelPath => System.IO.Path.Combine(Root, "models", "lenet5-digits.onnx");
+
+    public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-digits.features.onnx");
+
+    public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "digits-5k");
+}
