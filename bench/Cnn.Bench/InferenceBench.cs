@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cnn.Inference;
+using Cnn.Inference.MLNet;
 using SkiaSharp;
 
 namespace Cnn.Bench;
@@ -45,14 +46,15 @@ internal static class InferenceBench
         }).ToArray();
         Console.WriteLine($"  batch-64 throughput on {threads} thread(s): {blocks.Order().ElementAt(2):N0} images/s, median of 5 blocks of {batches / 5} batches ({string.Join(", ", blocks.Select(b => b.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))})");
 
+        var shape = model.Card.Input.Shape;
         string png = Path.Combine(Path.GetTempPath(), $"cnn-bench-{Environment.ProcessId}.png");
         try
         {
-            using (var surface = SKSurface.Create(new SKImageInfo(model.Width, model.Height)))
+            using (var surface = SKSurface.Create(new SKImageInfo(shape.Width, shape.Height)))
             {
                 surface.Canvas.Clear(SKColors.Black);
                 using var pen = new SKPaint { Color = SKColors.White, StrokeWidth = 3 };
-                surface.Canvas.DrawLine(model.Width / 2f, 4, model.Width / 2f, model.Height - 4, pen);
+                surface.Canvas.DrawLine(shape.Width / 2f, 4, shape.Width / 2f, shape.Height - 4, pen);
                 using var image = surface.Snapshot();
                 using var data = image.Encode(SKEncodedImageFormat.Png, 100);
                 File.WriteAllBytes(png, data.ToArray());
@@ -62,7 +64,7 @@ internal static class InferenceBench
             var engine = pipeline.CreatePredictionEngine();
             var input = new ImageFileInput { ImagePath = png };
             var mlnet = Timing.Of(Math.Max(200, iterations / 10), () => engine.Predict(input));
-            Report($"ML.NET PredictionEngine (reads a {model.Width}×{model.Height} PNG each call)", mlnet);
+            Report($"ML.NET PredictionEngine (reads a {shape.Width}×{shape.Height} PNG each call)", mlnet);
             var direct = Timing.Of(Math.Max(200, iterations / 10), () => model.PredictImage(png));
             Report("CnnModel.PredictImage (same PNG, decode + preprocess + predict)", direct);
         }

@@ -32,19 +32,18 @@ internal static class OptionCatalog
     }
 
     /// <summary>What values <paramref name="option"/> takes, in words, or null if it is not known.</summary>
-    public static string? Expected(string option)
+    /// <remarks>An option name used by several commands (--lr takes a number in train, a list in sweep) gets the first
+    /// description that says something.</remarks>
+    public static string? Expected(string option) =>
+        Options.Value.Where(o => o.Name == option).Select(o => Describe(Nullable.GetUnderlyingType(o.Type) ?? o.Type)).FirstOrDefault(d => d != null);
+
+    private static string? Describe(Type type) => type switch
     {
-        var type = Options.Value.FirstOrDefault(o => o.Name == option).Type;
-        type = type == null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        return type switch
-        {
-            null => null,
-            _ when type == typeof(int) || type == typeof(long) => "a whole number",
-            _ when type == typeof(double) || type == typeof(float) => "a number such as 0.003 or 3e-3",
-            _ when type.IsEnum => $"one of {string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))}",
-            _ => null,
-        };
-    }
+        _ when type == typeof(int) || type == typeof(long) => "a whole number",
+        _ when type == typeof(double) || type == typeof(float) => "a number such as 0.003 or 3e-3",
+        _ when type.IsEnum => $"one of {string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))}",
+        _ => null,
+    };
 
     private static int Levenshtein(string a, string b)
     {

@@ -15,6 +15,8 @@ internal sealed class BufferPool<T>(Func<T> create, int capacity) : IDisposable
 
     public int Capacity { get; } = capacity;
 
+    public int IdleCount => _idle.Count;
+
     public T Rent()
     {
         if (_idle.TryDequeue(out var buffer))

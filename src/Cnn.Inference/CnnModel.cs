@@ -285,6 +285,9 @@ public sealed class CnnModel : IDisposable
     /// <returns>The prediction.</returns>
     public Prediction PredictImage(string imagePath) => Predict(Prepare(imagePath).Pixels);
 
+    /// <summary>Single-image buffers kept for reuse (for tests of the pool's bound).</summary>
+    internal int IdleBuffers => _single.IdleCount;
+
     /// <summary>Waits for calls in flight, then releases the ONNX Runtime sessions and buffers.</summary>
     public void Dispose()
     {

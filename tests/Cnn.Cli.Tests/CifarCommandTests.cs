@@ -16,13 +16,13 @@ public sealed class CifarCommandTests : IDisposable
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 600, 100);
         string run = _dir.Combine("run");
-        var train = CnnProcess.Run(_dir.Path, "train", "cifar", "--data", data, "--epochs", "4", "--lr", "0.003", "--batch-size", "32",
+        var train = Cli.Run("train", "cifar", "--data", data, "--epochs", "4", "--lr", "0.003", "--batch-size", "32",
             "--width", "0.5", "--threads", "1", "--out", run);
         Assert.True(train.ExitCode == 0, train.Output);
         Assert.Contains("cifar_coarse_net on cifar100 (540 train / 60 val / 100 test)", train.Output);
 
-        Assert.Equal(0, CnnProcess.Run(_dir.Path, "export", run).ExitCode);
-        var verify = CnnProcess.Run(_dir.Path, "verify", Path.Combine(run, "model.onnx"), "--run", run);
+        Assert.Equal(0, Cli.Run("export", run).ExitCode);
+        var verify = Cli.Run("verify", Path.Combine(run, "model.onnx"), "--run", run);
         Assert.True(verify.ExitCode == 0, verify.Output);
 
         // A 64×48 picture in class 0's colour (pure red in the generator), which the model gets resized to 32×32.
@@ -33,12 +33,12 @@ public sealed class CifarCommandTests : IDisposable
         string picture = _dir.Combine("red.png");
         File.WriteAllBytes(picture, png.ToArray());
 
-        var predict = CnnProcess.Run(_dir.Path, "predict", Path.Combine(run, "model.onnx"), picture, "--json");
+        var predict = Cli.Run("predict", Path.Combine(run, "model.onnx"), picture, "--json");
         Assert.True(predict.ExitCode == 0, predict.Output);
         using var json = JsonDocument.Parse(predict.Output);
         Assert.Equal("aquatic_mammals", json.RootElement[0].GetProperty("label").GetString());
 
-        var maps = CnnProcess.Run(_dir.Path, "featuremaps", Path.Combine(run, "model.onnx"), picture, "--layers", "conv1,pool2", "--out", _dir.Combine("maps"));
+        var maps = Cli.Run("featuremaps", Path.Combine(run, "model.onnx"), picture, "--layers", "conv1,pool2", "--out", _dir.Combine("maps"));
         Assert.True(maps.ExitCode == 0, maps.Output);
         Assert.Contains("conv1  [16, 32, 32]", maps.Output);
         Assert.Contains("pool2  [32, 8, 8]", maps.Output);

@@ -5,33 +5,44 @@ using Google.Protobuf;
 
 namespace Cnn.Cli.Tests;
 
-public sealed class ExportCommandTests : IDisposable
+/// <summary>One LeNet run trained for an epoch, shared by the export tests (which never change it).</summary>
+public sealed class OneEpochRun : IDisposable
 {
     private readonly TempFolder _dir = new();
-    private readonly string _run;
 
-    public ExportCommandTests()
+    public OneEpochRun()
     {
         string data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 200, testCount: 70);
-        _run = _dir.Combine("run");
-        var (code, output) = CnnProcess.Run(_dir.Path, "train", "lenet", "--data", data, "--epochs", "1", "--threads", "1", "--out", _run);
+        Path = _dir.Combine("run");
+        var (code, output) = Cli.Run("train", "lenet", "--data", data, "--epochs", "1", "--threads", "1", "--out", Path);
         Assert.True(code == 0, output);
     }
+
+    public string Path { get; }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneEpochRun>, IDisposable
+{
+    private readonly TempFolder _dir = new();
+    private readonly string _run = trained.Path;
 
     public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void Export_prints_the_inputs_and_outputs_of_both_files_and_verify_passes()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, "export", _run);
+        string file = _dir.Combine("exported", "model.onnx");
+        var (code, output) = Cli.Run("export", _run, "--out", file);
         Assert.True(code == 0, output);
-        Assert.Contains($"{Path.Combine(_run, "model.onnx")} (", output);
+        Assert.Contains($"{file} (", output);
         Assert.Contains("input   image: float [N, 1, 28, 28]", output);
         Assert.Contains("output  conv1: float [N, 6, 28, 28]", output);
         Assert.Contains("output  pool2: float [N, 16, 5, 5]", output);
         Assert.Contains("output  probabilities: float [N, 10]", output);
 
-        var (verifyCode, verifyOutput) = CnnProcess.Run(_dir.Path, "verify", Path.Combine(_run, "model.onnx"), "--run", _run);
+        var (verifyCode, verifyOutput) = Cli.Run("verify", file, "--run", _run);
         Assert.True(verifyCode == 0, verifyOutput);
         Assert.Contains("test images ×1, uniform noise ×1, test images ×7, uniform noise ×7, test images ×64, uniform noise ×64", verifyOutput);
         Assert.Contains("model.features.onnx", verifyOutput);
@@ -42,7 +53,7 @@ public sealed class ExportCommandTests : IDisposable
     public void Verify_exits_1_when_a_weight_was_changed()
     {
         string file = _dir.Combine("out", "lenet.onnx");
-        Assert.Equal(0, CnnProcess.Run(_dir.Path, "export", _run, "--out", file, "--opset", "18").ExitCode);
+        Assert.Equal(0, Cli.Run("export", _run, "--out", file, "--opset", "18").ExitCode);
         var model = OnnxFile.Read(file);
         var conv1 = model.Graph.Initializer.Single(t => t.Name == "conv1.bias");
         var bytes = conv1.RawData.ToByteArray();
@@ -50,7 +61,7 @@ public sealed class ExportCommandTests : IDisposable
         conv1.RawData = ByteString.CopyFrom(bytes);
         File.WriteAllBytes(file, model.ToByteArray());
 
-        var (code, output) = CnnProcess.Run(_dir.Path, "verify", file, "--run", _run);
+        var (code, output) = Cli.Run("verify", file, "--run", _run);
 
         Assert.Equal(1, code);
         Assert.Contains("FAILED: outputs differ beyond abs ≤ 1E-005 or rel ≤ 1E-004", output);
@@ -59,21 +70,40 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Bad_arguments_get_clear_errors()
     {
-        var missingRun = CnnProcess.Run(_dir.Path, "verify", Path.Combine(_run, "model.onnx"));
+        var missingRun = Cli.Run("verify", _dir.Combine("model.onnx"));
         Assert.NotEqual(0, missingRun.ExitCode);
         Assert.Contains("--run is missing; expected the run folder the ONNX file was exported from", missingRun.Output);
 
-        var opset = CnnProcess.Run(_dir.Path, "export", _run, "--opset", "30");
+        var opset = Cli.Run("export", _run, "--opset", "30");
         Assert.NotEqual(0, opset.ExitCode);
         Assert.Contains("--opset is 30; expected 13..21", opset.Output);
 
-        var noRun = CnnProcess.Run(_dir.Path, "export", _dir.Combine("nothing"));
+        var noRun = Cli.Run("export", _dir.Combine("nothing"));
         Assert.Equal(1, noRun.ExitCode);
         Assert.Contains($"error: {Path.Combine(_dir.Combine("nothing"), "config.json")} not found; expected a run folder written by `cnn train`", noRun.Output);
 
         File.WriteAllBytes(_dir.Combine("junk.onnx"), [1, 2, 3, 4, 5]);
-        var junk = CnnProcess.Run(_dir.Path, "verify", _dir.Combine("junk.onnx"), "--run", _run);
+        var junk = Cli.Run("verify", _dir.Combine("junk.onnx"), "--run", _run);
         Assert.Equal(1, junk.ExitCode);
         Assert.Contains($"error: {_dir.Combine("junk.onnx")}: ONNX Runtime cannot load it", junk.Output);
+    }
+
+    [Fact]
+    public void An_export_that_fails_half_way_leaves_the_old_pair_as_it_was()
+    {
+        string file = _dir.Combine("pair", "m.onnx");
+        Assert.Equal(0, Cli.Run("export", _run, "--out", file).ExitCode);
+        var model = File.ReadAllBytes(file);
+        var features = File.ReadAllBytes(_dir.Combine("pair", "m.features.onnx"));
+
+        // The features file's temp name is taken by a folder: its write fails after the model's temp file is complete.
+        Directory.CreateDirectory(_dir.Combine("pair", "m.features.onnx.tmp"));
+        var failed = Cli.Run("export", _run, "--out", file, "--opset", "18");
+
+        Assert.Equal(1, failed.ExitCode);
+        Assert.Contains("m.features.onnx.tmp", failed.Stderr);
+        Assert.Equal(model, File.ReadAllBytes(file));
+        Assert.Equal(features, File.ReadAllBytes(_dir.Combine("pair", "m.features.onnx")));
+        Assert.False(File.Exists(_dir.Combine("pair", "m.onnx.tmp")));
     }
 }

@@ -7,12 +7,11 @@ namespace Cnn.Cli.Tests;
 /// <summary>`cnn predict` and `cnn featuremaps` on the committed digits model with drawings made here.</summary>
 public sealed class PredictCommandTests : IDisposable
 {
-    private static readonly string Root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(CnnProcess.Dll)!, "../../../../../.."));
     private readonly TempFolder _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private static string Model => Path.Combine(Root, "models", "lenet5-digits.onnx");
+    private static string Model => Repository.ModelPath;
 
     /// <summary>A dark "1" (a slanted bar) on light paper, 120×160.</summary>
     private string DrawOne(string name)
@@ -36,10 +35,10 @@ public sealed class PredictCommandTests : IDisposable
         File.WriteAllText(junk, "not a picture");
         string sheet = _dir.Combine("sheet.png");
 
-        var (code, output) = CnnProcess.Run(_dir.Path, "predict", Model, one, junk, "--json", "--sheet", sheet);
+        var result = Cli.Run("predict", Model, one, junk, "--json", "--sheet", sheet);
 
-        Assert.Equal(1, code);
-        using var json = JsonDocument.Parse(output);
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
         var items = json.RootElement.EnumerateArray().ToList();
         Assert.Equal(one, items[0].GetProperty("file").GetString());
         Assert.Equal("1", items[0].GetProperty("label").GetString());
@@ -59,7 +58,7 @@ public sealed class PredictCommandTests : IDisposable
         string one = DrawOne("one.png");
         string outDir = _dir.Combine("maps");
 
-        var (code, output) = CnnProcess.Run(_dir.Path, "featuremaps", Model, one, "--layers", "conv1,pool2", "--out", outDir);
+        var (code, output) = Cli.Run("featuremaps", Model, one, "--layers", "conv1,pool2", "--out", outDir);
 
         Assert.True(code == 0, output);
         Assert.Contains("→ 1", output);
@@ -83,7 +82,7 @@ public sealed class PredictCommandTests : IDisposable
     [Fact]
     public void An_unknown_layer_is_named_with_the_available_ones()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, "featuremaps", Model, DrawOne("one.png"), "--layers", "conv7");
+        var (code, output) = Cli.Run("featuremaps", Model, DrawOne("one.png"), "--layers", "conv7");
         Assert.Equal(1, code);
         Assert.Contains("no feature map named 'conv7'; available: conv1, pool1, conv2, pool2", output);
     }
@@ -98,9 +97,78 @@ public sealed class PredictCommandTests : IDisposable
         string blank = _dir.Combine("blank.png");
         File.WriteAllBytes(blank, data.ToArray());
 
-        var (code, output) = CnnProcess.Run(_dir.Path, "predict", Model, blank);
+        var (code, output) = Cli.Run("predict", Model, blank);
 
         Assert.Equal(1, code);
         Assert.Contains($"error: {blank}: no ink found", output);
+    }
+
+    [Fact]
+    public void An_unreadable_image_is_one_entry_and_the_others_are_answered()
+    {
+        string one = DrawOne("one.png");
+        string locked = _dir.Combine("locked.png");
+        File.CreateSymbolicLink(locked, UnreadableFile());
+        string folder = _dir.Combine("a-folder.png");
+        Directory.CreateDirectory(folder);
+
+        var result = Cli.Run("predict", Model, locked, folder, one, "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var items = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(3, items.Count);
+        Assert.Contains("locked.png", items[0].GetProperty("error").GetString());
+        Assert.Equal($"{folder}: is a folder; expected an image file", items[1].GetProperty("error").GetString());
+        Assert.Equal("1", items[2].GetProperty("label").GetString());
+    }
+
+    /// <summary>
+    /// A file that opening for reading refuses with EACCES, even for root (the tests run as root in CI): a write-only
+    /// sysfs attribute.
+    /// </summary>
+    private static string UnreadableFile()
+    {
+        foreach (var candidate in new[] { "/sys/bus/pci/rescan", "/sys/bus/platform/drivers_probe", "/sys/kernel/uevent_helper" })
+        {
+            try
+            {
+                File.OpenRead(candidate).Dispose();
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return candidate;
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException("no file on this machine refuses reading with EACCES; the test needs a write-only sysfs attribute");
+    }
+
+    [Fact]
+    public void Json_stays_valid_when_the_sheet_cannot_be_written_and_the_error_goes_to_stderr()
+    {
+        string one = DrawOne("one.png");
+        string sheet = _dir.Combine("no-such-folder", "sub", "sheet.png");
+        File.WriteAllText(_dir.Combine("no-such-folder"), "a file where a folder should be");
+
+        var result = Cli.Run("predict", Model, one, "--json", "--sheet", sheet);
+
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("1", json.RootElement[0].GetProperty("label").GetString());
+        Assert.StartsWith("error: ", result.Stderr.Trim());
+        Assert.DoesNotContain("error", result.Stdout);
+    }
+
+    [Fact]
+    public void An_empty_layer_list_is_refused()
+    {
+        var result = Cli.Run("featuremaps", Model, DrawOne("one.png"), "--layers", ",", "--out", _dir.Combine("none"));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--layers is ','; expected layer names such as conv1,pool1 (leave it out for all)", result.Output);
+        Assert.False(Directory.Exists(_dir.Combine("none")));
     }
 }

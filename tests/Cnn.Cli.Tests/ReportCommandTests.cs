@@ -22,7 +22,7 @@ public sealed class ReportCommandTests : IDisposable
     {
         string data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 300, testCount: 80);
         string run = _dir.Combine("run");
-        var train = CnnProcess.Run(_dir.Path, "train", "lenet", "--data", data, "--epochs", "2", "--threads", "1", "--out", run);
+        var train = Cli.Run("train", "lenet", "--data", data, "--epochs", "2", "--threads", "1", "--out", run);
         Assert.True(train.ExitCode == 0, train.Output);
         Assert.Contains("figures: curves.png, confusion.png, mistakes.png, architecture.svg, architecture.png", train.Output);
         AssertPicture(Path.Combine(run, "curves.png"), 1280, 420);
@@ -43,8 +43,8 @@ public sealed class ReportCommandTests : IDisposable
         }
 
         string drawing = Path.Combine(_dir.Path, "seven.png");
-        File.Copy(Path.Combine(Path.GetDirectoryName(CnnProcess.Dll)!, "../../../../../../bench/seven.png"), drawing);
-        var report = CnnProcess.Run(_dir.Path, "report", run, "--image", drawing);
+        File.Copy(Path.Combine(Repository.Root, "bench", "seven.png"), drawing);
+        var report = Cli.Run("report", run, "--image", drawing);
         Assert.True(report.ExitCode == 0, report.Output);
         string md = File.ReadAllText(Path.Combine(run, "report.md"));
         foreach (var figure in new[] { "curves.png", "confusion.png", "mistakes.png", "architecture.png", "architecture.svg", "report-featuremaps/conv1.png", "report-featuremaps/pool2.png", "report-featuremaps/input.png", "predictions.png" })

@@ -17,7 +17,7 @@ public sealed class SweepCommandTests : IDisposable
         string sweep = _dir.Combine("sweep");
         string[] args = ["sweep", "lenet", "--data", data, "--lr", "1e-3,3e-3", "--width", "0.5,1", "--epochs", "1", "--threads", "1", "--out", sweep];
 
-        var (code, output) = CnnProcess.Run(_dir.Path, args);
+        var (code, output) = Cli.Run(args);
 
         Assert.True(code == 0, output);
         Assert.Contains("sweep lenet on digits: 4 runs", output);
@@ -46,7 +46,7 @@ public sealed class SweepCommandTests : IDisposable
         }
 
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(sweep, "lr0.001-w0.5-s1", "model.pt"));
-        var again = CnnProcess.Run(_dir.Path, args);
+        var again = Cli.Run(args);
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Equal(4, again.Output.Split('\n').Count(l => l.Contains("(done before, skipped)")));
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(sweep, "lr0.001-w0.5-s1", "model.pt")));
@@ -56,10 +56,10 @@ public sealed class SweepCommandTests : IDisposable
     [Fact]
     public void Bad_lists_are_named()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, "sweep", "lenet", "--lr", "1e-3,fast");
+        var (code, output) = Cli.Run("sweep", "lenet", "--lr", "1e-3,fast");
         Assert.NotEqual(0, code);
         Assert.Contains("--lr is '1e-3,fast'; expected comma-separated numbers such as 1e-3,3e-3", output);
-        var model = CnnProcess.Run(_dir.Path, "sweep", "resnet");
+        var model = Cli.Run("sweep", "resnet");
         Assert.Contains("model is 'resnet'; expected lenet or cifar", model.Output);
     }
 }

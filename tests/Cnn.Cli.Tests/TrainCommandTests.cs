@@ -18,15 +18,16 @@ public sealed class TrainCommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private string[] Train(string outDir, params string[] extra) =>
-        ["train", "lenet", "--data", _data, "--threads", "1", "--seed", "3", "--out", outDir, .. extra];
+        ["train", "lenet", "--data", _data, "--threads", "1", "--seed", "3", "--out", _dir.Combine(outDir), .. extra];
 
     [Fact]
     public void Trains_on_a_data_folder_and_prints_the_test_accuracy()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, Train("run", "--epochs", "2"));
+        var (code, output) = Cli.Run(Train("run", "--epochs", "2"));
 
         Assert.True(code == 0, output);
         Assert.Contains("lenet5 on digits (367 train / 33 val / 100 test)", output);
+        Assert.DoesNotContain("error", output);
         Assert.Matches(@"epoch +2 +lr ", output);
         Assert.Contains("test accuracy", output);
         var run = new RunFolder(_dir.Combine("run"));
@@ -40,7 +41,7 @@ public sealed class TrainCommandTests : IDisposable
         Directory.CreateDirectory(_dir.Combine("taken"));
         File.WriteAllText(_dir.Combine("taken", "config.json"), "{\"mine\": true}");
 
-        var (code, output) = CnnProcess.Run(_dir.Path, Train("taken", "--epochs", "1"));
+        var (code, output) = Cli.Run(Train("taken", "--epochs", "1"));
 
         Assert.Equal(1, code);
         Assert.Contains($"{_dir.Combine("taken")} already holds a run (config.json); continue it with --resume", output);
@@ -52,7 +53,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         File.WriteAllBytes(Path.Combine(_data, "t10k-labels-idx1-ubyte.gz"), SyntheticMnist.Gzip(SyntheticMnist.LabelsBytes([1, 2])));
 
-        var (code, output) = CnnProcess.Run(_dir.Path, Train("bad", "--epochs", "1"));
+        var (code, output) = Cli.Run(Train("bad", "--epochs", "1"));
 
         Assert.Equal(1, code);
         Assert.Contains($"error: {Path.Combine(_data, "t10k-labels-idx1-ubyte.gz")}: 2 labels, but", output);
@@ -63,7 +64,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Bad_option_values_are_reported_with_actual_and_expected()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, Train("x", "--epochs", "0"));
+        var (code, output) = Cli.Run(Train("x", "--epochs", "0"));
         Assert.NotEqual(0, code);
         Assert.Contains("--epochs is 0; expected ≥ 1", output);
         Assert.False(Directory.Exists(_dir.Combine("x")));
@@ -72,21 +73,133 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Help_lists_the_options_with_their_defaults()
     {
-        var (code, output) = CnnProcess.Run(_dir.Path, "train", "lenet", "--help");
+        var (code, output) = Cli.Run("train", "lenet", "--help");
         Assert.Equal(0, code);
         foreach (var option in new[] { "--dataset", "--data", "--epochs", "--lr", "--batch-size", "--patience", "--scheduler", "--width", "--seed", "--threads", "--device", "--out", "--resume", "--augment", "--no-augment" })
         {
             Assert.Contains(option, output);
         }
 
-        Assert.Contains("Default: 30 for digits, 15 for mnist and fashion-mnist; cifar: 30", output);
+        // Defaults come from the recipes: the most common value, then the data sets that differ.
+        Assert.Contains("Maximum epochs. Default: 30 (mnist: 15, fashion-mnist: 15)", output);
+        Assert.Contains("Share of the training file held out for validation. Default: 0.08333 (cifar100: 0.1)", output);
+        Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
+        Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
+        Assert.Contains($"Default: {Environment.ProcessorCount}", output);
+        Assert.Contains("One of: digits (5,000 real MNIST digits, embedded); mnist (", output);
+    }
+
+    [Theory]
+    [InlineData("--epoch", "1", "unknown option '--epoch'; did you mean --epochs?")]
+    [InlineData("--outt", "x", "unknown option '--outt'; did you mean --out?")]
+    [InlineData("--seed", "abc", "--seed is 'abc'; expected a whole number")]
+    [InlineData("--lr", "fast", "--lr is 'fast'; expected a number such as 0.003 or 3e-3")]
+    [InlineData("--lr", "1e308", "--lr is 1E+308; expected a positive number up to 3.4e38")]
+    [InlineData("--scheduler", "linear", "--scheduler is 'linear'; expected one of none, step, cosine, plateau, onecycle")]
+    public void Unknown_options_and_unconvertible_values_exit_2_naming_them(string option, string value, string message)
+    {
+        var result = Cli.Run(Train("typo", option, value));
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"error: {message}", result.Stderr.Trim());
+        Assert.False(Directory.Exists(_dir.Combine("typo")));
+    }
+
+    [Fact]
+    public void Every_command_rejects_an_unknown_option()
+    {
+        foreach (var args in new[]
+        {
+            new[] { "export", _dir.Path, "--outt", "x.onnx" },
+            ["predict", Repository.ModelPath, "x.png", "--jsn"],
+            ["featuremaps", Repository.ModelPath, "x.png", "--layer", "conv1"],
+            ["verify", "x.onnx", "--run", _dir.Path, "--seeds", "1"],
+            ["report", _dir.Path, "--images", "x.png"],
+            ["sweep", "lenet", "--lrs", "1e-3"],
+        })
+        {
+            var result = Cli.Run(args);
+            Assert.True(result.ExitCode == 2, $"{string.Join(' ', args)}: {result.Output}");
+            Assert.StartsWith("error: unknown option", result.Stderr.Trim());
+        }
+    }
+
+    [Fact]
+    public void Resume_refuses_options_it_would_not_apply_and_another_nets_run()
+    {
+        var (code, output) = Cli.Run(Train("run", "--epochs", "1"));
+        Assert.True(code == 0, output);
+
+        var epochs = Cli.Run("train", "lenet", "--resume", _dir.Combine("run"), "--epochs", "5", "--lr", "0.1");
+        Assert.Equal(2, epochs.ExitCode);
+        Assert.Contains("--resume continues a run with the options saved in its config.json; --epochs, --lr cannot change them (only --threads and --device may be given with --resume)", epochs.Stderr);
+
+        var cifar = Cli.Run("train", "cifar", "--resume", _dir.Combine("run"));
+        Assert.Equal(1, cifar.ExitCode);
+        Assert.Contains($"{_dir.Combine("run")} is a lenet5 run; continue it with cnn train lenet --resume {_dir.Combine("run")}", cifar.Stderr);
+    }
+
+    [Fact]
+    public void A_run_stopped_before_its_first_checkpoint_resumes_from_epoch_1()
+    {
+        // What Ctrl-C during data loading or epoch 1, or a crash, leaves: config.json and no checkpoint (and maybe a
+        // half-written checkpoint.bin.tmp from a kill during the first write).
+        var (code, output) = Cli.Run(Train("full", "--epochs", "2"));
+        Assert.True(code == 0, output);
+        Directory.CreateDirectory(_dir.Combine("stuck"));
+        File.Copy(_dir.Combine("full", "config.json"), _dir.Combine("stuck", "config.json"));
+        File.WriteAllBytes(_dir.Combine("stuck", "checkpoint.bin.tmp"), [1, 2, 3]);
+
+        var again = Cli.Run(Train("stuck", "--epochs", "2"));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already holds a run (config.json); continue it with --resume", again.Stderr);
+
+        var resumed = Cli.Run("train", "lenet", "--resume", _dir.Combine("stuck"));
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains("no checkpoint yet (the run stopped during its first epoch): starting from epoch 1", resumed.Output);
+        Assert.Equal(File.ReadAllBytes(_dir.Combine("full", "model.pt")), File.ReadAllBytes(_dir.Combine("stuck", "model.pt")));
+        Assert.False(File.Exists(_dir.Combine("stuck", "checkpoint.bin.tmp")));
+    }
+
+    [Fact]
+    public void A_folder_that_holds_something_else_is_not_written_into()
+    {
+        Directory.CreateDirectory(_dir.Combine("mine"));
+        File.WriteAllText(_dir.Combine("mine", "model.pt"), "my own weights");
+
+        var result = Cli.Run(Train("mine", "--epochs", "1"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{_dir.Combine("mine")} is not empty (model.pt); a new run needs a new or empty folder, so nothing there is overwritten", result.Stderr);
+        Assert.Equal("my own weights", File.ReadAllText(_dir.Combine("mine", "model.pt")));
+    }
+
+    [Fact]
+    public void Limits_that_protect_the_machine_are_explained()
+    {
+        var threads = Cli.Run(Train("t", "--threads", "10000"));
+        Assert.Equal(1, threads.ExitCode);
+        Assert.Contains($"--threads is 10000; this machine has {Environment.ProcessorCount} cores", threads.Stderr);
+
+        var width = Cli.Run(Train("w", "--width", "1000"));
+        Assert.Equal(1, width.ExitCode);
+        Assert.Matches(@"lenet5 at width 1000 has 2,4[0-9,]+ parameters \([0-9.]+ GB with gradients and Adam's moments\) and [0-9.]+ GB of activations per batch of 64: about [0-9.]+ GB in all, but [0-9.]+ GB is available; lower --width or --batch-size", width.Stderr);
+        Assert.DoesNotContain("   at ", width.Output);
+    }
+
+    [Fact]
+    public void A_learning_rate_that_blows_up_stops_with_a_message()
+    {
+        var result = Cli.Run(Train("nan", "--lr", "1e30", "--epochs", "2"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"^error: training diverged: the loss is (NaN|∞|-∞) at epoch 1, batch [0-9]+ \(learning rate 1E\+30\); no epoch had finished, so there is no checkpoint\. Try a lower --lr\.$", result.Stderr.Trim());
+        Assert.DoesNotContain("   at ", result.Output);
     }
 
     [Fact]
     public async Task Ctrl_c_keeps_the_last_checkpoint_and_resume_ends_like_an_uninterrupted_run()
     {
         string[] options = ["--epochs", "25", "--patience", "0", "--scheduler", "cosine"];
-        var (code, output) = CnnProcess.Run(_dir.Path, Train("whole", options));
+        var (code, output) = Cli.Run(Train("whole", options));
         Assert.True(code == 0, output);
 
         using (var process = CnnProcess.Start(_dir.Path, Train("part", options)))
@@ -112,7 +225,7 @@ public sealed class TrainCommandTests : IDisposable
         }
 
         Assert.False(File.Exists(_dir.Combine("part", RunFolder.SummaryFile)));
-        var (resumeCode, resumeOutput) = CnnProcess.Run(_dir.Path, "train", "lenet", "--resume", _dir.Combine("part"));
+        var (resumeCode, resumeOutput) = Cli.Run("train", "lenet", "--resume", _dir.Combine("part"));
         Assert.True(resumeCode == 0, resumeOutput);
         Assert.Contains("resuming after epoch", resumeOutput);
 
@@ -124,11 +237,10 @@ public sealed class TrainCommandTests : IDisposable
 public class TrainSettingsTests
 {
     [Theory]
-    [InlineData("--lr", "-1", "--lr is -1; expected a positive number")]
-    [InlineData("--width", "0", "--width is 0; expected a positive number (1 = 6 and 16 maps)")]
-    [InlineData("--scheduler", "linear", "--scheduler is 'linear'; expected none, step, cosine, plateau or onecycle")]
-    [InlineData("--device", "tpu", "--device is 'tpu'; expected auto, cpu or cuda")]
-    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; expected digits, mnist or fashion-mnist")]
+    [InlineData("--lr", "-1", "--lr is -1; expected a positive number up to 3.4e38")]
+    [InlineData("--width", "0", "--width is 0; expected a positive number (1 = the original net)")]
+    [InlineData("--device", "tpu", "--device is tpu; expected auto, cpu or cuda")]
+    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; lenet trains on digits, mnist or fashion-mnist")]
     [InlineData("--val-fraction", "1.5", "--val-fraction is 1.5; expected between 0 and 1")]
     public void Validation_messages_name_actual_and_expected(string option, string value, string message)
     {
@@ -136,7 +248,6 @@ public class TrainSettingsTests
         {
             "--lr" => new TrainLeNetSettings { LearningRate = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
             "--width" => new TrainLeNetSettings { Width = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
-            "--scheduler" => new TrainLeNetSettings { Scheduler = value },
             "--device" => new TrainLeNetSettings { Device = value },
             "--dataset" => new TrainLeNetSettings { Dataset = value },
             _ => new TrainLeNetSettings { ValidationFraction = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
@@ -149,8 +260,11 @@ public class TrainSettingsTests
     [Fact]
     public void Unset_options_take_the_data_sets_defaults()
     {
-        var defaults = LeNetRecipe.Defaults(Cnn.Train.Data.MnistDataset.FashionMnist);
-        var options = new TrainLeNetSettings { Epochs = 3, NoAugment = true, Scheduler = "plateau", Threads = 1 }.ToOptions(defaults);
-        Assert.Equal(defaults with { Epochs = 3, Augment = false, Scheduler = SchedulerKind.Plateau, Threads = 1 }, options);
+        var recipe = Cnn.Train.Recipes.Recipes.LeNet;
+        var defaults = recipe.Defaults(recipe.Dataset("fashion-mnist"));
+        var request = new TrainLeNetSettings { Dataset = "fashion-mnist", Epochs = 3, NoAugment = true, Scheduler = SchedulerKind.Plateau, Threads = 1 }.Request();
+        Assert.Equal(defaults with { Epochs = 3, Augment = false, Scheduler = SchedulerKind.Plateau, Threads = 1 }, request.Options);
+        Assert.Equal("fashion-mnist", request.Dataset.Name);
+        Assert.Equal(1.0, request.Width);
     }
 }

@@ -1,4 +1,7 @@
+using Cnn.Contracts;
+using Cnn.Inference;
 using Cnn.Tests;
+using Cnn.Train.Recipes;
 using Cnn.Train.Data;
 using Cnn.Train.Models;
 using Cnn.Train.Training;
@@ -18,8 +21,8 @@ public sealed class CifarExportTests : IDisposable
 
     private static RunConfig ConfigFor(CifarCoarseNetConfig model) => new(
         model,
-        CifarRecipe.Defaults(),
-        new DataInfo(CifarRecipe.DatasetName, "generated", 10, 2, 2, 3, 32, 32, Cifar100.CoarseClasses, "coarse"),
+        Recipes.Cifar.Defaults(Recipes.Cifar.DefaultDataset),
+        new DataInfo(CifarRecipe.DatasetName, "generated", 10, 2, 2, 3, 32, 32, Cifar100.CoarseClasses, CifarLabels.Coarse),
         new Normalization([0.507, 0.487, 0.441], [0.267, 0.256, 0.276]),
         VersionInfo.Current());
 
@@ -75,15 +78,15 @@ public sealed class CifarExportTests : IDisposable
     }
 
     [Fact]
-    public void A_trained_run_exports_verifies_and_carries_the_coarse_labels()
+    public async Task A_trained_run_exports_verifies_and_carries_the_coarse_labels()
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 200, 64);
-        var options = CifarRecipe.Defaults() with { Epochs = 1, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0 };
+        var recipe = Recipes.Cifar;
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 1, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0 };
         var run = new RunFolder(_dir.Combine("run"));
-        using (var training = CifarRecipe.Load(data, CifarLabels.Coarse, options))
+        using (var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, DataFolder: data), downloader: null))
         {
-            var config = new RunConfig(CifarRecipe.Model(training, 1.0), options, training.Info, training.Normalization, VersionInfo.Current());
-            new Trainer(run, config, training).Fit(resume: false);
+            new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
         }
 
         var result = OnnxExporter.ExportRun(run, _dir.Combine("cifar.onnx"));
@@ -93,7 +96,10 @@ public sealed class CifarExportTests : IDisposable
 
         using var session = new InferenceSession(result.ModelPath);
         Assert.Equal([-1, 3, 32, 32], session.InputMetadata["image"].Dimensions);
-        Assert.Contains("\"aquatic_mammals\"", session.ModelMetadata.CustomMetadataMap["class_labels"]);
-        Assert.Equal("cifar100", session.ModelMetadata.CustomMetadataMap["dataset"]);
+        using var model = CnnModel.Load(result.ModelPath);
+        Assert.Equal(Cifar100.CoarseClasses, model.Labels);
+        Assert.Equal("cifar100", model.Card.Dataset);
+        Assert.Equal(PreprocessingKind.Color, model.Card.Preprocessing);
+        Assert.Equal(Features, model.FeatureNames);
     }
 }

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using Cnn.Export.Onnx;
+using Cnn.Contracts;
+using Cnn.Inference;
 using Cnn.Tests;
+using Cnn.Train.Recipes;
 using Cnn.Train.Data;
 using Cnn.Train.Models;
 using Cnn.Train.Training;
@@ -20,13 +23,13 @@ public sealed class TrainedRuns : IDisposable
     {
         string data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 300, testCount: 80);
         Files = MnistFiles.InFolder(data);
+        var recipe = Recipes.LeNet;
         foreach (double width in new[] { 1.0, 2.0 })
         {
             var options = new TrainOptions { Epochs = 2, Threads = 1, Device = "cpu", Patience = 0, BatchSize = 32, ValidationFraction = 0.2 };
-            using var training = LeNetRecipe.Load(Files, "digits", DatasetCatalog.DigitClasses, options);
+            using var prepared = recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, width, data), downloader: null).GetAwaiter().GetResult();
             var run = new RunFolder(_dir.Combine($"run-w{width}"));
-            var config = new RunConfig(LeNetRecipe.Model(training, width), options, training.Info, training.Normalization, VersionInfo.Current());
-            new Trainer(run, config, training).Fit(resume: false);
+            new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
             Runs[width] = run;
         }
     }
@@ -129,33 +132,50 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
     }
 
     [Fact]
-    public void Metadata_round_trips_through_onnx_runtime()
+    public void The_model_card_round_trips_from_export_through_inference()
     {
         var run = trained.Runs[1.0];
         var result = OnnxExporter.ExportRun(run, _dir.Combine("m.onnx"));
-        using var session = new InferenceSession(result.FeaturesPath);
-        var meta = session.ModelMetadata;
-        var map = meta.CustomMetadataMap;
         var config = run.ReadConfig();
+        using var plain = CnnModel.Load(result.ModelPath);
+        using var features = CnnModel.Load(result.FeaturesPath);
+        var card = plain.Card;
 
-        Assert.Equal("cnn", meta.ProducerName);
-        Assert.Equal("lenet5", map["model_name"]);
-        Assert.Equal("digits", map["dataset"]);
-        Assert.Equal("[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]", map["class_labels"]);
-        Assert.Equal("[\"conv1\",\"pool1\",\"conv2\",\"pool2\"]", map["feature_outputs"]);
-        Assert.Equal("NCHW", map["input_layout"]);
-        Assert.Equal("[N,1,28,28]", map["input_shape"]);
-        Assert.Equal("[0,1]", map["input_range"]);
-        Assert.Equal("m.features.onnx", map["features_model"]);
-        Assert.Equal(run.ReadSummary().TestAccuracy, double.Parse(map["test_accuracy"], System.Globalization.CultureInfo.InvariantCulture));
-        var normalization = System.Text.Json.JsonSerializer.Deserialize<Normalization>(map["normalization"], RunFolder.Json)!;
-        Assert.Equal(config.Normalization.Mean, normalization.Mean);
-        Assert.Equal(config.Normalization.Std, normalization.Std);
-        Assert.Contains("\"kind\":\"lenet5\"", map["model_config"]);
-        Assert.Contains("\"epochs\":2", map["training_config"]);
+        // Every field, as the exporter wrote it, comes back through Cnn.Inference.
+        Assert.Equal(result.Card.ToJson(), card.ToJson());
+        Assert.Equal((result.Card with { HasFeatureOutputs = true }).ToJson(), features.Card.ToJson());
+        // … and each says what the run says.
+        Assert.Equal(ModelCard.CurrentFormatVersion, card.FormatVersion);
+        Assert.Equal("lenet5", card.ModelName);
+        Assert.Equal("digits", card.Dataset);
+        Assert.Equal(config.Data.ClassNames, card.Labels);
+        Assert.Equal(new InputSpec { Name = "image", Layout = "NCHW", Shape = new TensorShape(1, 28, 28), Range = new ValueRange(0, 1) }, card.Input);
+        Assert.Equal(config.Normalization.Mean, card.Normalization.Mean);
+        Assert.Equal(config.Normalization.Std, card.Normalization.Std);
+        Assert.True(card.Normalization.InGraph);
+        Assert.Equal(PreprocessingKind.Digit, card.Preprocessing);
+        Assert.Equal(
+            [new("conv1", new(6, 28, 28)), new("pool1", new(6, 14, 14)), new("conv2", new(16, 10, 10)), new("pool2", new(16, 5, 5))],
+            card.Features);
+        Assert.False(card.HasFeatureOutputs);
+        Assert.True(features.Card.HasFeatureOutputs);
+        Assert.Matches("^[0-9a-f]{64}$", card.WeightsSha256);
+        Assert.True(card.SharesWeightsWith(features.Card));
+        Assert.Equal(run.ReadSummary().TestAccuracy, card.TestAccuracy);
+        Assert.Equal(new ProducerInfo { Name = "cnn", Version = "0.2.0", TrainedWith = $"TorchSharp {config.Versions.TorchSharp}", Opset = 17 }, card.Producer);
+        Assert.Equal(2, card.TrainingConfig!.Value.GetProperty("epochs").GetInt32());
+        Assert.Equal("lenet5", card.ModelConfig!.Value.GetProperty("kind").GetString());
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], plain.FeatureNames);
+    }
 
-        using var plain = new InferenceSession(result.ModelPath);
-        Assert.Equal("[]", plain.ModelMetadata.CustomMetadataMap["feature_outputs"]);
+    [Fact]
+    public void Different_weights_give_different_digests_and_equal_weights_equal_ones()
+    {
+        var one = OnnxExporter.ExportRun(trained.Runs[1.0], _dir.Combine("one.onnx"));
+        var again = OnnxExporter.ExportRun(trained.Runs[1.0], _dir.Combine("again.onnx"), new ExportOptions { Opset = 18 });
+        var two = OnnxExporter.ExportRun(trained.Runs[2.0], _dir.Combine("two.onnx"));
+        Assert.Equal(one.Card.WeightsSha256, again.Card.WeightsSha256);
+        Assert.NotEqual(one.Card.WeightsSha256, two.Card.WeightsSha256);
     }
 
     [Fact]

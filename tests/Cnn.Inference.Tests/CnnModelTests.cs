@@ -1,10 +1,12 @@
 using System.Text.Json;
+using Cnn.Contracts;
+using Cnn.Tests;
 
 namespace Cnn.Inference.Tests;
 
 public sealed class CnnModelTests : IDisposable
 {
-    private readonly CnnModel _model = CnnModel.Load(Fixtures.ModelPath, new InferenceOptions { IntraOpThreads = 1 });
+    private readonly CnnModel _model = CnnModel.Load(Repository.ModelPath, new InferenceOptions { IntraOpThreads = 1 });
     private readonly string _temp = Directory.CreateTempSubdirectory("cnn-inference-").FullName;
 
     public void Dispose()
@@ -17,10 +19,10 @@ public sealed class CnnModelTests : IDisposable
     public void Metadata_gives_labels_shape_and_feature_names()
     {
         Assert.Equal(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], _model.Labels);
-        Assert.Equal((1, 28, 28), (_model.Channels, _model.Height, _model.Width));
-        Assert.Equal("lenet5", _model.ModelName);
-        Assert.Equal("digits", _model.Dataset);
-        Assert.Equal(Preprocessing.Digit, _model.Preprocessing);
+        Assert.Equal(new TensorShape(1, 28, 28), _model.Card.Input.Shape);
+        Assert.Equal("lenet5", _model.Card.ModelName);
+        Assert.Equal("digits", _model.Card.Dataset);
+        Assert.Equal(PreprocessingKind.Digit, _model.Card.Preprocessing);
         Assert.Equal(["conv1", "pool1", "conv2", "pool2"], _model.FeatureNames);
         Assert.Equal("cpu", _model.Device);
     }
@@ -28,9 +30,9 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void Digits_test_set_accuracy_matches_what_training_reported()
     {
-        var predictions = _model.PredictBatch(Fixtures.Floats(0, Fixtures.Count), Fixtures.Count);
-        double accuracy = predictions.Select((p, i) => p.Index == Fixtures.Label(i) ? 1.0 : 0.0).Average();
-        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Root, "models", "lenet5-digits.summary.json")));
+        var predictions = _model.PredictBatch(Digits.Floats(0, Digits.Count), Digits.Count);
+        double accuracy = predictions.Select((p, i) => p.Index == Digits.Label(i) ? 1.0 : 0.0).Average();
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-digits.summary.json")));
         Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
         Assert.Equal(summary.RootElement.GetProperty("test_accuracy").GetDouble(), accuracy, 3);
     }
@@ -38,10 +40,10 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void Batch_equals_one_by_one_and_top_is_sorted()
     {
-        var batch = _model.PredictBatch(Fixtures.Floats(0, 7), 7);
+        var batch = _model.PredictBatch(Digits.Floats(0, 7), 7);
         for (int i = 0; i < 7; i++)
         {
-            var single = _model.Predict(Fixtures.Floats(i, 1));
+            var single = _model.Predict(Digits.Floats(i, 1));
             Assert.Equal(single.Index, batch[i].Index);
             Assert.Equal(single.Probabilities, batch[i].Probabilities);
         }
@@ -56,9 +58,9 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void Parallel_predictions_equal_serial_ones()
     {
-        var serial = Enumerable.Range(0, 200).Select(i => _model.Predict(Fixtures.Floats(i, 1))).ToArray();
+        var serial = Enumerable.Range(0, 200).Select(i => _model.Predict(Digits.Floats(i, 1))).ToArray();
         var parallel = new Prediction[200];
-        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = _model.Predict(Fixtures.Floats(i, 1)));
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = _model.Predict(Digits.Floats(i, 1)));
         for (int i = 0; i < 200; i++)
         {
             Assert.Equal(serial[i].Probabilities, parallel[i].Probabilities);
@@ -68,13 +70,13 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void Feature_maps_come_by_name_with_their_shapes()
     {
-        var set = _model.GetFeatureMaps(Fixtures.Floats(0, 1));
+        var set = _model.GetFeatureMaps(Digits.Floats(0, 1));
         Assert.Equal(["conv1", "pool1", "conv2", "pool2"], set.Maps.Keys);
         Assert.Equal((6, 28, 28), (set.Maps["conv1"].Channels, set.Maps["conv1"].Height, set.Maps["conv1"].Width));
         Assert.Equal((16, 5, 5), (set.Maps["pool2"].Channels, set.Maps["pool2"].Height, set.Maps["pool2"].Width));
         Assert.Equal(16 * 25, set.Maps["pool2"].Values.Length);
         Assert.All(set.Maps["conv1"].Values, v => Assert.True(v >= 0)); // after ReLU
-        Assert.Equal(_model.Predict(Fixtures.Floats(0, 1)).Index, set.Prediction.Index);
+        Assert.Equal(_model.Predict(Digits.Floats(0, 1)).Index, set.Prediction.Index);
 
         // pool1 is the 2×2 average of conv1.
         var conv1 = set.Maps["conv1"].Channel(2);
@@ -82,7 +84,7 @@ public sealed class CnnModelTests : IDisposable
         float expected = (conv1[(4 * 28) + 6] + conv1[(4 * 28) + 7] + conv1[(5 * 28) + 6] + conv1[(5 * 28) + 7]) / 4;
         Assert.Equal(expected, pool1[(2 * 14) + 3], 5);
 
-        var some = _model.GetFeatureMaps(Fixtures.Floats(0, 1), ["pool2"]);
+        var some = _model.GetFeatureMaps(Digits.Floats(0, 1), ["pool2"]);
         Assert.Equal(["pool2"], some.Maps.Keys);
         Assert.Equal(set.Maps["pool2"].Values, some.Maps["pool2"].Values);
     }
@@ -95,8 +97,8 @@ public sealed class CnnModelTests : IDisposable
         var conv1Values = buffer.Maps["conv1"].Values;
         for (int image = 0; image < 3; image++)
         {
-            var prediction = _model.FillFeatureMaps(Fixtures.Floats(image, 1), buffer);
-            var fresh = _model.GetFeatureMaps(Fixtures.Floats(image, 1));
+            var prediction = _model.FillFeatureMaps(Digits.Floats(image, 1), buffer);
+            var fresh = _model.GetFeatureMaps(Digits.Floats(image, 1));
             Assert.Equal(fresh.Prediction.Probabilities, prediction.Probabilities);
             foreach (var name in buffer.Names)
             {
@@ -109,14 +111,14 @@ public sealed class CnnModelTests : IDisposable
 
         using var some = _model.CreateFeatureMapBuffer(["pool2", "conv1"]);
         Assert.Equal(["pool2", "conv1"], some.Names);
-        _model.FillFeatureMaps(Fixtures.Floats(2, 1), some);
+        _model.FillFeatureMaps(Digits.Floats(2, 1), some);
         Assert.Equal(buffer.Maps["pool2"].Values, some.Maps["pool2"].Values);
     }
 
     [Fact]
     public void Threads_with_their_own_buffers_get_the_serial_feature_maps()
     {
-        var serial = Enumerable.Range(0, 40).Select(i => _model.GetFeatureMaps(Fixtures.Floats(i, 1), ["conv2"]).Maps["conv2"].Values).ToArray();
+        var serial = Enumerable.Range(0, 40).Select(i => _model.GetFeatureMaps(Digits.Floats(i, 1), ["conv2"]).Maps["conv2"].Values).ToArray();
         var parallel = new float[40][];
         Parallel.For(
             0,
@@ -127,7 +129,7 @@ public sealed class CnnModelTests : IDisposable
                 using var buffer = _model.CreateFeatureMapBuffer(["conv2"]);
                 for (int i = part; i < 40; i += 4)
                 {
-                    _model.FillFeatureMaps(Fixtures.Floats(i, 1), buffer);
+                    _model.FillFeatureMaps(Digits.Floats(i, 1), buffer);
                     parallel[i] = buffer.Maps["conv2"].Values.ToArray();
                 }
             });
@@ -141,14 +143,14 @@ public sealed class CnnModelTests : IDisposable
     public void Feature_map_buffers_refuse_misuse_with_a_reason()
     {
         var unknown = Assert.Throws<UnknownOutputException>(() => _model.CreateFeatureMapBuffer(["conv1", "fc9"]));
-        Assert.Equal($"{Fixtures.ModelPath}: no feature map named 'fc9'; available: conv1, pool1, conv2, pool2", unknown.Message);
+        Assert.Equal($"{Repository.ModelPath}: no feature map named 'fc9'; available: conv1, pool1, conv2, pool2", unknown.Message);
 
-        using var other = CnnModel.Load(Fixtures.FeaturesPath);
+        using var other = CnnModel.Load(Repository.FeaturesPath);
         using (var foreign = other.CreateFeatureMapBuffer())
         {
-            var e = Assert.Throws<ArgumentException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), foreign));
+            var e = Assert.Throws<ArgumentException>(() => _model.FillFeatureMaps(Digits.Floats(0, 1), foreign));
             Assert.Equal("buffer", e.ParamName);
-            Assert.StartsWith($"this FeatureMapBuffer was made by the model loaded from {Fixtures.FeaturesPath}, not by this one ({Fixtures.ModelPath})", e.Message);
+            Assert.StartsWith($"this FeatureMapBuffer was made by the model loaded from {Repository.FeaturesPath}, not by this one ({Repository.ModelPath})", e.Message);
         }
 
         using var buffer = _model.CreateFeatureMapBuffer();
@@ -157,40 +159,40 @@ public sealed class CnnModelTests : IDisposable
         using (buffer.Acquire())
         {
             // As if another thread were inside FillFeatureMaps with this buffer.
-            var busy = Assert.Throws<InvalidOperationException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+            var busy = Assert.Throws<InvalidOperationException>(() => _model.FillFeatureMaps(Digits.Floats(0, 1), buffer));
             Assert.Equal("this FeatureMapBuffer is already being filled by another call; use one buffer per thread", busy.Message);
         }
 
-        _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer);
+        _model.FillFeatureMaps(Digits.Floats(0, 1), buffer);
         buffer.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => _model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+        Assert.Throws<ObjectDisposedException>(() => _model.FillFeatureMaps(Digits.Floats(0, 1), buffer));
     }
 
     [Fact]
     public void A_disposed_model_refuses_calls_instead_of_reaching_a_freed_session()
     {
-        var model = CnnModel.Load(Fixtures.ModelPath);
+        var model = CnnModel.Load(Repository.ModelPath);
         using var buffer = model.CreateFeatureMapBuffer();
         model.Dispose();
         model.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => model.Predict(Fixtures.Floats(0, 1)));
-        Assert.Throws<ObjectDisposedException>(() => model.PredictBatch(Fixtures.Floats(0, 2), 2));
-        Assert.Throws<ObjectDisposedException>(() => model.GetFeatureMaps(Fixtures.Floats(0, 1)));
-        Assert.Throws<ObjectDisposedException>(() => model.FillFeatureMaps(Fixtures.Floats(0, 1), buffer));
+        Assert.Throws<ObjectDisposedException>(() => model.Predict(Digits.Floats(0, 1)));
+        Assert.Throws<ObjectDisposedException>(() => model.PredictBatch(Digits.Floats(0, 2), 2));
+        Assert.Throws<ObjectDisposedException>(() => model.GetFeatureMaps(Digits.Floats(0, 1)));
+        Assert.Throws<ObjectDisposedException>(() => model.FillFeatureMaps(Digits.Floats(0, 1), buffer));
         Assert.Throws<ObjectDisposedException>(() => model.CreateFeatureMapBuffer());
     }
 
     [Fact]
     public void A_missing_output_is_named_with_what_exists()
     {
-        var e = Assert.Throws<UnknownOutputException>(() => _model.GetFeatureMaps(Fixtures.Floats(0, 1), ["conv9"]));
-        Assert.Equal($"{Fixtures.ModelPath}: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2", e.Message);
+        var e = Assert.Throws<UnknownOutputException>(() => _model.GetFeatureMaps(Digits.Floats(0, 1), ["conv9"]));
+        Assert.Equal($"{Repository.ModelPath}: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2", e.Message);
 
         string lone = Path.Combine(_temp, "lone.onnx");
-        File.Copy(Fixtures.ModelPath, lone);
+        File.Copy(Repository.ModelPath, lone);
         using var model = CnnModel.Load(lone);
         Assert.Empty(model.FeatureNames);
-        var none = Assert.Throws<UnknownOutputException>(() => model.GetFeatureMaps(Fixtures.Floats(0, 1)));
+        var none = Assert.Throws<UnknownOutputException>(() => model.GetFeatureMaps(Digits.Floats(0, 1)));
         Assert.Contains("has no feature-map outputs and no lone.features.onnx beside it", none.Message);
     }
 
@@ -198,35 +200,39 @@ public sealed class CnnModelTests : IDisposable
     public void A_wrong_input_length_names_actual_and_expected()
     {
         var e = Assert.Throws<InputShapeException>(() => _model.Predict(new float[100]));
-        Assert.Equal($"100 floats for 1 image(s); expected 1 × 1×28×28 = 784 ([N, C, H, W] of {Fixtures.ModelPath})", e.Message);
+        Assert.Equal($"100 floats for 1 image(s); expected 1 × 1×28×28 = 784 ([N, C, H, W] of {Repository.ModelPath})", e.Message);
         var b = Assert.Throws<InputShapeException>(() => _model.PredictBatch(new float[784 * 3], 2));
         Assert.StartsWith("2,352 floats for 2 image(s); expected 2 × 1×28×28 = 1,568", b.Message);
+
+        // 268,435,457 × 784 overflows int: the count must still be checked in full.
+        var huge = Assert.Throws<InputShapeException>(() => _model.PredictBatch(new float[784], 268_435_457));
+        Assert.StartsWith("784 floats for 268,435,457 image(s); expected 268,435,457 × 1×28×28 = 210,453,398,288", huge.Message);
     }
 
     [Fact]
     public void Loads_from_a_stream_and_the_features_file_directly()
     {
-        using (var stream = File.OpenRead(Fixtures.FeaturesPath))
-        using (var model = CnnModel.Load(stream, "features-stream"))
+        using (var stream = File.OpenRead(Repository.FeaturesPath))
+        using (var model = CnnModel.Load(stream, "features-stream", new InferenceOptions()))
         {
             Assert.Equal(["conv1", "pool1", "conv2", "pool2"], model.FeatureNames);
-            Assert.Equal(_model.Predict(Fixtures.Floats(3, 1)).Probabilities, model.Predict(Fixtures.Floats(3, 1)).Probabilities);
+            Assert.Equal(_model.Predict(Digits.Floats(3, 1)).Probabilities, model.Predict(Digits.Floats(3, 1)).Probabilities);
         }
 
-        using var direct = CnnModel.Load(Fixtures.FeaturesPath);
-        Assert.Equal(4, direct.GetFeatureMaps(Fixtures.Floats(0, 1)).Maps.Count);
+        using var direct = CnnModel.Load(Repository.FeaturesPath);
+        Assert.Equal(4, direct.GetFeatureMaps(Digits.Floats(0, 1)).Maps.Count);
     }
 
     [Fact]
     public void Cuda_on_a_cpu_build_falls_back_with_one_warning()
     {
         var warnings = new List<string>();
-        using var model = CnnModel.Load(Fixtures.ModelPath, new InferenceOptions { Device = ExecutionDevice.Cuda, Warning = warnings.Add });
+        using var model = CnnModel.Load(Repository.ModelPath, new InferenceOptions { Device = ExecutionDevice.Cuda, Warning = warnings.Add });
         Assert.Equal("cpu", model.Device);
         var warning = Assert.Single(warnings);
         Assert.StartsWith("CUDA execution provider unavailable", warning);
         Assert.EndsWith("running on CPU", warning);
-        Assert.Equal(_model.Predict(Fixtures.Floats(0, 1)).Index, model.Predict(Fixtures.Floats(0, 1)).Index);
+        Assert.Equal(_model.Predict(Digits.Floats(0, 1)).Index, model.Predict(Digits.Floats(0, 1)).Index);
     }
 
     [Fact]
@@ -235,9 +241,11 @@ public sealed class CnnModelTests : IDisposable
         string junk = Path.Combine(_temp, "junk.onnx");
         File.WriteAllBytes(junk, [1, 2, 3]);
         var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(junk));
-        Assert.StartsWith($"{junk}: ONNX Runtime cannot load it: ", e.Message);
+        Assert.Equal($"{junk}: not a valid ONNX file (truncated)", e.Message);
         var missing = Assert.Throws<FileNotFoundException>(() => CnnModel.Load(Path.Combine(_temp, "none.onnx")));
         Assert.Equal($"model file not found: {Path.Combine(_temp, "none.onnx")}", missing.Message);
+        var folder = Assert.Throws<InvalidModelException>(() => CnnModel.Load(_temp));
+        Assert.Equal($"{_temp}: is a folder; expected an .onnx file written by `cnn export`", folder.Message);
     }
 
     [Fact]
@@ -247,5 +255,157 @@ public sealed class CnnModelTests : IDisposable
         Assert.Contains("libonnxruntime.so", natives);
         Assert.DoesNotContain(natives, n => n!.Contains("torch", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name!.StartsWith("TorchSharp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_file_without_a_model_card_is_refused_with_what_to_do()
+    {
+        string old = Path.Combine(_temp, "old.onnx");
+        File.WriteAllBytes(old, OnnxMetadata.Replace(File.ReadAllBytes(Repository.ModelPath), new Dictionary<string, string> { ["class_labels"] = "[\"0\"]" }));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(old));
+        Assert.Equal($"{old}: has no model card (metadata 'cnn.model_card'); expected a model written by `cnn export` 0.2 or later (re-export older files)", e.Message);
+    }
+
+    [Fact]
+    public void A_card_of_a_newer_major_version_is_refused()
+    {
+        string future = WithCard("future.onnx", card => card.Replace("\"format_version\":\"1.0\"", "\"format_version\":\"2.0\""));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(future));
+        Assert.Equal($"{future}: model card format 2.0 is not readable by this version of Cnn.Contracts, which reads 1.x; update Cnn.Inference", e.Message);
+
+        // A newer minor version only adds optional fields: it loads.
+        string minor = WithCard("minor.onnx", card => card.Replace("\"format_version\":\"1.0\"", "\"format_version\":\"1.7\",\"something_new\":[1,2]"));
+        using var model = CnnModel.Load(minor);
+        Assert.Equal("1.7", model.Card.FormatVersion);
+    }
+
+    [Fact]
+    public void A_card_whose_label_count_differs_from_the_graph_is_refused()
+    {
+        string three = WithCard("three.onnx", card => card.Replace("\"labels\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]", "\"labels\":[\"a\",\"b\",\"c\"]"));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(three));
+        Assert.StartsWith($"{three}: the model card has 3 class labels; expected an output 'probabilities' of [N, 3], found logits [-1, 10], probabilities [-1, 10]", e.Message);
+    }
+
+    [Fact]
+    public void A_card_that_contradicts_itself_or_is_not_json_is_named()
+    {
+        string bad = WithCard("bad.onnx", card => card.Replace("\"mean\":[", "\"mean\":[0.5,"));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(bad));
+        Assert.Equal($"{bad}: the model card is inconsistent: normalization has 2 means and 1 stds; expected 1 finite means and positive stds", e.Message);
+
+        string broken = WithCard("broken.onnx", card => card[..^5]);
+        var json = Assert.Throws<InvalidModelException>(() => CnnModel.Load(broken));
+        Assert.StartsWith($"{broken}: the model card is not valid JSON (", json.Message);
+    }
+
+    [Fact]
+    public void A_features_file_from_other_weights_is_refused_naming_both_files()
+    {
+        string model = Path.Combine(_temp, "m.onnx");
+        string sibling = Path.Combine(_temp, "m.features.onnx");
+        File.Copy(Repository.ModelPath, model);
+        var features = File.ReadAllBytes(Repository.FeaturesPath);
+        string card = OnnxMetadata.Card(features);
+        File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
+        {
+            [OnnxNames.ModelCardKey] = System.Text.RegularExpressions.Regex.Replace(card, "\"weights_sha256\":\"[0-9a-f]{64}\"", $"\"weights_sha256\":\"{new string('a', 64)}\""),
+        }));
+
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(model));
+        Assert.StartsWith($"{sibling} does not belong to {model}: its weights (sha256 aaaaaaaaaaaa…) are not the model's (", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_options_are_named()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CnnModel.Load(Repository.ModelPath, new InferenceOptions { MaxImagePixels = 0 }));
+        Assert.StartsWith("MaxImagePixels is 0; expected ≥ 1", e.Message);
+        var threads = Assert.Throws<ArgumentOutOfRangeException>(() => CnnModel.Load(Repository.ModelPath, new InferenceOptions { IntraOpThreads = -1 }));
+        Assert.StartsWith("IntraOpThreads is -1; expected ≥ 0", threads.Message);
+    }
+
+    [Fact]
+    public void A_feature_map_asked_for_twice_is_named()
+    {
+        var e = Assert.Throws<UnknownOutputException>(() => _model.GetFeatureMaps(Digits.Floats(0, 1), ["conv1", "pool1", "conv1"]));
+        Assert.Equal($"{Repository.ModelPath}: feature map 'conv1' is asked for twice; name each once (available: conv1, pool1, conv2, pool2)", e.Message);
+    }
+
+    [Fact]
+    public void Disposing_while_other_threads_call_lets_them_finish_and_refuses_later_calls()
+    {
+        // Every call type, from four threads, while the model is disposed under them: no crash, and each call either
+        // completes with the right answer or throws ObjectDisposedException.
+        var expected = _model.Predict(Digits.Floats(0, 1)).Index;
+        for (int round = 0; round < 20; round++)
+        {
+            var model = CnnModel.Load(Repository.ModelPath, new InferenceOptions { IntraOpThreads = 1 });
+            using var start = new Barrier(5);
+            var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+            var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (int i = 0; i < 200; i++)
+                {
+                    try
+                    {
+                        int index = (t % 4) switch
+                        {
+                            0 => model.Predict(Digits.Floats(0, 1)).Index,
+                            1 => model.PredictBatch(Digits.Floats(0, 2), 2)[0].Index,
+                            2 => model.GetFeatureMaps(Digits.Floats(0, 1), ["conv2"]).Prediction.Index,
+                            _ => FillOnce(model),
+                        };
+                        Assert.Equal(expected, index);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        return;
+                    }
+                    catch (Exception e)
+                    {
+                        errors.Add(e);
+                        return;
+                    }
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            start.SignalAndWait();
+            Thread.Sleep(round % 5);
+            model.Dispose();
+            threads.ForEach(t => t.Join());
+            Assert.Empty(errors);
+            Assert.Throws<ObjectDisposedException>(() => model.Predict(Digits.Floats(0, 1)));
+        }
+
+        int FillOnce(CnnModel model)
+        {
+            using var buffer = model.CreateFeatureMapBuffer(["pool2"]);
+            return model.FillFeatureMaps(Digits.Floats(0, 1), buffer).Index;
+        }
+    }
+
+    [Fact]
+    public void Short_lived_threads_leave_at_most_the_pools_capacity_of_buffers_behind()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath, new InferenceOptions { IntraOpThreads = 1 });
+        for (int batch = 0; batch < 50; batch++)
+        {
+            var threads = Enumerable.Range(0, 40).Select(_ => new Thread(() => model.Predict(Digits.Floats(1, 1)))).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+        }
+
+        // 2,000 threads each made one prediction; the model keeps no buffer per thread, only a bounded pool.
+        Assert.InRange(model.IdleBuffers, 1, 2 * Environment.ProcessorCount);
+    }
+
+    private string WithCard(string name, Func<string, string> edit)
+    {
+        var bytes = File.ReadAllBytes(Repository.ModelPath);
+        string path = Path.Combine(_temp, name);
+        File.WriteAllBytes(path, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = edit(OnnxMetadata.Card(bytes)) }));
+        return path;
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Cnn.Tests;
 using Cnn.Train.Data;
 using Cnn.Train.Models;
+using Cnn.Train.Recipes;
 using Cnn.Train.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -122,21 +123,24 @@ public sealed class CifarTests : IDisposable
     public async Task The_net_learns_the_coarse_label_of_generated_data()
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 1000, 200);
-        var options = CifarRecipe.Defaults() with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Patience = 0 };
-        using var training = CifarRecipe.Load(data, CifarLabels.Coarse, options);
+        var recipe = Recipes.Recipes.Cifar;
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Patience = 0 };
+        using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.5, DataFolder: data), downloader: null);
+        var training = prepared.Data;
         Assert.Equal((900, 100, 200), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
         Assert.Equal(3, training.Normalization.Mean.Count);
         var run = new RunFolder(_dir.Combine("run"));
-        var config = new RunConfig(CifarRecipe.Model(training, 0.5), options, training.Info, training.Normalization, VersionInfo.Current());
 
-        var outcome = new Trainer(run, config, training).Fit(resume: false);
+        var outcome = new Trainer(run, prepared.Config, training).Fit(resume: false);
 
         Assert.True(outcome.Summary!.TestAccuracy >= 0.9, $"test accuracy {outcome.Summary.TestAccuracy}");
         var saved = run.ReadConfig();
         Assert.IsType<CifarCoarseNetConfig>(saved.Model);
-        Assert.Equal("coarse", saved.Data.Labels);
-        using var reloaded = await RunData.LoadAsync(saved);
-        Assert.Equal(training.Info, reloaded.Info);
+        Assert.Equal(CifarLabels.Coarse, saved.Data.Labels);
+        Assert.Contains("\"labels\": \"coarse\"", File.ReadAllText(run.File(RunFolder.ConfigFile)));
+        using var reloaded = await Recipes.Recipes.For(saved).ReloadAsync(saved);
+        Assert.Equal(training.Info.ClassNames, reloaded.Info.ClassNames);
+        Assert.Equal(training.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
     }
 
     private static int FreePort()
@@ -156,28 +160,28 @@ public sealed class CifarDeterminismTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public void Batch_norm_and_dropout_runs_are_repeatable_and_resume_exactly()
+    public async Task Batch_norm_and_dropout_runs_are_repeatable_and_resume_exactly()
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 200, 40);
-        var options = CifarRecipe.Defaults() with { Epochs = 3, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0, Scheduler = SchedulerKind.Cosine };
-        RunFolder Train(string name, CancellationTokenSource? cancelAfterFirst = null)
+        var recipe = Recipes.Recipes.Cifar;
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 3, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0, Scheduler = SchedulerKind.Cosine };
+        async Task<RunFolder> Train(string name, CancellationTokenSource? cancelAfterFirst = null)
         {
-            using var training = CifarRecipe.Load(data, CifarLabels.Coarse, options);
+            using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.25, DataFolder: data), downloader: null);
             var run = new RunFolder(_dir.Combine(name));
-            var config = new RunConfig(CifarRecipe.Model(training, 0.25), options, training.Info, training.Normalization, VersionInfo.Current());
             var observer = cancelAfterFirst == null ? null : new CancelAfterFirst(cancelAfterFirst);
-            new Trainer(run, config, training, observer).Fit(resume: false, cancelAfterFirst?.Token ?? default);
+            new Trainer(run, prepared.Config, prepared.Data, observer).Fit(resume: false, cancelAfterFirst?.Token ?? default);
             return run;
         }
 
-        var a = Train("a");
-        var b = Train("b");
+        var a = await Train("a");
+        var b = await Train("b");
         Assert.Equal(File.ReadAllBytes(a.File(RunFolder.WeightsFile)), File.ReadAllBytes(b.File(RunFolder.WeightsFile)));
 
         using var cancel = new CancellationTokenSource();
-        var part = Train("part", cancel);
+        var part = await Train("part", cancel);
         Assert.False(File.Exists(part.File(RunFolder.SummaryFile)));
-        using (var training = CifarRecipe.Load(data, CifarLabels.Coarse, options))
+        using (var training = await recipe.ReloadAsync(part.ReadConfig()))
         {
             new Trainer(part, part.ReadConfig(), training).Fit(resume: true);
         }

@@ -32,12 +32,12 @@ public sealed class TrainerTests : IDisposable
     {
         using var data = Load(options);
         var run = new RunFolder(_dir.Combine(name));
-        var config = new RunConfig(LeNetRecipe.Model(data, 1.0), options, data.Info, data.Normalization, VersionInfo.Current());
+        var config = new RunConfig(Recipes.Recipes.LeNet.Model(data.Info, 1.0), options, data.Info, data.Normalization, VersionInfo.Current());
         return (run, new Trainer(run, config, data, observer).Fit(resume: false, cancel));
     }
 
     private TrainingData Load(TrainOptions options) =>
-        LeNetRecipe.Load(MnistFiles.InFolder(_data), "digits", DatasetCatalog.DigitClasses, options);
+        Recipes.LeNetRecipe.Load(MnistFiles.InFolder(_data), "digits", DatasetCatalog.DigitClasses, options);
 
     private static Dictionary<string, Tensor> Weights(RunFolder run)
     {
@@ -137,9 +137,8 @@ public sealed class TrainerTests : IDisposable
         using var data = Load(options);
         using var model = new LeNet5(new LeNet5Config());
         model.load(run.File(RunFolder.WeightsFile));
-        var trainer = new Trainer(run, run.ReadConfig(), data);
-        var (loss, _) = trainer.Evaluate(model, data.Validation, CPU, options.BatchSize);
-        Assert.Equal(valLosses[summary.BestEpoch - 1], loss, 1e-6);
+        var validation = Trainer.Evaluate(model, data.Validation, data.Normalization, CPU, options.BatchSize);
+        Assert.Equal(valLosses[summary.BestEpoch - 1], validation.Loss, 1e-6);
     }
 
     [Fact]

@@ -8,8 +8,8 @@ namespace Cnn.Inference;
 /// </summary>
 internal static class DigitPreprocessor
 {
-    /// <summary>Photos are reduced to about this long side first: plenty for a 20-px digit, and fast.</summary>
-    private const int WorkingSize = 512;
+    /// <summary>Larger photos are block-averaged down to about this long side first: ample detail for a 20-px digit, and bounded memory.</summary>
+    private const int WorkingSize = 2048;
 
     /// <summary>MNIST puts the digit's long side in 20 of the frame's 28 pixels.</summary>
     private const double BoxShare = 20.0 / 28.0;

@@ -58,7 +58,7 @@ public static class Recipes
     private static string Format(object value) => value switch
     {
         bool b => b ? "on" : "off",
-        double d => d.ToString("G", CultureInfo.InvariantCulture),
+        double d => d.ToString("G4", CultureInfo.InvariantCulture),
         Enum e => e.ToString().ToLowerInvariant(),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };

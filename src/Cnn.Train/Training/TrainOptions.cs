@@ -75,12 +75,14 @@ public sealed record TrainOptions
             if (!ok)
             {
                 string text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "";
-                throw new ArgumentOutOfRangeException(name, value, $"{describe(name)} is {text}; expected {expected}");
+                // No parameter name or value in the exception: its message is the whole sentence a user reads.
+                throw new ArgumentOutOfRangeException(null, $"{describe(name)} is {text}; expected {expected}");
             }
         }
 
         Require(Epochs >= 1, nameof(Epochs), Epochs, "≥ 1");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "a positive number");
+        // libtorch keeps the rate as a float32.
+        Require(LearningRate > 0 && LearningRate <= float.MaxValue, nameof(LearningRate), LearningRate, "a positive number up to 3.4e38");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "≥ 1");
         Require(Patience >= 0, nameof(Patience), Patience, "≥ 0 (0 turns early stopping off)");
         Require(Threads >= 1, nameof(Threads), Threads, "≥ 1");

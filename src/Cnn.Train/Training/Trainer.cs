@@ -228,7 +228,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             int start = b * _options.BatchSize;
             int end = Math.Min(start + _options.BatchSize, data.Train.Count);
             lr = schedule.At(((long)(epoch - 1) * session.Batches) + b);
-            var (loss, hits) = TrainBatch(session, permutation[start..end], jitter, generator, lr);
+            var (loss, hits) = TrainBatch(session, permutation, start, end, jitter, generator, lr);
             CheckFinite(loss, epoch, b + 1);
             lossSum += loss * (end - start);
             correct += hits;
@@ -240,10 +240,11 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         return new EpochResult(lossSum / seen, (double)correct / seen, lr, clock.Elapsed.TotalSeconds);
     }
 
-    private (float Loss, long Correct) TrainBatch(Session session, Tensor indices, IAugmentation? jitter, Generator generator, double lr)
+    private (float Loss, long Correct) TrainBatch(Session session, Tensor permutation, int start, int end, IAugmentation? jitter, Generator generator, double lr)
     {
+        // Everything made for the batch, the slice of the permutation included, is freed with this scope.
         using var scope = NewDisposeScope();
-        var (x, y) = data.Train.Batch(indices, session.Device);
+        var (x, y) = data.Train.Batch(permutation[start..end], session.Device);
         if (jitter != null)
         {
             x = jitter.Apply(x, generator);

@@ -1,4 +1,6 @@
-namespace Cnn.Inference.Tests;
+using Cnn.Tests;
+
+namespace Cnn.Inference.MLNet.Tests;
 
 public sealed class MlNetTests : IDisposable
 {
@@ -9,7 +11,7 @@ public sealed class MlNetTests : IDisposable
     private List<string> WriteDigits(int count) => Enumerable.Range(0, count).Select(i =>
     {
         string path = Path.Combine(_dir, $"{i}.png");
-        File.WriteAllBytes(path, Fixtures.Png28(i));
+        File.WriteAllBytes(path, Digits.Png28(i));
         return path;
     }).ToList();
 
@@ -17,15 +19,15 @@ public sealed class MlNetTests : IDisposable
     public void Ml_net_pipeline_gives_the_direct_paths_predictions_and_feature_maps()
     {
         var files = WriteDigits(12);
-        using var model = CnnModel.Load(Fixtures.FeaturesPath);
-        using var pipeline = new MlNetPipeline(Fixtures.FeaturesPath, model, ["probabilities", "conv1", "pool2"]);
+        using var model = CnnModel.Load(Repository.FeaturesPath);
+        using var pipeline = new MlNetPipeline(Repository.FeaturesPath, model, ["probabilities", "conv1", "pool2"]);
 
         var viaMlNet = pipeline.Predict(files);
         var conv1 = pipeline.Column(files, "conv1");
         var pool2 = pipeline.Column(files, "pool2");
         for (int i = 0; i < files.Count; i++)
         {
-            var pixels = Fixtures.Floats(i, 1);
+            var pixels = Digits.Floats(i, 1);
             var direct = model.GetFeatureMaps(pixels, ["conv1", "pool2"]);
             Assert.Equal(direct.Prediction.Index, viaMlNet[i].Index);
             AssertClose(direct.Prediction.Probabilities.ToArray(), viaMlNet[i].Probabilities.ToArray());
@@ -41,8 +43,8 @@ public sealed class MlNetTests : IDisposable
     [Fact]
     public void Asking_the_pipeline_for_an_output_it_does_not_compute_is_an_error()
     {
-        using var model = CnnModel.Load(Fixtures.ModelPath);
-        using var pipeline = new MlNetPipeline(Fixtures.ModelPath, model);
+        using var model = CnnModel.Load(Repository.ModelPath);
+        using var pipeline = new MlNetPipeline(Repository.ModelPath, model);
         var e = Assert.Throws<UnknownOutputException>(() => pipeline.Column(WriteDigits(1), "conv1"));
         Assert.Equal("the pipeline computes probabilities; 'conv1' is not among them", e.Message);
     }
