@@ -38,51 +38,58 @@ internal sealed class Chart
 
     public void Draw(SKCanvas canvas, SKRect area)
     {
-        var plot = new SKRect(area.Left + 72, area.Top + 40, area.Right - 20, area.Bottom - 56);
-        var points = Series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!LogX || p.First > 0)).ToList();
         using var title = Drawing.Text(16);
         canvas.DrawText(Title, area.Left + 12, area.Top + 24, title);
+        var points = Series.SelectMany(Valid).ToList();
         if (points.Count == 0)
         {
             return;
         }
 
-        double Tx(double x) => LogX ? Math.Log10(x) : x;
-        double xMin = points.Min(p => Tx(p.First)), xMax = points.Max(p => Tx(p.First));
-        double yMin = points.Min(p => p.Second), yMax = points.Max(p => p.Second);
-        if (xMax == xMin)
+        var frame = Frame.Fit(new SKRect(area.Left + 72, area.Top + 40, area.Right - 20, area.Bottom - 56), points, LogX);
+        using var tickText = Drawing.Text(11, new SKColor(50, 50, 50));
+        DrawAxes(canvas, area, frame, points, tickText);
+        if (Marker is { } marker && (!LogX || marker.X > 0))
         {
-            (xMin, xMax) = (xMin - 1, xMax + 1);
+            using var dashed = new SKPaint { Color = new SKColor(90, 90, 90), StrokeWidth = 1, PathEffect = SKPathEffect.CreateDash([5, 4], 0) };
+            canvas.DrawLine(frame.Px(marker.X), frame.Plot.Top, frame.Px(marker.X), frame.Plot.Bottom, dashed);
+            // Right of the line, unless that runs out of the plot (a best epoch that is the last one).
+            float width = tickText.MeasureText(marker.Label);
+            float x = frame.Px(marker.X) + 4 + width > frame.Plot.Right ? frame.Px(marker.X) - 4 - width : frame.Px(marker.X) + 4;
+            canvas.DrawText(marker.Label, x, frame.Plot.Bottom - 6, tickText);
         }
 
-        if (yMax == yMin)
+        foreach (var s in Series)
         {
-            (yMin, yMax) = (yMin - 1, yMax + 1);
+            DrawSeries(canvas, frame, s);
         }
 
-        double yPad = (yMax - yMin) * 0.08, xPad = (xMax - xMin) * 0.05;
-        (yMin, yMax, xMin, xMax) = (yMin - yPad, yMax + yPad, xMin - xPad, xMax + xPad);
-        float Px(double x) => (float)(plot.Left + ((Tx(x) - xMin) / (xMax - xMin) * plot.Width));
-        float Py(double y) => (float)(plot.Bottom - ((y - yMin) / (yMax - yMin) * plot.Height));
+        DrawLegend(canvas, frame, points);
+    }
 
+    /// <summary>The points of a series that can be drawn: finite, and positive x on a log scale.</summary>
+    private IEnumerable<(double X, double Y)> Valid(Series s) =>
+        s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!LogX || p.First > 0));
+
+    private void DrawAxes(SKCanvas canvas, SKRect area, Frame frame, List<(double X, double Y)> points, SKPaint tickText)
+    {
+        var plot = frame.Plot;
         using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsAntialias = true, Style = SKPaintStyle.Stroke };
         using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1 };
-        using var tickText = Drawing.Text(11, new SKColor(50, 50, 50));
-        foreach (double y in NiceTicks(yMin, yMax))
+        foreach (double y in NiceTicks(frame.YMin, frame.YMax))
         {
-            canvas.DrawLine(plot.Left, Py(y), plot.Right, Py(y), grid);
+            canvas.DrawLine(plot.Left, frame.Py(y), plot.Right, frame.Py(y), grid);
             string label = y.ToString("G4", CultureInfo.InvariantCulture);
-            canvas.DrawText(label, plot.Left - 6 - tickText.MeasureText(label), Py(y) + 4, tickText);
+            canvas.DrawText(label, plot.Left - 6 - tickText.MeasureText(label), frame.Py(y) + 4, tickText);
         }
 
-        var xTicks = LogX
-            ? points.Select(p => p.First).Distinct().Order().ToList()
-            : NiceTicks(xMin, xMax).ToList();
+        // A log axis is ticked at the values swept (learning rates); a linear one at round numbers.
+        var xTicks = LogX ? points.Select(p => p.X).Distinct().Order().ToList() : NiceTicks(frame.XMin, frame.XMax).ToList();
         foreach (double x in xTicks)
         {
-            canvas.DrawLine(Px(x), plot.Top, Px(x), plot.Bottom, grid);
+            canvas.DrawLine(frame.Px(x), plot.Top, frame.Px(x), plot.Bottom, grid);
             string label = LogX ? x.ToString("0.#e0", CultureInfo.InvariantCulture) : x.ToString("G4", CultureInfo.InvariantCulture);
-            canvas.DrawText(label, Px(x) - (tickText.MeasureText(label) / 2), plot.Bottom + 16, tickText);
+            canvas.DrawText(label, frame.Px(x) - (tickText.MeasureText(label) / 2), plot.Bottom + 16, tickText);
         }
 
         canvas.DrawRect(plot, axis);
@@ -92,35 +99,32 @@ internal sealed class Chart
         canvas.RotateDegrees(-90, area.Left + 16, plot.MidY);
         canvas.DrawText(YLabel, area.Left + 16 - (labelText.MeasureText(YLabel) / 2), plot.MidY + 4, labelText);
         canvas.Restore();
+    }
 
-        if (Marker is { } marker && (!LogX || marker.X > 0))
+    private void DrawSeries(SKCanvas canvas, Frame frame, Series s)
+    {
+        using var line = new SKPaint { Color = s.Color, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
+        using var dot = new SKPaint { Color = s.Color, IsAntialias = true };
+        var valid = Valid(s).ToList();
+        for (int i = 1; i < valid.Count; i++)
         {
-            using var dashed = new SKPaint { Color = new SKColor(90, 90, 90), StrokeWidth = 1, PathEffect = SKPathEffect.CreateDash([5, 4], 0) };
-            canvas.DrawLine(Px(marker.X), plot.Top, Px(marker.X), plot.Bottom, dashed);
-            canvas.DrawText(marker.Label, Px(marker.X) + 4, plot.Bottom - 6, tickText);
+            canvas.DrawLine(frame.Px(valid[i - 1].X), frame.Py(valid[i - 1].Y), frame.Px(valid[i].X), frame.Py(valid[i].Y), line);
         }
 
-        foreach (var s in Series)
+        foreach (var (x, y) in valid)
         {
-            using var line = new SKPaint { Color = s.Color, StrokeWidth = 2, IsAntialias = true, Style = SKPaintStyle.Stroke };
-            using var dot = new SKPaint { Color = s.Color, IsAntialias = true };
-            var valid = s.X.Zip(s.Y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second) && (!LogX || p.First > 0)).ToList();
-            for (int i = 1; i < valid.Count; i++)
-            {
-                canvas.DrawLine(Px(valid[i - 1].First), Py(valid[i - 1].Second), Px(valid[i].First), Py(valid[i].Second), line);
-            }
-
-            foreach (var (x, y) in valid)
-            {
-                canvas.DrawCircle(Px(x), Py(y), 3.5f, dot);
-            }
+            canvas.DrawCircle(frame.Px(x), frame.Py(y), 3.5f, dot);
         }
+    }
 
+    private void DrawLegend(SKCanvas canvas, Frame frame, List<(double X, double Y)> points)
+    {
+        var plot = frame.Plot;
         using var legendText = Drawing.Text(11);
         float legendWidth = Series.Count == 0 ? 0 : Series.Max(s => legendText.MeasureText(s.Name)) + 34;
         float legendHeight = (Series.Count * 16) + 6;
         // Top right unless data lies there; then bottom right.
-        bool dataTopRight = points.Any(p => Px(p.First) > plot.Right - legendWidth - 8 && Py(p.Second) < plot.Top + legendHeight + 8);
+        bool dataTopRight = points.Any(p => frame.Px(p.X) > plot.Right - legendWidth - 8 && frame.Py(p.Y) < plot.Top + legendHeight + 8);
         float ly = dataTopRight ? plot.Bottom - legendHeight - 4 : plot.Top + 8;
         using var legendBack = new SKPaint { Color = new SKColor(255, 255, 255, 220) };
         canvas.DrawRect(plot.Right - legendWidth - 8, ly - 4, legendWidth, legendHeight, legendBack);
@@ -131,6 +135,25 @@ internal sealed class Chart
             canvas.DrawText(s.Name, plot.Right - legendWidth + 22, ly + 10, legendText);
             ly += 16;
         }
+    }
+
+    /// <summary>The plot area and the data ranges it shows (padded), with the mapping from data to pixels.</summary>
+    private sealed record Frame(SKRect Plot, double XMin, double XMax, double YMin, double YMax, bool LogX)
+    {
+        public static Frame Fit(SKRect plot, List<(double X, double Y)> points, bool logX)
+        {
+            double Tx(double x) => logX ? Math.Log10(x) : x;
+            double xMin = points.Min(p => Tx(p.X)), xMax = points.Max(p => Tx(p.X));
+            double yMin = points.Min(p => p.Y), yMax = points.Max(p => p.Y);
+            (xMin, xMax) = xMax == xMin ? (xMin - 1, xMax + 1) : (xMin, xMax);
+            (yMin, yMax) = yMax == yMin ? (yMin - 1, yMax + 1) : (yMin, yMax);
+            double yPad = (yMax - yMin) * 0.08, xPad = (xMax - xMin) * 0.05;
+            return new Frame(plot, xMin - xPad, xMax + xPad, yMin - yPad, yMax + yPad, logX);
+        }
+
+        public float Px(double x) => (float)(Plot.Left + (((LogX ? Math.Log10(x) : x) - XMin) / (XMax - XMin) * Plot.Width));
+
+        public float Py(double y) => (float)(Plot.Bottom - ((y - YMin) / (YMax - YMin) * Plot.Height));
     }
 
     /// <summary>About five ticks at 1, 2 or 5 × 10^k steps covering [min, max].</summary>
