@@ -15,6 +15,11 @@ public static class OnnxFile
 {
     public static ModelProto Read(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: is a folder; expected an .onnx file");
+        }
+
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"{path} not found", path);

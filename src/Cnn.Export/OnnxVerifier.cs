@@ -39,7 +39,13 @@ public static class OnnxVerifier
             throw new FileNotFoundException($"{onnxPath} not found", onnxPath);
         }
 
+        if (Directory.Exists(onnxPath))
+        {
+            throw new InvalidDataException($"{onnxPath}: is a folder; expected an .onnx file");
+        }
+
         using var session = OnnxFile.OpenSession(onnxPath);
+        CheckInput(session, onnxPath, realImages.shape.Skip(1).ToArray());
         var outputNames = session.OutputMetadata.Keys.ToList();
         var known = plan.Features.Select(f => f.Name).Append(OnnxNames.Logits).Append(OnnxNames.Probabilities).ToHashSet();
         var unknown = outputNames.Where(n => !known.Contains(n)).ToList();
@@ -66,6 +72,17 @@ public static class OnnxVerifier
 
         var comparisons = outputNames.Select(n => new OutputComparison(n, stats[n].Shape, stats[n].MaxAbs, stats[n].MaxRel, stats[n].Violations, stats[n].Elements)).ToList();
         return new VerifyReport(Path.GetFullPath(onnxPath), cases, comparisons);
+    }
+
+    /// <summary>A file for other images (a CIFAR export against a LeNet run) is named, before ONNX Runtime would fail on it.</summary>
+    private static void CheckInput(InferenceSession session, string path, long[] imageShape)
+    {
+        var inputs = session.InputMetadata;
+        if (!inputs.TryGetValue(OnnxNames.Input, out var input) || !input.Dimensions.Skip(1).Select(d => (long)d).SequenceEqual(imageShape))
+        {
+            throw new InvalidDataException(
+                $"{path}: takes {string.Join(", ", inputs.Select(i => $"{i.Key} [{string.Join(", ", i.Value.Dimensions)}]"))}; the run's images are [N, {string.Join(", ", imageShape)}], so the file was not exported from this run");
+        }
     }
 
     private static void Compare(InferenceSession session, ExportPlan plan, Normalization normalization, Tensor input, List<string> names, Dictionary<string, Stats> stats)

@@ -191,8 +191,35 @@ public sealed class TrainCommandTests : IDisposable
     {
         var result = Cli.Run(Train("nan", "--lr", "1e30", "--epochs", "2"));
         Assert.Equal(1, result.ExitCode);
-        Assert.Matches(@"^error: training diverged: the loss is (NaN|∞|-∞) at epoch 1, batch [0-9]+ \(learning rate 1E\+30\); no epoch had finished, so there is no checkpoint\. Try a lower --lr\.$", result.Stderr.Trim());
+        Assert.Matches(@"^error: training diverged: the loss is (NaN|\+infinity|-infinity) at epoch 1, batch [0-9]+ \(learning rate 1E\+30\); no epoch had finished, so there is no checkpoint\. Try a lower --lr\.$", result.Stderr.Trim());
         Assert.DoesNotContain("   at ", result.Output);
+    }
+
+    [Fact]
+    public async Task Two_trainings_into_one_folder_leave_one_run_and_one_clear_refusal()
+    {
+        string[] a = Train("shared", "--epochs", "3", "--seed", "1");
+        string[] b = Train("shared", "--epochs", "3", "--seed", "2", "--lr", "0.001");
+        using var first = CnnProcess.Start(_dir.Path, a);
+        using var second = CnnProcess.Start(_dir.Path, b);
+        var outputs = await Task.WhenAll(Finish(first), Finish(second));
+
+        Assert.Equal([0, 1], outputs.Select(o => o.Code).Order());
+        var loser = outputs.Single(o => o.Code == 1).Output;
+        Assert.Matches("is being trained by another cnn process \\(it holds run.lock\\)|already holds a run \\(config.json\\)", loser);
+        // The folder holds one run, whole: its config and its weights belong together.
+        var run = new RunFolder(_dir.Combine("shared"));
+        var config = run.ReadConfig();
+        string winner = outputs.Single(o => o.Code == 0).Output;
+        Assert.Contains(config.Training.Seed == 1 ? "seed 1," : "seed 2,", winner);
+        Assert.Equal(3, run.ReadSummary().EpochsRun);
+
+        static async Task<(int Code, string Output)> Finish(Process process)
+        {
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, output);
+        }
     }
 
     [Fact]

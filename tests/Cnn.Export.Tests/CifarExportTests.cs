@@ -102,4 +102,19 @@ public sealed class CifarExportTests : IDisposable
         Assert.Equal(PreprocessingKind.Color, model.Card.Preprocessing);
         Assert.Equal(Features, model.FeatureNames);
     }
+
+    [Fact]
+    public void Verifying_a_cifar_file_against_a_lenet_run_names_the_mismatch()
+    {
+        torch.manual_seed(2);
+        var config = ConfigFor(new CifarCoarseNetConfig());
+        using var cifar = config.Model.Build();
+        var result = OnnxExporter.Export(cifar, config, null, _dir.Combine("cifar.onnx"));
+        using var lenet = new LeNet5Config().Build();
+        var plan = ExportPlan.Create(lenet, [1, 28, 28]);
+        var digits = zeros([8, 1, 28, 28], ScalarType.Byte);
+
+        var e = Assert.Throws<InvalidDataException>(() => OnnxVerifier.Verify(result.ModelPath, plan, new Normalization([0.1], [0.3]), digits));
+        Assert.Equal($"{result.ModelPath}: takes image [-1, 3, 32, 32]; the run's images are [N, 1, 28, 28], so the file was not exported from this run", e.Message);
+    }
 }

@@ -118,4 +118,55 @@ public class IdxFileTests
         // 500 of each digit in all; the train part has every class.
         Assert.Equal(10, trainY.Labels.Distinct().Count());
     }
+
+    [Fact]
+    public void A_header_of_exactly_2_to_the_31_bytes_is_refused_with_a_message()
+    {
+        // 2,048 images of 1,024×1,024 = 2³¹ bytes: one more than any byte array can hold.
+        var bytes = SyntheticMnist.ImagesBytes([], 2048, 1024, 1024);
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(new MemoryStream(bytes), "big"));
+        Assert.Equal($"big: header says 2048 images of 1024×1024 (2,147,483,648 bytes); expected at most {Array.MaxLength:N0} bytes", e.Message);
+    }
+
+    [Fact]
+    public void A_label_count_the_file_cannot_hold_is_truncation_not_an_allocation()
+    {
+        var bytes = SyntheticMnist.LabelsBytes([1, 2, 3]);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), int.MaxValue);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadLabels(new MemoryStream(bytes), "labels"));
+        Assert.Equal("labels: truncated: expected 2,147,483,647 label bytes, found only 3 of 2,147,483,647 bytes", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16_000_000, "the reader allocated what the header promised");
+    }
+
+    [Fact]
+    public void A_gzip_bomb_with_another_count_than_its_labels_is_refused_before_it_is_inflated()
+    {
+        using var dir = new TempFolder();
+        // 10 labels; an image file that inflates to 1 GB of zeros from 1 MB of gzip.
+        SyntheticMnist.WriteLabels(dir.Combine(SyntheticMnist.TrainLabels), new byte[10], gzip: true);
+        using (var file = File.Create(dir.Combine(SyntheticMnist.TrainImages)))
+        using (var z = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            z.Write(SyntheticMnist.ImagesBytes([], 1_000_000, 1000, 1)[..16]);
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 953; i++)
+            {
+                z.Write(zeros);
+            }
+        }
+
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<InvalidDataException>(() => MnistFiles.InFolder(dir.Path).Read(train: true, 10));
+        Assert.Equal($"{dir.Combine(SyntheticMnist.TrainLabels)}: 10 labels, but {dir.Combine(SyntheticMnist.TrainImages)} has 1,000,000 images; expected the same count", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16_000_000, "the images were inflated before the counts were compared");
+    }
+
+    [Fact]
+    public void A_folder_where_a_file_is_expected_is_called_a_folder()
+    {
+        using var dir = new TempFolder();
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(dir.Path));
+        Assert.Equal($"{dir.Path}: is a folder; expected an IDX file", e.Message);
+    }
 }

@@ -113,6 +113,21 @@ public static class Cifar100
         return null;
     }
 
+    /// <summary>One of the two files without the other is a user's incomplete copy: say which is missing rather than download.</summary>
+    private static void CheckNotPartial(string folder)
+    {
+        foreach (var candidate in new[] { folder, Path.Combine(folder, "cifar-100-binary") })
+        {
+            bool train = File.Exists(Path.Combine(candidate, TrainFile)), test = File.Exists(Path.Combine(candidate, TestFile));
+            if (train != test)
+            {
+                throw new FileNotFoundException(
+                    $"{candidate}: has {(train ? TrainFile : TestFile)} but not {(train ? TestFile : TrainFile)}; expected both files of CIFAR-100's binary version there (or an empty folder to download them into)",
+                    Path.Combine(candidate, train ? TestFile : TrainFile));
+            }
+        }
+    }
+
     /// <summary>
     /// Makes sure train.bin and test.bin are in <paramref name="folder"/>: downloads the tarball (MD5-checked, atomic)
     /// when they are missing and unpacks the two files with the BCL's tar reader, each written atomically.
@@ -124,7 +139,16 @@ public static class Cifar100
             return found;
         }
 
-        await downloader.EnsureAsync(folder, mirrors ?? Mirrors, [new RemoteFile(ArchiveName, md5)], cancel).ConfigureAwait(false);
+        CheckNotPartial(folder);
+        try
+        {
+            await downloader.EnsureAsync(folder, mirrors ?? Mirrors, [new RemoteFile(ArchiveName, md5)], cancel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
+        {
+            throw new IOException($"{folder} holds neither {TrainFile} nor {TestFile}, and downloading {ArchiveName} failed: {e.Message}", e);
+        }
+
         string archive = Path.Combine(folder, ArchiveName);
         await using (var file = File.OpenRead(archive))
         await using (var gzip = new GZipStream(file, CompressionMode.Decompress))

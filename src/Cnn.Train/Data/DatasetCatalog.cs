@@ -159,21 +159,24 @@ public sealed class MnistFiles
             ?? throw new FileNotFoundException($"embedded resource {prefix}/{name} is missing from {assembly.GetName().Name}"));
     }
 
-    /// <summary>Reads and cross-checks the train and test files.</summary>
+    /// <summary>
+    /// Reads and cross-checks the train or test pair: the labels first, so an image file whose header announces another
+    /// count is refused before its pixels are inflated.
+    /// </summary>
     public (IdxImages Images, IdxLabels Labels) Read(bool train, int classCount)
     {
         string imagesName = train ? DatasetCatalog.TrainImages : DatasetCatalog.TestImages;
         string labelsName = train ? DatasetCatalog.TrainLabels : DatasetCatalog.TestLabels;
-        IdxImages images;
-        using (var s = _open(imagesName))
-        {
-            images = IdxFile.ReadImages(s, Describe(imagesName));
-        }
-
         IdxLabels labels;
         using (var s = _open(labelsName))
         {
             labels = IdxFile.ReadLabels(s, Describe(labelsName));
+        }
+
+        IdxImages images;
+        using (var s = _open(imagesName))
+        {
+            images = IdxFile.ReadImages(s, Describe(imagesName), labels);
         }
 
         IdxFile.CheckPair(images, labels, classCount);

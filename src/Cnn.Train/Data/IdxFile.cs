@@ -22,8 +22,12 @@ public static class IdxFile
     public const int ImagesMagic = 2051;
     public const int LabelsMagic = 2049;
 
-    // Far above any real IDX image file (MNIST is 28×28); refusing more stops a corrupt header allocating gigabytes.
-    private const long MaxImageBytes = 1L << 31;
+    // The largest byte array .NET can allocate; far above any real IDX file (MNIST's images are 47 MB).
+    private static readonly long MaxBytes = Array.MaxLength;
+
+    // Bodies are read in growing chunks, so a header that promises more than the file holds fails as "truncated"
+    // without first allocating what it promised.
+    private const int FirstChunk = 1 << 20;
 
     public static IdxImages ReadImages(string path)
     {
@@ -37,8 +41,12 @@ public static class IdxFile
         return ReadLabels(stream, path);
     }
 
-    /// <summary>Reads an IDX3 image file from <paramref name="stream"/>; <paramref name="source"/> names it in errors.</summary>
-    public static IdxImages ReadImages(Stream stream, string source)
+    /// <summary>
+    /// Reads an IDX3 image file from <paramref name="stream"/>; <paramref name="source"/> names it in errors. With
+    /// <paramref name="labels"/>, a count that differs from the labels' is refused from the header, before the pixels
+    /// are inflated.
+    /// </summary>
+    public static IdxImages ReadImages(Stream stream, string source, IdxLabels? labels = null)
     {
         using var data = Decompressed(stream, source);
         Span<byte> header = stackalloc byte[16];
@@ -60,13 +68,17 @@ public static class IdxFile
         }
 
         long total = (long)count * rows * cols;
-        if (total > MaxImageBytes)
+        if (total > MaxBytes)
         {
-            throw new InvalidDataException($"{source}: header says {count} images of {rows}×{cols} ({total:N0} bytes); expected at most {MaxImageBytes:N0} bytes");
+            throw new InvalidDataException($"{source}: header says {count} images of {rows}×{cols} ({total:N0} bytes); expected at most {MaxBytes:N0} bytes");
         }
 
-        var pixels = new byte[total];
-        ReadExactly(data, pixels, source, $"{count} images of {rows}×{cols} = {total:N0} pixel bytes");
+        if (labels != null && labels.Count != count)
+        {
+            throw PairMismatch(labels, source, count);
+        }
+
+        var pixels = ReadBody(data, (int)total, source, $"{count} images of {rows}×{cols} = {total:N0} pixel bytes");
         ExpectEnd(data, source, $"{total:N0} pixel bytes");
         return new IdxImages(source, count, rows, cols, pixels);
     }
@@ -91,8 +103,7 @@ public static class IdxFile
             throw new InvalidDataException($"{source}: header says {count} labels; expected a non-negative count");
         }
 
-        var labels = new byte[count];
-        ReadExactly(data, labels, source, $"{count:N0} label bytes");
+        var labels = ReadBody(data, count, source, $"{count:N0} label bytes");
         ExpectEnd(data, source, $"{count:N0} label bytes");
         return new IdxLabels(source, labels);
     }
@@ -102,8 +113,7 @@ public static class IdxFile
     {
         if (images.Count != labels.Count)
         {
-            throw new InvalidDataException(
-                $"{labels.Source}: {labels.Count:N0} labels, but {images.Source} has {images.Count:N0} images; expected the same count");
+            throw PairMismatch(labels, images.Source, images.Count);
         }
 
         for (int i = 0; i < labels.Labels.Length; i++)
@@ -115,8 +125,40 @@ public static class IdxFile
         }
     }
 
+    private static InvalidDataException PairMismatch(IdxLabels labels, string images, int imageCount) => new(
+        $"{labels.Source}: {labels.Count:N0} labels, but {images} has {imageCount:N0} images; expected the same count");
+
+    /// <summary>Exactly <paramref name="length"/> bytes, read into a buffer that grows as the data arrives.</summary>
+    private static byte[] ReadBody(Stream stream, int length, string source, string what)
+    {
+        var buffer = new byte[Math.Min(length, FirstChunk)];
+        int total = 0;
+        while (total < length)
+        {
+            if (total == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
+            }
+
+            int n = stream.Read(buffer.AsSpan(total));
+            if (n == 0)
+            {
+                throw new InvalidDataException($"{source}: truncated: expected {what}, found only {total:N0} of {length:N0} bytes");
+            }
+
+            total += n;
+        }
+
+        return buffer;
+    }
+
     private static FileStream OpenFile(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: is a folder; expected an IDX file");
+        }
+
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"IDX file not found: {path}", path);

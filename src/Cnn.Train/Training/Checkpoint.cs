@@ -44,25 +44,26 @@ public static class Checkpoint
 
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
-        string magic;
         try
         {
-            magic = reader.ReadString();
-        }
-        catch (EndOfStreamException)
-        {
-            magic = "";
-        }
+            string magic = reader.ReadString();
+            if (magic != Magic)
+            {
+                throw new InvalidDataException($"{path}: header '{magic}'; expected '{Magic}'");
+            }
 
-        if (magic != Magic)
-        {
-            throw new InvalidDataException($"{path}: header '{magic}'; expected '{Magic}'");
+            var state = JsonSerializer.Deserialize<TrainerState>(reader.ReadString(), RunFolder.Json)
+                ?? throw new InvalidDataException($"{path}: empty trainer state");
+            model.load(reader);
+            ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            return state;
         }
-
-        var state = JsonSerializer.Deserialize<TrainerState>(reader.ReadString(), RunFolder.Json)
-            ?? throw new InvalidDataException($"{path}: empty trainer state");
-        model.load(reader);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
-        return state;
+        catch (Exception e) when (e is EndOfStreamException or JsonException or FormatException or ArgumentException or IOException && e is not FileNotFoundException)
+        {
+            // A kill during a write cannot leave this file half-written (it is renamed into place complete), but a
+            // disk error or a hand edit can: say which file, and what to do, instead of the reader's message alone.
+            throw new InvalidDataException(
+                $"{path}: the checkpoint is damaged ({e.GetType().Name}: {e.Message.Split('\n')[0]}); delete it to train this run again from epoch 1", e);
+        }
     }
 }

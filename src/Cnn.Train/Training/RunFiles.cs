@@ -159,8 +159,10 @@ public sealed class RunFolder
                 throw new InvalidDataException($"{path}: line {i + 2} has {f.Length} fields; expected 10");
             }
 
-            double D(int k) => double.Parse(f[k], CultureInfo.InvariantCulture);
-            return new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9));
+            double D(int k) => double.TryParse(f[k], NumberStyles.Float, CultureInfo.InvariantCulture, out double v)
+                ? v
+                : throw new InvalidDataException($"{path}: line {i + 2}, field {k + 1} is '{f[k]}'; expected a number");
+            return new EpochMetrics((int)D(0), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9));
         }).ToList();
     }
 
@@ -173,6 +175,11 @@ public sealed class RunFolder
     private T ReadJson<T>(string name)
     {
         string path = File(name);
+        if (System.IO.File.Exists(Path))
+        {
+            throw new InvalidDataException($"{Path}: is a file; expected a run folder written by `cnn train`");
+        }
+
         if (!System.IO.File.Exists(path))
         {
             throw new FileNotFoundException($"{path} not found; expected a run folder written by `cnn train`", path);

@@ -39,6 +39,9 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private readonly ITrainingObserver _observer = observer ?? new NullObserver();
     private readonly TrainOptions _options = config.Training.Validated();
 
+    /// <summary>Called with the model before each epoch trains: a seam for tests that need weights to go bad mid-run.</summary>
+    internal Action<int, nn.Module>? BeforeEpoch { get; init; }
+
     /// <summary>
     /// Trains from scratch, or from the run folder's checkpoint when <paramref name="resume"/> is set (a run stopped
     /// before its first checkpoint starts again from epoch 1). Cancelling stops before the next batch; the last
@@ -212,6 +215,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         using var generator = new Generator((ulong)epochSeed);
         using var permutation = randperm(data.Train.Count, generator: generator);
         session.Model.train();
+        BeforeEpoch?.Invoke(epoch, session.Model);
         _observer.EpochStarted(epoch, _options.Epochs, session.Batches);
         double lossSum = 0;
         long correct = 0;
@@ -274,8 +278,9 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         string kept = epoch == 1
             ? "no epoch had finished, so there is no checkpoint"
             : $"{run.Path} keeps the checkpoint of epoch {epoch - 1} and the best weights in {RunFolder.WeightsFile}";
-        throw new TrainingDivergedException(
-            $"training diverged: the loss is {loss} at epoch {epoch}, batch {batch} (learning rate {_options.LearningRate:G}); {kept}. Try a lower --lr.");
+        string value = float.IsNaN(loss) ? "NaN" : loss > 0 ? "+infinity" : "-infinity";
+        throw new TrainingDivergedException(FormattableString.Invariant(
+            $"training diverged: the loss is {value} at epoch {epoch}, batch {batch} (learning rate {_options.LearningRate:G}); {kept}. Try a lower --lr."));
     }
 
     private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
