@@ -36,7 +36,7 @@ public static class TorchRuntime
             "cpu" => torch.CPU,
             "cuda" when torch.cuda.is_available() => torch.CUDA,
             "cuda" => throw new InvalidOperationException(
-                "--device cuda: libtorch sees no CUDA device (this build uses TorchSharp-cpu unless built with -p:TorchBackend=cuda)"),
+                "--device cuda: libtorch sees no CUDA device (this build uses libtorch-cpu unless built with -p:TorchBackend=cuda)"),
             "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
             _ => throw new ArgumentException($"device '{device}'; expected auto, cpu or cuda", nameof(device)),
         };
@@ -51,7 +51,7 @@ public static class TorchRuntime
         string library = Path.Combine(folder, NativeLibrary);
         if (!File.Exists(library))
         {
-            return $"libtorch could not be loaded: {library} is missing. Build with the TorchSharp-cpu package (the default) "
+            return $"libtorch could not be loaded: {library} is missing. Build with the default libtorch-cpu package "
                 + "or -p:TorchBackend=cuda, for the linux-x64 runtime.";
         }
 
