@@ -19,7 +19,7 @@ public sealed class PackedFeed : IDisposable
         {
             // The solution was just built by the test command; the GPU meta-package is not in it (it would make every
             // restore fetch 540 MB of CUDA natives) and has no code, so it is restored and packed here.
-            string[] build = target.EndsWith(".sln", StringComparison.Ordinal) ? ["--no-build"] : [];
+            string[] build = target.EndsWith(".sln", StringComparison.Ordinal) ? ["--no-build"] : ["-p:BuildProjectReferences=false"];
             var (code, output) = Shell.Run("dotnet", Repository.Root, ["pack", target, "-c", configuration, .. build, "-o", Folder, $"-p:Version={Version}"]);
             Assert.True(code == 0, output);
         }
