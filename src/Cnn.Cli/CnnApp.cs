@@ -44,6 +44,10 @@ internal static class CnnApp
         config.AddCommand<FeatureMapsCommand>("featuremaps")
             .WithDescription("Feature-map grids (PNG) and values (.npy) of one image, per conv and pool layer.")
             .WithExample("featuremaps", "models/lenet5-digits.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
+        config.AddCommand<ServeCommand>("serve")
+            .WithDescription("Serve models over HTTP (API v1, metrics, OpenAPI) with the draw-a-digit explorer page at /.")
+            .WithExample("serve", "models/lenet5-digits.onnx")
+            .WithExample("serve", "models/lenet5-digits.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
         config.SetExceptionHandler((exception, _) => ErrorReport.Print(errors, exception, args));
     }
 }

@@ -26,8 +26,11 @@ public sealed class CnnModel : IDisposable
     // input and output arrays are bound to ONNX Runtime once and reused, a bounded number of them.
     private readonly BufferPool<SingleImageBuffers> _single;
 
+    private readonly IReadOnlyDictionary<string, ConvKernels> _kernels;
+
     private CnnModel(ModelFile file, InferenceSession session, string device, ModelFile? sibling, InferenceOptions options)
     {
+        _kernels = file.ReadKernels();
         _session = session;
         _options = options;
         _gate = new CallGate(this);
@@ -212,6 +215,26 @@ public sealed class CnnModel : IDisposable
             return Prediction.FromProbabilities(buffer.Image.Output, Labels);
         }
     }
+
+    /// <summary>
+    /// The kernels of a conv feature layer (<c>conv1</c>: [out, in, kH, kW]), read from the model's weights: what each
+    /// of the layer's maps responds to.
+    /// </summary>
+    /// <param name="layer">A feature layer that is a convolution.</param>
+    /// <returns>The layer's kernels.</returns>
+    /// <exception cref="UnknownOutputException">No conv layer of that name.</exception>
+    public ConvKernels GetKernels(string layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return _kernels.TryGetValue(layer, out var kernels)
+            ? kernels
+            : throw new UnknownOutputException($"{Source}: no conv layer named '{layer}' has kernels; layers with kernels: {string.Join(", ", _kernels.Keys)}");
+    }
+
+    /// <summary>Whether <see cref="GetKernels"/> has kernels for <paramref name="layer"/> (its convs do, pools do not).</summary>
+    /// <param name="layer">A feature layer's name.</param>
+    /// <returns>True for a conv layer of this model.</returns>
+    public bool HasKernels(string layer) => _kernels.ContainsKey(layer);
 
     /// <summary>Reads and decodes an image file (PNG, JPEG, BMP, WebP).</summary>
     /// <param name="imagePath">The file.</param>

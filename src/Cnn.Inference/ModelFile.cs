@@ -53,6 +53,21 @@ internal sealed class ModelFile
         }
     }
 
+    /// <summary>The kernels of every feature layer that has a 4-d weight initializer named LAYER.weight (the convs).</summary>
+    public IReadOnlyDictionary<string, ConvKernels> ReadKernels()
+    {
+        var kernels = new Dictionary<string, ConvKernels>(StringComparer.Ordinal);
+        foreach (var feature in Card.Features)
+        {
+            if (OnnxFileReader.FloatInitializer(Bytes, $"{feature.Name}.weight", Source) is { Dims.Length: 4 } w)
+            {
+                kernels[feature.Name] = new ConvKernels(feature.Name, (int)w.Dims[0], (int)w.Dims[1], (int)w.Dims[2], (int)w.Dims[3], w.Values);
+            }
+        }
+
+        return kernels;
+    }
+
     /// <summary>Checks the session's input and outputs against the card, so a card that lies is caught at load.</summary>
     public void CheckAgainst(InferenceSession session)
     {

@@ -67,3 +67,27 @@ public sealed record FeatureMap(string Name, int Channels, int Height, int Width
 /// <param name="Maps">The maps by layer name, in the order asked for.</param>
 /// <param name="Prediction">The prediction of the same run.</param>
 public sealed record FeatureMapSet(IReadOnlyDictionary<string, FeatureMap> Maps, Prediction Prediction);
+
+/// <summary>The kernels of one conv layer: <see cref="OutChannels"/> × <see cref="InChannels"/> planes of <see cref="Height"/>×<see cref="Width"/>, row-major.</summary>
+/// <param name="Layer">The conv layer's name (conv1, …).</param>
+/// <param name="OutChannels">Maps the layer outputs: one kernel stack each.</param>
+/// <param name="InChannels">Channels each kernel reads.</param>
+/// <param name="Height">Kernel rows.</param>
+/// <param name="Width">Kernel columns.</param>
+/// <param name="Values">OutChannels × InChannels × Height × Width weights.</param>
+public sealed record ConvKernels(string Layer, int OutChannels, int InChannels, int Height, int Width, float[] Values)
+{
+    /// <summary>The kernel that output map <paramref name="output"/> applies to input channel <paramref name="input"/>.</summary>
+    /// <param name="output">0 ≤ output &lt; <see cref="OutChannels"/>.</param>
+    /// <param name="input">0 ≤ input &lt; <see cref="InChannels"/>.</param>
+    /// <returns>Height × Width weights, row-major.</returns>
+    public ReadOnlySpan<float> Kernel(int output, int input)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(output);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(output, OutChannels);
+        ArgumentOutOfRangeException.ThrowIfNegative(input);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(input, InChannels);
+        int size = Height * Width;
+        return Values.AsSpan(((output * InChannels) + input) * size, size);
+    }
+}

@@ -172,3 +172,51 @@ public sealed class PredictCommandTests : IDisposable
         Assert.False(Directory.Exists(_dir.Combine("none")));
     }
 }
+
+/// <summary>`cnn serve` gives the same feature maps as `cnn featuremaps` writes for the same image file.</summary>
+public sealed class ServeCommandTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task The_servers_maps_equal_the_npy_files_of_cnn_featuremaps()
+    {
+        string image = _dir.Combine("four.png");
+        File.WriteAllBytes(image, Digits.Drawing(4, 200, 160, 50, 10, 5, noisyGrey: true));
+        var cli = Cli.Run("featuremaps", Repository.ModelPath, image, "--out", _dir.Combine("maps"));
+        Assert.True(cli.ExitCode == 0, cli.Output);
+
+        await using var app = Cnn.Serve.CnnServer.Build(new Cnn.Serve.ServeOptions { ModelPaths = [Repository.ModelPath], Urls = "http://127.0.0.1:0", Quiet = true });
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+        var body = new ByteArrayContent(File.ReadAllBytes(image));
+        body.Headers.ContentType = new("image/png");
+        var response = await client.PostAsync("/v1/models/lenet5-digits/featuremaps", body);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        foreach (var map in json.RootElement.GetProperty("maps").EnumerateObject())
+        {
+            var npy = File.ReadAllBytes(Path.Combine(_dir.Combine("maps"), $"{map.Name}.npy"));
+            int header = 10 + BitConverter.ToUInt16(npy, 8);
+            Assert.Equal(npy[header..], Convert.FromBase64String(map.Value.GetProperty("data").GetString()!));
+        }
+
+        Assert.Equal(4, json.RootElement.GetProperty("maps").EnumerateObject().Count());
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public void Serve_options_are_checked_before_anything_starts()
+    {
+        var result = Cli.Run("serve", Repository.ModelPath, "--threads", "0");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--threads is 0; expected 1..256", result.Stderr);
+        var twice = Cli.Run("serve", Repository.ModelPath, Repository.ModelPath);
+        Assert.Contains("two models share a name (lenet5-digits, lenet5-digits)", twice.Stderr);
+        var missing = Cli.Run("serve", _dir.Combine("none.onnx"), "--urls", "http://127.0.0.1:0");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains($"model file not found: {_dir.Combine("none.onnx")}", missing.Stderr);
+    }
+}

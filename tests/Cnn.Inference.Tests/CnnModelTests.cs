@@ -401,6 +401,44 @@ public sealed class CnnModelTests : IDisposable
         Assert.InRange(model.IdleBuffers, 1, 2 * Environment.ProcessorCount);
     }
 
+    [Fact]
+    public void Conv_kernels_are_the_weights_the_graph_applies()
+    {
+        var kernels = _model.GetKernels("conv1");
+        Assert.Equal(("conv1", 6, 1, 5, 5), (kernels.Layer, kernels.OutChannels, kernels.InChannels, kernels.Height, kernels.Width));
+        Assert.Equal((16, 6), (_model.GetKernels("conv2").OutChannels, _model.GetKernels("conv2").InChannels));
+
+        // An image at the training mean is 0 after normalisation; one pixel a std brighter is 1 there. conv1 (5×5, pad 2)
+        // then adds exactly the kernel, flipped around that pixel, wherever ReLU lets both values through.
+        double mean = _model.Card.Normalization.Mean[0], std = _model.Card.Normalization.Std[0];
+        var blank = Enumerable.Repeat((float)mean, 784).ToArray();
+        var dot = blank.ToArray();
+        dot[(14 * 28) + 14] = (float)(mean + std);
+        var a = _model.GetFeatureMaps(blank, ["conv1"]).Maps["conv1"];
+        var b = _model.GetFeatureMaps(dot, ["conv1"]).Maps["conv1"];
+        int compared = 0;
+        for (int c = 0; c < 6; c++)
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                for (int j = 0; j < 5; j++)
+                {
+                    int y = 14 - i + 2, x = 14 - j + 2;
+                    float before = a.Channel(c)[(y * 28) + x], after = b.Channel(c)[(y * 28) + x];
+                    if (before > 0 && after > 0)
+                    {
+                        Assert.Equal(kernels.Kernel(c, 0)[(i * 5) + j], after - before, 4);
+                        compared++;
+                    }
+                }
+            }
+        }
+
+        Assert.True(compared > 20, $"only {compared} weights could be compared");
+        var e = Assert.Throws<UnknownOutputException>(() => _model.GetKernels("pool1"));
+        Assert.Equal($"{Repository.ModelPath}: no conv layer named 'pool1' has kernels; layers with kernels: conv1, conv2", e.Message);
+    }
+
     private string WithCard(string name, Func<string, string> edit)
     {
         var bytes = File.ReadAllBytes(Repository.ModelPath);

@@ -58,16 +58,29 @@ internal static class DigitPreprocessor
         }
 
         // Paper is what the border mostly is: light paper means dark ink, so invert to MNIST's white-on-black.
-        if (InkAnalysis.BorderStats(g, gray.Width, gray.Height).Mean > 0.5f)
+        var (paper, grain) = InkAnalysis.BorderStats(g, gray.Width, gray.Height);
+        bool invert = paper > 0.5f;
+        if (invert)
         {
-            g = [.. g.Select(v => 1 - v)];
+            g = (float[])g.Clone();
+            for (int i = 0; i < g.Length; i++)
+            {
+                g[i] = 1 - g[i];
+            }
+
+            paper = 1 - paper;
         }
 
         // With grainy paper and little ink, Otsu's level can fall inside the paper's noise; the border is paper, so
         // nothing within a few standard deviations of it counts as ink.
-        var (paper, grain) = InkAnalysis.BorderStats(g, gray.Width, gray.Height);
         float threshold = Math.Max(InkAnalysis.Otsu(g), paper + (PaperSigmas * grain));
-        var ink = g.Select(v => v > threshold ? (v - threshold) / (1 - threshold) : 0).ToArray();
+        var ink = new float[g.Length];
+        float scale = 1 / (1 - threshold);
+        for (int i = 0; i < g.Length; i++)
+        {
+            ink[i] = g[i] > threshold ? (g[i] - threshold) * scale : 0;
+        }
+
         InkAnalysis.DropSpecks(ink, gray.Width, gray.Height, SpeckShare);
         if (InkAnalysis.BoundingBox(ink, gray.Width, gray.Height).X1 < 0)
         {

@@ -88,7 +88,7 @@ internal static class InkAnalysis
     {
         var label = new int[ink.Length];
         var sizes = new List<int> { 0 };
-        var stack = new Stack<int>();
+        var stack = new int[ink.Length];
         for (int start = 0; start < ink.Length; start++)
         {
             if (ink[start] > 0 && label[start] == 0)
@@ -161,25 +161,26 @@ internal static class InkAnalysis
 
     private static int Bin(float v) => Math.Clamp((int)(v * Bins), 0, Bins - 1);
 
-    private static int Fill(float[] ink, int[] label, int w, int h, int start, int id, Stack<int> stack)
+    /// <summary>Labels the blob around <paramref name="start"/> with <paramref name="id"/>; returns its size.</summary>
+    private static int Fill(float[] ink, int[] label, int w, int h, int start, int id, int[] stack)
     {
-        int size = 0;
+        int size = 0, top = 0;
         label[start] = id;
-        stack.Push(start);
-        while (stack.Count > 0)
+        stack[top++] = start;
+        while (top > 0)
         {
-            int p = stack.Pop();
+            int p = stack[--top];
             size++;
-            int px = p % w, py = p / w;
-            for (int ny = Math.Max(0, py - 1); ny <= Math.Min(h - 1, py + 1); ny++)
+            int py = p / w, px = p - (py * w);
+            int y0 = Math.Max(0, py - 1), y1 = Math.Min(h - 1, py + 1), x0 = Math.Max(0, px - 1), x1 = Math.Min(w - 1, px + 1);
+            for (int ny = y0; ny <= y1; ny++)
             {
-                for (int nx = Math.Max(0, px - 1); nx <= Math.Min(w - 1, px + 1); nx++)
+                for (int q = (ny * w) + x0, end = (ny * w) + x1; q <= end; q++)
                 {
-                    int q = (ny * w) + nx;
                     if (ink[q] > 0 && label[q] == 0)
                     {
                         label[q] = id;
-                        stack.Push(q);
+                        stack[top++] = q;
                     }
                 }
             }

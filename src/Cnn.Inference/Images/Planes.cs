@@ -26,38 +26,65 @@ internal sealed class Planes(int channels, int width, int height, float[] values
         int block = Math.Max(1, (int)Math.Ceiling(Math.Max(image.Width, image.Height) / (double)maxSide));
         int w = (image.Width + block - 1) / block;
         int h = (image.Height + block - 1) / block;
-        var sums = new float[channels * w * h];
-        var counts = new int[w * h];
+        int plane = w * h;
+        var sums = new float[channels * plane];
         var rgba = image.Rgba.Span;
         for (int y = 0; y < image.Height; y++)
         {
             int row = (y / block) * w;
-            for (int x = 0; x < image.Width; x++)
+            var line = rgba.Slice(y * image.Width * 4, image.Width * 4);
+            for (int x = 0, cell = row, left = block; x < image.Width; x++)
             {
-                int p = ((y * image.Width) + x) * 4;
-                float alpha = rgba[p + 3] / 255f;
-                float Over(byte v) => ((alpha * v) + ((1 - alpha) * 255f)) / 255f;
-                int cell = row + (x / block);
-                counts[cell]++;
-                if (channels == 1)
+                AddPixel(line.Slice(x * 4, 4), sums, cell, plane, channels);
+                if (--left == 0)
                 {
-                    sums[cell] += (RedWeight * Over(rgba[p])) + (GreenWeight * Over(rgba[p + 1])) + (BlueWeight * Over(rgba[p + 2]));
-                }
-                else
-                {
-                    sums[cell] += Over(rgba[p]);
-                    sums[(w * h) + cell] += Over(rgba[p + 1]);
-                    sums[(2 * w * h) + cell] += Over(rgba[p + 2]);
+                    (cell, left) = (cell + 1, block);
                 }
             }
         }
 
-        for (int i = 0; i < sums.Length; i++)
+        if (block > 1)
         {
-            sums[i] /= counts[i % (w * h)];
+            Average(sums, image.Width, image.Height, block, w, h, channels);
         }
 
         return new Planes(channels, w, h, sums);
+    }
+
+    /// <summary>Adds one RGBA pixel, composited over white and scaled to [0, 1], to a cell: as grey, or to each of the three planes.</summary>
+    private static void AddPixel(ReadOnlySpan<byte> pixel, float[] sums, int cell, int plane, int channels)
+    {
+        // Over white: v·a + 255·(1 − a), then / 255, folded into one multiply-add per channel.
+        float alpha = pixel[3] * (1f / 255f);
+        float paper = 1 - alpha;
+        float scale = alpha * (1f / 255f);
+        float r = (pixel[0] * scale) + paper, g = (pixel[1] * scale) + paper, b = (pixel[2] * scale) + paper;
+        if (channels == 1)
+        {
+            sums[cell] += (RedWeight * r) + (GreenWeight * g) + (BlueWeight * b);
+            return;
+        }
+
+        sums[cell] += r;
+        sums[plane + cell] += g;
+        sums[(2 * plane) + cell] += b;
+    }
+
+    /// <summary>Turns block sums into means; the last row and column of blocks may hold fewer pixels.</summary>
+    private static void Average(float[] sums, int width, int height, int block, int w, int h, int channels)
+    {
+        for (int by = 0; by < h; by++)
+        {
+            int rows = Math.Min(block, height - (by * block));
+            for (int bx = 0; bx < w; bx++)
+            {
+                float count = rows * Math.Min(block, width - (bx * block));
+                for (int c = 0; c < channels; c++)
+                {
+                    sums[(c * w * h) + (by * w) + bx] /= count;
+                }
+            }
+        }
     }
 
     /// <summary>These planes resized to <paramref name="width"/>×<paramref name="height"/> (see <see cref="Resampler"/>).</summary>

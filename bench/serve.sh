@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Load test of `cnn serve` with wrk, loopback only, every run bounded by -d (wrk shares the 2 cores with the server):
+# a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
+# 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors and the
+# server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+duration=${DURATION:-10}
+soak=${SOAK:-60}
+port=${PORT:-5123}
+url="http://127.0.0.1:$port"
+model="$root/models/lenet5-digits.onnx"
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
+dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
+cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
+
+start=$(date +%s%N)
+"${cnn[@]}" serve "$model" --urls "$url" --quiet > /tmp/cnn-serve-bench.log 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+until curl -sf "$url/readyz" >/dev/null; do sleep 0.02; done
+echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (process start, model load and warm-up)"
+
+rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
+run() { # NAME CONNECTIONS SECONDS PATH FILE TYPE
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  local line
+  line=$(wrk -t"$threads" -c"$2" -d"$3"s --timeout 10s -s "$root/bench/serve-load.lua" "$url$4" -- "$5" "$6" | grep '^RESULT')
+  printf '| %s | %s | %s | %s MB |\n' "$1" "$2" "${line#RESULT }" "$(rss)"
+}
+
+predict=/v1/models/lenet5-digits/predict
+echo "| request | connections | result | server RSS |"
+echo "| --- | --- | --- | --- |"
+# A short warm-up so the JIT's tiered compilation has settled before anything is measured.
+wrk -t2 -c8 -d3s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/digit-28.png" image/png >/dev/null
+for c in 1 8 64 256; do
+  run "28×28 PNG predict" "$c" "$duration" "$predict" "$root/bench/digit-28.png" image/png
+done
+run "JSON pixels predict" 8 "$duration" "$predict" "$root/bench/pixels.json" application/json
+run "280×280 drawing featuremaps" 8 "$duration" /v1/models/lenet5-digits/featuremaps "$root/bench/drawing-280.png" image/png
+if [ "$soak" -gt 0 ]; then
+  run "28×28 PNG predict, soak" 256 "$soak" "$predict" "$root/bench/digit-28.png" image/png
+fi
+echo "after: /readyz $(curl -s -o /dev/null -w '%{http_code}' "$url/readyz"), RSS $(rss) MB"
+stop=$(date +%s%N)
+kill -TERM $server
+wait $server && code=0 || code=$?
+trap - EXIT
+echo "SIGTERM to exit: $(( ($(date +%s%N) - stop) / 1000000 )) ms, exit code $code"

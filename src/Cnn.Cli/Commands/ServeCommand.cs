@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using Cnn.Serve;
+using Microsoft.Extensions.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Cnn.Cli.Commands;
+
+/// <summary>Options of <c>cnn serve</c>; unset ones take <see cref="ServeOptions"/>' defaults, which the help prints.</summary>
+public sealed class ServeSettings : CommandSettings
+{
+    [CommandArgument(0, "<MODELS>")]
+    [Description("ONNX files written by `cnn export` (their .features.onnx siblings give the feature maps); a model's name is its file stem")]
+    public string[] Models { get; init; } = [];
+
+    [CommandOption("--urls <URLS>")]
+    [ServeDefaultDescription("Addresses to listen on, ';'-separated; loopback unless you say otherwise.", nameof(ServeOptions.Urls))]
+    public string? Urls { get; init; }
+
+    [CommandOption("--threads <N>")]
+    [ServeDefaultDescription("ONNX Runtime threads per inference call (1 lets concurrent requests share the cores).", nameof(ServeOptions.IntraOpThreads))]
+    public int? Threads { get; init; }
+
+    [CommandOption("--max-concurrency <N>")]
+    [ServeDefaultDescription("Inference requests admitted at once, running or queued; past that the answer is 503 with Retry-After.", nameof(ServeOptions.MaxConcurrency))]
+    public int? MaxConcurrency { get; init; }
+
+    [CommandOption("--max-body <BYTES>")]
+    [ServeDefaultDescription("Largest request body; larger ones get 413.", nameof(ServeOptions.MaxBodyBytes))]
+    public long? MaxBody { get; init; }
+
+    [CommandOption("--quiet")]
+    [Description("No log line per request")]
+    public bool Quiet { get; init; }
+
+    internal ServeOptions Options
+    {
+        get
+        {
+            var d = new ServeOptions();
+            return (d with
+            {
+                ModelPaths = Models,
+                Urls = Urls ?? d.Urls,
+                IntraOpThreads = Threads ?? d.IntraOpThreads,
+                MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
+                MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
+                Quiet = Quiet,
+            }).Validated();
+        }
+    }
+
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            _ = Options;
+            return ValidationResult.Success();
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+    }
+}
+
+/// <summary>
+/// <c>cnn serve</c>: the HTTP API and the explorer page for one or more models, until SIGTERM or Ctrl-C, which let the
+/// requests in flight finish and exit 0.
+/// </summary>
+public sealed class ServeCommand(IAnsiConsole console) : AsyncCommand<ServeSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, ServeSettings settings, CancellationToken cancellationToken)
+    {
+        var options = settings.Options;
+        await using var app = CnnServer.Build(options);
+        await app.StartAsync(cancellationToken);
+        console.MarkupLineInterpolated($"[bold]cnn serve[/]: {string.Join(", ", options.ModelPaths.Select(Path.GetFileName))} on {string.Join(", ", app.Urls)} — the explorer page is at /, the API page at /scalar");
+        await app.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+}
+
+/// <summary>A description ending with the default of a <see cref="ServeOptions"/> property, read from the options record.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class ServeDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)
+{
+    public override string Description =>
+        $"{DescriptionValue} Default: {Convert.ToString(typeof(ServeOptions).GetProperty(property)!.GetValue(new ServeOptions()), System.Globalization.CultureInfo.InvariantCulture)}";
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cnn.Serve;
+
+/// <summary>The stand-alone server `cnn serve` runs: Kestrel on <see cref="ServeOptions.Urls"/> with everything mounted.</summary>
+public static class CnnServer
+{
+    /// <summary>Builds the server; run it with <c>RunAsync</c>. It stops gracefully on SIGTERM and Ctrl-C.</summary>
+    /// <param name="options">What to serve.</param>
+    /// <returns>The application, not started.</returns>
+    public static WebApplication Build(ServeOptions options)
+    {
+        options = options.Validated();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddCnnServe(options);
+        var app = builder.Build();
+        app.UseCnnServe();
+        return app;
+    }
+}

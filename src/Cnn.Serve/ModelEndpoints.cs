@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Cnn.Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cnn.Serve;
+
+/// <summary>Marks the endpoints that take an image, multipart or JSON body, for the OpenAPI document.</summary>
+internal sealed class ImageBodyMetadata;
+
+/// <summary>API v1: the models, predictions, feature maps and conv kernels.</summary>
+internal static class ModelEndpoints
+{
+    public const string RateLimitPolicy = "inference";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1/models").WithTags("models");
+        v1.MapGet("/", (ModelRegistry registry) => Results.Json(registry.Models.Select(Describe).ToArray(), ServeJson.Api.ModelDtoArray))
+            .WithSummary("Every served model").Produces<ModelDto[]>();
+        v1.MapGet("/{name}", (string name, ModelRegistry registry, HttpContext context) => Run(context, registry, () => Results.Json(Describe(Find(registry, name)), ServeJson.Api.ModelDto)))
+            .WithSummary("One model").Produces<ModelDto>().ProducesProblem(404);
+        v1.MapPost("/{name}/predict", PredictAsync)
+            .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
+            .WithMetadata(new ImageBodyMetadata())
+            .Produces<PredictionDto>().Produces<PredictionDto[]>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
+            .RequireRateLimiting(RateLimitPolicy);
+        v1.MapPost("/{name}/featuremaps", FeatureMapsAsync)
+            .WithSummary("The prediction, what the net saw and the feature maps (float32 little-endian, base64) of the layers asked for")
+            .WithMetadata(new ImageBodyMetadata())
+            .Produces<FeatureMapsDto>().Produces<FeatureMapsDto[]>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
+            .RequireRateLimiting(RateLimitPolicy);
+        v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry, HttpContext context) => Run(context, registry, () =>
+            {
+                var k = Find(registry, name).Use(model => model.GetKernels(layer));
+                return Results.Json(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)), ServeJson.Api.WeightsDto);
+            }))
+            .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").Produces<WeightsDto>().ProducesProblem(404);
+    }
+
+    private static async Task<IResult> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics)
+    {
+        try
+        {
+            var served = Find(registry, name);
+            int k = TopOf(top, served.Current);
+            var request = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+            long start = Stopwatch.GetTimestamp();
+            var predictions = served.Use(model => Predict(model, request.Images));
+            metrics.Inference.WithLabels(served.Name, "predict").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            var dtos = predictions.Select(p => Dto(p, k)).ToArray();
+            return request.IsList ? Results.Json(dtos, ServeJson.Api.PredictionDtoArray) : Results.Json(dtos[0], ServeJson.Api.PredictionDto);
+        }
+        catch (Exception e) when (Problems.For(e, registry) is { } problem)
+        {
+            return Problems.Result(problem, context);
+        }
+    }
+
+    private static async Task<IResult> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics)
+    {
+        try
+        {
+            var served = Find(registry, name);
+            int k = TopOf(top, served.Current);
+            var wanted = layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (wanted is { Length: 0 })
+            {
+                throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
+            }
+
+            var request = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+            long start = Stopwatch.GetTimestamp();
+            var dtos = served.Use(model => request.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray());
+            metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return request.IsList ? Results.Json(dtos, ServeJson.Api.FeatureMapsDtoArray) : Results.Json(dtos[0], ServeJson.Api.FeatureMapsDto);
+        }
+        catch (Exception e) when (Problems.For(e, registry) is { } problem)
+        {
+            return Problems.Result(problem, context);
+        }
+    }
+
+    /// <summary>One image as Predict, several as one batch (one ONNX Runtime call).</summary>
+    private static IReadOnlyList<Prediction> Predict(CnnModel model, IReadOnlyList<PreparedImage> images)
+    {
+        if (images.Count == 1)
+        {
+            return [model.Predict(images[0].Pixels)];
+        }
+
+        var pixels = new float[images.Count * model.InputLength];
+        for (int i = 0; i < images.Count; i++)
+        {
+            images[i].Pixels.CopyTo(pixels, i * model.InputLength);
+        }
+
+        return model.PredictBatch(pixels, images.Count);
+    }
+
+    private static IResult Run(HttpContext context, ModelRegistry registry, Func<IResult> handle)
+    {
+        try
+        {
+            return handle();
+        }
+        catch (Exception e) when (Problems.For(e, registry) is { } problem)
+        {
+            return Problems.Result(problem, context);
+        }
+    }
+
+    private static ServedModel Find(ModelRegistry registry, string name) => registry.Find(name)
+        ?? throw Problems.NotFound($"no model named '{name}'; served: {string.Join(", ", registry.Models.Select(m => m.Name))}");
+
+    private static int TopOf(int? top, CnnModel model) => top switch
+    {
+        null => Math.Min(3, model.Labels.Count),
+        >= 1 when top <= model.Labels.Count => top.Value,
+        _ => throw Problems.BadRequest($"top is {top}; expected 1..{model.Labels.Count}"),
+    };
+
+    private static ModelDto Describe(ServedModel served)
+    {
+        var card = served.Current.Card;
+        var s = card.Input.Shape;
+        return new ModelDto(served.Name, card.Dataset, card.Labels, new InputDto([s.Channels, s.Height, s.Width], card.Input.Layout, [card.Input.Range.Min, card.Input.Range.Max]),
+            served.Current.FeatureNames.Count == 0 ? [] : [.. card.Features.Select(f => new LayerDto(f.Name, [f.Shape.Channels, f.Shape.Height, f.Shape.Width], served.Current.HasKernels(f.Name)))],
+            card.TestAccuracy);
+    }
+
+    private static PredictionDto Dto(Prediction p, int top) =>
+        new(p.Label, p.Probability, [.. p.Top(top).Select(t => new ScoreDto(t.Label, t.Probability))]);
+
+    private static FeatureMapsDto Dto(FeatureMapSet set, PreparedImage input, int top)
+    {
+        var p = Dto(set.Prediction, top);
+        var maps = set.Maps.ToDictionary(m => m.Key, m => new TensorDto([m.Value.Channels, m.Value.Height, m.Value.Width], Base64(m.Value.Values)));
+        return new FeatureMapsDto(p.Label, p.Probability, p.Top, new TensorDto([input.Channels, input.Height, input.Width], Base64(input.Pixels)), maps);
+    }
+
+    /// <summary>float32 values as little-endian bytes (the layout of every platform .NET runs on), base64.</summary>
+    private static string Base64(float[] values) => Convert.ToBase64String(MemoryMarshal.AsBytes(values.AsSpan()));
+}

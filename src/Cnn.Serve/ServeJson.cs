@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Cnn.Serve;
+
+/// <summary>A class and its probability, as <c>cnn predict --json</c> writes it.</summary>
+public sealed record ScoreDto(string Label, float Probability);
+
+/// <summary>A prediction: the fields of <c>cnn predict --json</c>.</summary>
+public sealed record PredictionDto(string Label, float Probability, IReadOnlyList<ScoreDto> Top);
+
+/// <summary>A tensor of one image: [C, H, W] and base64 of float32 little-endian values in C order.</summary>
+public sealed record TensorDto(IReadOnlyList<int> Shape, string Data);
+
+/// <summary>A prediction with what the net saw and its feature maps.</summary>
+public sealed record FeatureMapsDto(string Label, float Probability, IReadOnlyList<ScoreDto> Top, TensorDto Input, IReadOnlyDictionary<string, TensorDto> Maps);
+
+/// <summary>A model's input as the API describes it.</summary>
+public sealed record InputDto(IReadOnlyList<int> Shape, string Layout, IReadOnlyList<float> Range);
+
+/// <summary>A feature layer: its name, [C, H, W], and whether /weights has kernels for it (convs do, pools do not).</summary>
+public sealed record LayerDto(string Name, IReadOnlyList<int> Shape, bool HasKernels);
+
+/// <summary>What <c>GET /v1/models</c> lists per model.</summary>
+public sealed record ModelDto(string Name, string Dataset, IReadOnlyList<string> Labels, InputDto Input, IReadOnlyList<LayerDto> FeatureLayers, double? TestAccuracy);
+
+/// <summary>Conv kernels: [out, in, kH, kW] and base64 of float32 little-endian values.</summary>
+public sealed record WeightsDto(string Layer, IReadOnlyList<int> Shape, string Data);
+
+/// <summary>A JSON request body: one image's pixels, or several.</summary>
+public sealed record PixelsRequest(float[]? Pixels, float[][]? Images);
+
+/// <summary>Source-generated JSON for every body the API reads and writes: snake_case, no reflection.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(PredictionDto))]
+[JsonSerializable(typeof(PredictionDto[]))]
+[JsonSerializable(typeof(FeatureMapsDto))]
+[JsonSerializable(typeof(FeatureMapsDto[]))]
+[JsonSerializable(typeof(ModelDto))]
+[JsonSerializable(typeof(ModelDto[]))]
+[JsonSerializable(typeof(WeightsDto))]
+[JsonSerializable(typeof(PixelsRequest))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+[JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
+internal sealed partial class ServeJson : JsonSerializerContext
+{
+    /// <summary>The context the API writes with: base64 and labels unescaped ('+' stays '+'), as JSON allows.</summary>
+    public static ServeJson Api { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -1,0 +1,67 @@
+namespace Cnn.Serve;
+
+/// <summary>How the server runs: its models, address, inference threads and the limits that protect it. Validated once.</summary>
+public sealed record ServeOptions
+{
+    /// <summary>The default address: loopback only, unless the caller says otherwise.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:5000";
+
+    /// <summary>The .onnx files to serve; each model's name is its file stem.</summary>
+    public IReadOnlyList<string> ModelPaths { get; init; } = [];
+
+    /// <summary>Addresses to listen on, separated by ';'.</summary>
+    public string Urls { get; init; } = DefaultUrls;
+
+    /// <summary>ONNX Runtime intra-op threads per inference call: 1 lets concurrent requests use the cores.</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Inference requests admitted at once (running or waiting); past this the server answers 503 with Retry-After.</summary>
+    public int MaxConcurrency { get; init; } = 512;
+
+    /// <summary>The largest request body, in bytes; larger ones get 413.</summary>
+    public long MaxBodyBytes { get; init; } = 10_000_000;
+
+    /// <summary>Largest image, in pixels, decoded from a request; larger ones get 413 before they are decoded.</summary>
+    public long MaxImagePixels { get; init; } = 40_000_000;
+
+    /// <summary>No log line per request.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>How long after the last change to a served file it is reloaded: an export renames two files.</summary>
+    public TimeSpan ReloadDelay { get; init; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// After SIGTERM or Ctrl-C, how long the server keeps answering (with /readyz already 503) before it closes its
+    /// connections: requests a client has sent but the server has not read yet are answered, not reset.
+    /// </summary>
+    public TimeSpan DrainDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Returns these options, or throws <see cref="ArgumentException"/> naming the first one out of range.</summary>
+    public ServeOptions Validated()
+    {
+        if (ModelPaths.Count == 0)
+        {
+            throw new ArgumentException("no model given; expected one or more .onnx files written by `cnn export`");
+        }
+
+        var names = ModelPaths.Select(ServedModel.NameOf).ToList();
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+        {
+            throw new ArgumentException($"two models share a name ({string.Join(", ", names)}); a model's name is its file stem, so give the files different names");
+        }
+
+        Require(IntraOpThreads is >= 1 and <= 256, $"--threads is {IntraOpThreads}; expected 1..256");
+        Require(MaxConcurrency >= 1, $"--max-concurrency is {MaxConcurrency}; expected ≥ 1");
+        Require(MaxBodyBytes >= 1024, $"--max-body is {MaxBodyBytes}; expected at least 1024 bytes");
+        Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");
+        return this;
+    }
+
+    private static void Require(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Cnn.Inference;
+using Cnn.Tests;
+using SkiaSharp;
+
+namespace Cnn.Serve.Tests;
+
+/// <summary>API v1 against a real Kestrel: every endpoint, every error status with its content type.</summary>
+public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
+{
+    private const string Predict = "/v1/models/lenet5-digits/predict";
+    private const string FeatureMaps = "/v1/models/lenet5-digits/featuremaps";
+    private readonly TestServer _server = shared.Server;
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    private static float[] Floats(string base64) => [.. System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Convert.FromBase64String(base64))];
+
+    [Fact]
+    public async Task Models_are_listed_with_labels_input_layers_and_accuracy()
+    {
+        var list = await Json(await _server.Client.GetAsync("/v1/models"));
+        var model = Assert.Single(list.EnumerateArray());
+        Assert.Equal("lenet5-digits", model.GetProperty("name").GetString());
+        Assert.Equal("digits", model.GetProperty("dataset").GetString());
+        Assert.Equal(10, model.GetProperty("labels").GetArrayLength());
+        Assert.Equal("[1,28,28]", model.GetProperty("input").GetProperty("shape").GetRawText());
+        Assert.Equal("NCHW", model.GetProperty("input").GetProperty("layout").GetString());
+        Assert.Equal("[0,1]", model.GetProperty("input").GetProperty("range").GetRawText());
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], model.GetProperty("feature_layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()));
+        Assert.Equal("[16,5,5]", model.GetProperty("feature_layers")[3].GetProperty("shape").GetRawText());
+        Assert.Equal(0.981, model.GetProperty("test_accuracy").GetDouble());
+
+        var one = await Json(await _server.Client.GetAsync("/v1/models/lenet5-digits"));
+        Assert.Equal(model.GetRawText(), one.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_png_a_multipart_upload_and_json_pixels_give_the_librarys_prediction()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath);
+        var png = Digits.Drawing(7, 200, 200, 30, 30, 5);
+        var expected = model.Predict(model.Prepare(png, "x").Pixels);
+
+        var single = await Json(await _server.PostAsync(Predict + "?top=2", png, "image/png"));
+        Assert.Equal(expected.Label, single.GetProperty("label").GetString());
+        Assert.Equal(expected.Probability, single.GetProperty("probability").GetSingle());
+        Assert.Equal(2, single.GetProperty("top").GetArrayLength());
+        Assert.Equal(expected.Top(2)[1].Label, single.GetProperty("top")[1].GetProperty("label").GetString());
+
+        using var form = new MultipartFormDataContent();
+        foreach (int i in new[] { 7, 0, 1 })
+        {
+            var file = new ByteArrayContent(Digits.Drawing(i, 200, 200, 30, 30, 5));
+            file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            form.Add(file, "file", $"{i}.png");
+        }
+
+        var several = await Json(await _server.Client.PostAsync(Predict, form));
+        Assert.Equal(3, several.GetArrayLength());
+        Assert.Equal(single.GetProperty("probability").GetSingle(), several[0].GetProperty("probability").GetSingle());
+
+        var pixels = JsonSerializer.Serialize(new { pixels = Digits.Floats(3, 1) });
+        var fromPixels = await Json(await _server.PostAsync(Predict, Encoding.UTF8.GetBytes(pixels), "application/json"));
+        Assert.Equal(model.Predict(Digits.Floats(3, 1)).Probability, fromPixels.GetProperty("probability").GetSingle());
+
+        var batch = JsonSerializer.Serialize(new { images = new[] { Digits.Floats(4, 1), Digits.Floats(5, 1) } });
+        var fromBatch = await Json(await _server.PostAsync(Predict, Encoding.UTF8.GetBytes(batch), "application/json"));
+        Assert.Equal([Digits.Label(4).ToString(), Digits.Label(5).ToString()], fromBatch.EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+    }
+
+    [Fact]
+    public async Task Feature_maps_come_as_float32_base64_equal_to_the_librarys()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath);
+        var png = Digits.Drawing(2, 140, 140, 0, 0, 4);
+        var prepared = model.Prepare(png, "x");
+        var expected = model.GetFeatureMaps(prepared.Pixels);
+
+        var answer = await Json(await _server.PostAsync(FeatureMaps + "?layers=conv1,pool2", png, "image/png"));
+
+        Assert.Equal(expected.Prediction.Label, answer.GetProperty("label").GetString());
+        Assert.Equal("[1,28,28]", answer.GetProperty("input").GetProperty("shape").GetRawText());
+        Assert.Equal(prepared.Pixels, Floats(answer.GetProperty("input").GetProperty("data").GetString()!));
+        var maps = answer.GetProperty("maps");
+        Assert.Equal(["conv1", "pool2"], maps.EnumerateObject().Select(m => m.Name));
+        Assert.Equal("[6,28,28]", maps.GetProperty("conv1").GetProperty("shape").GetRawText());
+        Assert.Equal(expected.Maps["conv1"].Values, Floats(maps.GetProperty("conv1").GetProperty("data").GetString()!));
+        Assert.Equal(expected.Maps["pool2"].Values, Floats(maps.GetProperty("pool2").GetProperty("data").GetString()!));
+
+        var all = await Json(await _server.PostAsync(FeatureMaps, png, "image/png"));
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], all.GetProperty("maps").EnumerateObject().Select(m => m.Name));
+    }
+
+    [Fact]
+    public async Task Conv_kernels_are_served_from_the_weights()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath);
+        var answer = await Json(await _server.Client.GetAsync("/v1/models/lenet5-digits/layers/conv2/weights"));
+        Assert.Equal("[16,6,5,5]", answer.GetProperty("shape").GetRawText());
+        Assert.Equal(model.GetKernels("conv2").Values, Floats(answer.GetProperty("data").GetString()!));
+    }
+
+    public static TheoryData<string, string, byte[], string, HttpStatusCode, string> BadRequests => new()
+    {
+        { "malformed JSON", Predict, "{\"pixels\": [1,"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "the body is not valid JSON" },
+        { "wrong pixel count", Predict, "{\"pixels\": [0.5, 0.5]}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "image 0 has 2 pixels; expected C·H·W = 1·28·28 = 784 floats in 0..1" },
+        { "neither pixels nor images", Predict, "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "expected a JSON object with either \"pixels\"" },
+        { "top out of range", Predict + "?top=11", "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "top is 11; expected 1..10" },
+        { "unknown model", "/v1/models/resnet/predict", "{}"u8.ToArray(), "application/json", HttpStatusCode.NotFound, "no model named 'resnet'; served: lenet5-digits" },
+        { "unknown layer", FeatureMaps + "?layers=conv9", Digits.Png28(0), "image/png", HttpStatusCode.NotFound, "lenet5-digits: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2" },
+        { "unsupported type", Predict, "hello"u8.ToArray(), "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type 'text/plain'; expected image/png, image/jpeg, image/webp, image/bmp, multipart/form-data or application/json" },
+        { "not an image", Predict, "hello"u8.ToArray(), "image/png", HttpStatusCode.UnprocessableEntity, "the request body: not an image SkiaSharp can decode" },
+        { "blank page", Predict, Digits.Drawing(0, 100, 100, 500, 500, 1), "image/png", HttpStatusCode.UnprocessableEntity, "the request body: no ink found" },
+        { "body over --max-body", Predict, new byte[2_500_000], "image/png", HttpStatusCode.RequestEntityTooLarge, "the body is 2,500,000 bytes; the limit is 2,000,000 (--max-body)" },
+        { "image over MaxImagePixels", Predict, LargePng(), "image/png", HttpStatusCode.RequestEntityTooLarge, "the request body: image is 3000×2000 = 6,000,000 pixels; the limit is 4,000,000" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_input_is_a_problem_json_with_its_status_and_never_a_5xx(string name, string path, byte[] body, string type, HttpStatusCode status, string detail)
+    {
+        var response = await _server.PostAsync(path, body, type);
+        Assert.True(status == response.StatusCode, $"{name}: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await Json(response);
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.StartsWith(detail, problem.GetProperty("detail").GetString());
+        Assert.DoesNotContain(_server.Folder, problem.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_pool_layer_has_no_weights_and_unknown_routes_are_problems_too()
+    {
+        var pool = await _server.Client.GetAsync("/v1/models/lenet5-digits/layers/pool1/weights");
+        Assert.Equal(HttpStatusCode.NotFound, pool.StatusCode);
+        Assert.Equal("lenet5-digits: no conv layer named 'pool1' has kernels; layers with kernels: conv1, conv2", (await Json(pool)).GetProperty("detail").GetString());
+        var nowhere = await _server.Client.GetAsync("/v2/nothing");
+        Assert.Equal(HttpStatusCode.NotFound, nowhere.StatusCode);
+        Assert.Equal("application/problem+json", nowhere.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Thirty_two_parallel_clients_get_exactly_the_serial_answers()
+    {
+        var bodies = Enumerable.Range(0, 64).Select(i => Digits.Drawing(i % 30, 160, 160, 20, 30, 4, noisyGrey: i % 2 == 0, seed: i)).ToArray();
+        var serial = new List<string>();
+        foreach (var body in bodies)
+        {
+            serial.Add(await (await _server.PostAsync(Predict, body, "image/png")).Content.ReadAsStringAsync());
+        }
+
+        var parallel = new string[bodies.Length];
+        await Parallel.ForAsync(0, bodies.Length, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, _) =>
+            parallel[i] = await (await _server.PostAsync(Predict, bodies[i], "image/png")).Content.ReadAsStringAsync());
+        Assert.Equal(serial, parallel);
+    }
+
+    [Fact]
+    public async Task Operations_endpoints_answer()
+    {
+        Assert.Equal("ok", await _server.Client.GetStringAsync("/healthz"));
+        Assert.Equal("ready", await _server.Client.GetStringAsync("/readyz"));
+        await _server.PostAsync(Predict, Digits.Png28(0), "image/png");
+        string metrics = await _server.Client.GetStringAsync("/metrics");
+        Assert.Contains("cnn_inference_duration_seconds_count{model=\"lenet5-digits\",call=\"predict\"}", metrics);
+        Assert.Contains("cnn_model_load_seconds{model=\"lenet5-digits\"}", metrics);
+        Assert.Contains("http_request_duration_seconds_bucket", metrics);
+        Assert.Contains("http_requests_in_progress", metrics);
+        var openApi = await Json(await _server.Client.GetAsync("/openapi/v1.json"));
+        Assert.StartsWith("3.1", openApi.GetProperty("openapi").GetString());
+        Assert.True(openApi.GetProperty("paths").TryGetProperty("/v1/models/{name}/featuremaps", out _));
+        var scalar = await _server.Client.GetAsync("/scalar/");
+        Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
+        Assert.DoesNotContain("cdn.", await scalar.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        var page = await _server.Client.GetStringAsync("/");
+        Assert.Contains("<link rel=\"icon\" href=\"data:,\">", page);
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.GetAsync("/favicon.ico")).StatusCode);
+    }
+
+    [Fact]
+    public void No_libtorch_reaches_a_server()
+    {
+        var files = Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains("libonnxruntime.so", files);
+        Assert.DoesNotContain(files, f => f!.Contains("torch", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A 3000×2000 PNG: small as a file, over the server's 4-megapixel limit as an image.</summary>
+    private static byte[] LargePng()
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(3000, 2000));
+        surface.Canvas.Clear(SKColors.White);
+        return Digits.Png(surface);
+    }
+}

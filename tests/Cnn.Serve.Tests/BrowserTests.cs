@@ -1,0 +1,190 @@
+using Cnn.Tests;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Cnn.Serve.Tests;
+
+/// <summary>A server and one Chromium (Debian's, driven by Playwright) shared by the page tests.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string Chromium = "/usr/lib/chromium/chromium";
+
+    private IPlaywright? _playwright;
+
+    public TestServer Server { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where the tests leave their screenshots: artifacts/screenshots in the repository (ignored by git).</summary>
+    public string Screenshots { get; } = Path.Combine(Repository.Root, "artifacts", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Screenshots);
+        Server = await TestServer.StartAsync();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>The explorer page as a person uses it: drawing with a mouse or a finger, uploading, drilling into a map.</summary>
+public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    private static readonly (float X, float Y)[][] Zero = [[.. Enumerable.Range(0, 41).Select(i => (140 + (55 * MathF.Sin(i * MathF.PI / 20)), 140 - (85 * MathF.Cos(i * MathF.PI / 20))))]];
+    private static readonly (float X, float Y)[][] One = [[(145, 45), (140, 140), (135, 235)]];
+    private static readonly (float X, float Y)[][] Four = [[(150, 45), (75, 165), (215, 165)], [(175, 95), (175, 240)]];
+    private static readonly (float X, float Y)[][] Seven = [[(75, 60), (205, 60), (125, 240)]];
+
+    private async Task<(IPage Page, List<string> Errors)> OpenAsync(int width = 1280, int height = 900, bool touch = false)
+    {
+        var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, HasTouch = touch });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type is "error" or "warning")
+            {
+                errors.Add($"{message.Type}: {message.Text}");
+            }
+        };
+        page.PageError += (_, error) => errors.Add($"page error: {error}");
+        page.RequestFailed += (_, request) => errors.Add($"request failed: {request.Url} {request.Failure}");
+        await page.GotoAsync(fixture.Server.BaseAddress.ToString());
+        await page.WaitForSelectorAsync(".layer .tile");
+        return (page, errors);
+    }
+
+    /// <summary>Draws strokes given in the pad's own 280×280 pixels, with the mouse, as a person would.</summary>
+    private static async Task DrawAsync(IPage page, (float X, float Y)[][] strokes)
+    {
+        var box = (await page.Locator("#pad").BoundingBoxAsync())!;
+        float scale = box.Width / 280;
+        foreach (var stroke in strokes)
+        {
+            await page.Mouse.MoveAsync(box.X + (stroke[0].X * scale), box.Y + (stroke[0].Y * scale));
+            await page.Mouse.DownAsync();
+            foreach (var (x, y) in stroke.Skip(1))
+            {
+                await page.Mouse.MoveAsync(box.X + (x * scale), box.Y + (y * scale), new() { Steps = 8 });
+            }
+
+            await page.Mouse.UpAsync();
+        }
+    }
+
+    private static async Task<string> PredictedAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync("() => document.body.dataset.predicted !== undefined && !window.__pending", null, new() { Timeout = 10_000 });
+        // The last stroke's answer: wait until no request is in flight and no newer drawing is waiting.
+        await page.WaitForTimeoutAsync(150);
+        return await page.Locator("#label").InnerTextAsync();
+    }
+
+    private async Task ScreenshotAsync(IPage page, string name)
+    {
+        string path = Path.Combine(fixture.Screenshots, name);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"screenshot: {path}");
+    }
+
+    public static TheoryData<string> DigitsDrawn => ["0", "1", "4", "7"];
+
+    [Theory]
+    [MemberData(nameof(DigitsDrawn))]
+    public async Task A_digit_drawn_with_the_mouse_is_read_and_every_map_lights_up(string digit)
+    {
+        var (page, errors) = await OpenAsync();
+        await DrawAsync(page, digit switch { "0" => Zero, "1" => One, "4" => Four, _ => Seven });
+
+        Assert.Equal(digit, await PredictedAsync(page));
+        output.WriteLine($"{digit}: shown {await page.EvaluateAsync<string>("document.body.dataset.latency")} ms after the stroke ended");
+        // Every feature map tile has been painted with more than one colour, and the bars sum to about 100 %.
+        int unlit = await page.EvaluateAsync<int>(@"() => [...document.querySelectorAll('.layer .grid canvas')].filter(c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const colours = new Set(); for (let i = 0; i < d.length; i += 4) colours.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]);
+            return colours.size < 2; }).length");
+        int tiles = await page.Locator(".layer .grid canvas").CountAsync();
+        Assert.Equal(6 + 6 + 16 + 16, tiles);
+        Assert.True(unlit <= 4, $"{unlit} of {tiles} maps show a single colour");
+        Assert.Equal(10, await page.Locator("#bars li").CountAsync());
+        await ScreenshotAsync(page, $"explorer-drawn-{digit}.png");
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Clicking_a_map_enlarges_it_beside_its_kernels_and_hover_shows_values()
+    {
+        var (page, errors) = await OpenAsync();
+        await DrawAsync(page, Seven);
+        await PredictedAsync(page);
+
+        await page.Locator(".layer[data-layer='conv2'] .tile").Nth(3).ClickAsync();
+        await page.WaitForSelectorAsync("#kernels canvas");
+        Assert.Equal("conv2 · map 3", await page.Locator("#detail-title").InnerTextAsync());
+        Assert.Equal(6, await page.Locator("#kernels canvas").CountAsync());
+        Assert.Contains("kernels (5×5) that map 3 applies", await page.Locator("#kernel-caption").InnerTextAsync());
+
+        await page.Locator(".layer[data-layer='pool1'] .tile").First.ClickAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector('#detail-title').textContent === 'pool1 · map 0'");
+        Assert.Equal(0, await page.Locator("#kernels canvas").CountAsync());
+        Assert.Contains("has no weights", await page.Locator("#kernel-caption").InnerTextAsync());
+
+        var tile = (await page.Locator(".layer[data-layer='conv1'] .tile canvas").First.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(tile.X + (tile.Width / 2), tile.Y + (tile.Height / 2));
+        Assert.Matches(@"^conv1 map 0 at \(14, 14\): -?[0-9.e+-]+$", await page.Locator("#hover").InnerTextAsync());
+        await ScreenshotAsync(page, "explorer-drill-down.png");
+
+        // Keyboard only: Escape closes the panel; Tab reaches a map, Enter opens it.
+        await page.Keyboard.PressAsync("Escape");
+        Assert.True(await page.Locator("#detail").IsHiddenAsync());
+        for (int i = 0; i < 40 && !await page.EvaluateAsync<bool>("() => document.activeElement.classList.contains('tile')"); i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#detail:not([hidden])");
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_uploaded_photo_is_read()
+    {
+        var (page, errors) = await OpenAsync();
+        await page.Locator("#file").SetInputFilesAsync(new FilePayload { Name = "three.png", MimeType = "image/png", Buffer = Digits.Drawing(18, 300, 240, 120, 20, 6, noisyGrey: true) });
+        Assert.Equal(Digits.Label(18).ToString(), await PredictedAsync(page));
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_finger_drawing_on_a_phone_sized_page_is_read()
+    {
+        var (page, errors) = await OpenAsync(390, 844, touch: true);
+        var cdp = await page.Context.NewCDPSessionAsync(page);
+        var box = (await page.Locator("#pad").BoundingBoxAsync())!;
+        float scale = box.Width / 280;
+        object Touch(float x, float y) => new[] { new { x = box.X + (x * scale), y = box.Y + (y * scale) } };
+        await cdp.SendAsync("Input.dispatchTouchEvent", new() { ["type"] = "touchStart", ["touchPoints"] = Touch(145, 45) });
+        for (int i = 1; i <= 20; i++)
+        {
+            await cdp.SendAsync("Input.dispatchTouchEvent", new() { ["type"] = "touchMove", ["touchPoints"] = Touch(145 - (i * 0.5f), 45 + (i * 9.5f)) });
+        }
+
+        await cdp.SendAsync("Input.dispatchTouchEvent", new() { ["type"] = "touchEnd", ["touchPoints"] = Array.Empty<object>() });
+        Assert.Equal("1", await PredictedAsync(page));
+        Assert.True(box.Width > 300, $"the pad is {box.Width} px wide on a 390-px screen");
+        await ScreenshotAsync(page, "explorer-phone.png");
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+}

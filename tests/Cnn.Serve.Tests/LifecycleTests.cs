@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net;
+using System.Reflection;
+using System.Text.Json;
+using Cnn.Contracts;
+using Cnn.Tests;
+
+namespace Cnn.Serve.Tests;
+
+/// <summary>Limits, hot reload and shutdown: servers of their own, since these tests change them.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task Past_the_configured_limit_requests_get_503_with_retry_after_and_none_fail_otherwise()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { MaxConcurrency = 1 });
+        var body = Digits.Drawing(3, 1000, 800, 100, 100, 20, noisyGrey: true);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ => server.PostAsync("/v1/models/lenet5-digits/featuremaps", body, "image/png")));
+
+        var statuses = responses.GroupBy(r => r.StatusCode).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable], statuses.Keys.Order());
+        var busy = responses.First(r => r.StatusCode == HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("1", busy.Headers.GetValues("Retry-After").Single());
+        Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("(--max-concurrency)", await busy.Content.ReadAsStringAsync());
+        Assert.Equal("ready", await server.Client.GetStringAsync("/readyz"));
+    }
+
+    [Fact]
+    public async Task A_replaced_model_is_swapped_in_and_a_broken_one_leaves_the_old_serving()
+    {
+        await using var server = await TestServer.StartAsync();
+        async Task<double> Accuracy() => JsonDocument.Parse(await server.Client.GetStringAsync("/v1/models/lenet5-digits")).RootElement.GetProperty("test_accuracy").GetDouble();
+        Assert.Equal(0.981, await Accuracy());
+
+        // A new export of the pair, renamed into place as `cnn export` does (here: the same weights, another card).
+        var plain = File.ReadAllBytes(server.ModelPath);
+        string card = OnnxMetadata.Card(plain).Replace("\"test_accuracy\":0.981", "\"test_accuracy\":0.5");
+        File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card }));
+        File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
+        await Until(async () => await Accuracy() == 0.5);
+        var prediction = await server.PostAsync("/v1/models/lenet5-digits/predict", Digits.Png28(0), "image/png");
+        Assert.Equal(HttpStatusCode.OK, prediction.StatusCode);
+
+        File.WriteAllBytes(server.ModelPath + ".tmp", [1, 2, 3]);
+        File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
+        await Until(async () => (await server.Client.GetStringAsync("/metrics")).Contains("cnn_model_reload_failures_total{model=\"lenet5-digits\"} 1"));
+        Assert.Equal(0.5, await Accuracy());
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-digits/predict", Digits.Png28(0), "image/png")).StatusCode);
+        Assert.Contains("cnn_model_reloads_total{model=\"lenet5-digits\"} 1", await server.Client.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
+    public async Task Sigterm_lets_requests_in_flight_finish_and_exits_0()
+    {
+        using var dir = new TempFolder();
+        string cnn = typeof(LifecycleTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CnnCliPath").Value!;
+        var info = new ProcessStartInfo("dotnet", [cnn, "serve", Repository.ModelPath, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        string? url = null;
+        var log = new System.Text.StringBuilder();
+        while (url == null && await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            log.AppendLine(line);
+            url = System.Text.RegularExpressions.Regex.Match(line, @"on (http://127\.0\.0\.1:\d+)").Groups[1].Value is { Length: > 0 } u ? u : null;
+        }
+
+        Assert.True(url != null, log.ToString());
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        var body = new ByteArrayContent(Digits.Drawing(5, 1000, 800, 100, 100, 20, noisyGrey: true));
+        body.Headers.ContentType = new("image/png");
+        var clock = Stopwatch.StartNew();
+        async Task<(HttpStatusCode Status, TimeSpan At)> Request()
+        {
+            var response = await client.PostAsync("/v1/models/lenet5-digits/featuremaps", body);
+            return (response.StatusCode, clock.Elapsed);
+        }
+
+        var inFlight = Enumerable.Range(0, 8).Select(_ => Request()).ToList();
+        await Task.Delay(50);
+        var killedAt = clock.Elapsed;
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var answers = await Task.WhenAll(inFlight);
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "cnn serve did not exit after SIGTERM");
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        // Some were still being answered when the signal came: shutdown waited for them.
+        Assert.Contains(answers, a => a.At > killedAt);
+        Assert.Equal(0, process.ExitCode);
+        Assert.True(clock.Elapsed - killedAt < TimeSpan.FromSeconds(10), $"shutdown took {clock.Elapsed - killedAt}");
+    }
+
+    private static async Task Until(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net.Http.Headers;
+using Cnn.Tests;
+using Microsoft.AspNetCore.Builder;
+
+namespace Cnn.Serve.Tests;
+
+/// <summary>A real Kestrel on a free loopback port, serving copies of the committed model from a temp folder.</summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly TempFolder _dir = new();
+    private WebApplication? _app;
+
+    private TestServer()
+    {
+    }
+
+    public string Folder => _dir.Path;
+
+    public string ModelPath => _dir.Combine("lenet5-digits.onnx");
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public static async Task<TestServer> StartAsync(Func<ServeOptions, ServeOptions>? configure = null)
+    {
+        var server = new TestServer();
+        File.Copy(Repository.ModelPath, server.ModelPath);
+        File.Copy(Repository.FeaturesPath, server._dir.Combine("lenet5-digits.features.onnx"));
+        var options = new ServeOptions
+        {
+            ModelPaths = [server.ModelPath],
+            Urls = "http://127.0.0.1:0",
+            Quiet = true,
+            MaxBodyBytes = 2_000_000,
+            MaxImagePixels = 4_000_000,
+            ReloadDelay = TimeSpan.FromMilliseconds(100),
+            DrainDelay = TimeSpan.FromMilliseconds(50),
+        };
+        server._app = CnnServer.Build(configure?.Invoke(options) ?? options);
+        await server._app.StartAsync();
+        server.BaseAddress = new Uri(server._app.Urls.Single());
+        server.Client = new HttpClient { BaseAddress = server.BaseAddress };
+        return server;
+    }
+
+    public Task<HttpResponseMessage> PostAsync(string path, byte[] body, string type)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(type);
+        return Client.PostAsync(path, content);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (_app != null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        _dir.Dispose();
+    }
+}
+
+/// <summary>One server shared by a test class's tests (they do not change its models).</summary>
+public sealed class SharedServer : IAsyncLifetime
+{
+    public TestServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
