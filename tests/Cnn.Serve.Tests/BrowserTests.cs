@@ -79,11 +79,10 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         }
     }
 
+    /// <summary>The label shown once the answer for the latest drawing is in (no request in flight, none waiting).</summary>
     private static async Task<string> PredictedAsync(IPage page)
     {
-        await page.WaitForFunctionAsync("() => document.body.dataset.predicted !== undefined && !window.__pending", null, new() { Timeout = 10_000 });
-        // The last stroke's answer: wait until no request is in flight and no newer drawing is waiting.
-        await page.WaitForTimeoutAsync(150);
+        await page.WaitForFunctionAsync("() => document.body.dataset.busy === 'false' && document.body.dataset.predicted !== undefined", null, new() { Timeout = 15_000 });
         return await page.Locator("#label").InnerTextAsync();
     }
 

@@ -11,19 +11,66 @@ namespace Cnn.Serve.Tests;
 public sealed class LifecycleTests
 {
     [Fact]
-    public async Task Past_the_configured_limit_requests_get_503_with_retry_after_and_none_fail_otherwise()
+    public async Task Past_the_configured_limit_requests_get_503_with_retry_after_and_the_admitted_ones_are_answered()
     {
+        // One may wait besides the one running per core: with that many requests holding their places (their bodies
+        // not yet sent), the next one is refused at once, and the held ones are answered once their bodies arrive.
         await using var server = await TestServer.StartAsync(o => o with { MaxConcurrency = 1 });
-        var body = Digits.Drawing(3, 1000, 800, 100, 100, 20, noisyGrey: true);
-        var responses = await Task.WhenAll(Enumerable.Range(0, 48).Select(_ => server.PostAsync("/v1/models/lenet5-digits/featuremaps", body, "image/png")));
+        var png = Digits.Png28(0);
+        int admitted = Environment.ProcessorCount + 1;
+        var bodies = Enumerable.Range(0, admitted).Select(_ => new HeldBody(png)).ToList();
+        var held = bodies.Select(body => server.Client.PostAsync("/v1/models/lenet5-digits/predict", body)).ToList();
+        await Task.WhenAll(bodies.Select(b => b.Started));
+        await Until(async () => InProgress(await server.Client.GetStringAsync("/metrics")) >= admitted);
+        await Task.Delay(100);
 
-        var statuses = responses.GroupBy(r => r.StatusCode).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable], statuses.Keys.Order());
-        var busy = responses.First(r => r.StatusCode == HttpStatusCode.ServiceUnavailable);
+        var busy = await server.PostAsync("/v1/models/lenet5-digits/predict", png, "image/png");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
         Assert.Equal("1", busy.Headers.GetValues("Retry-After").Single());
         Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
         Assert.Contains("(--max-concurrency)", await busy.Content.ReadAsStringAsync());
+        bodies.ForEach(b => b.Release());
+        Assert.All(await Task.WhenAll(held), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-digits/predict", png, "image/png")).StatusCode);
         Assert.Equal("ready", await server.Client.GetStringAsync("/readyz"));
+    }
+
+    /// <summary>Requests to predict in progress, from prometheus-net's gauge.</summary>
+    private static int InProgress(string metrics) => System.Text.RegularExpressions.Regex.Matches(metrics, @"^http_requests_in_progress\{.*endpoint=""[^""]*/predict""\} (\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
+        .Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A PNG body whose bytes are held back until <see cref="Release"/>: its request has been admitted and waits.</summary>
+    private sealed class HeldBody : HttpContent
+    {
+        private readonly byte[] _bytes;
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeldBody(byte[] bytes)
+        {
+            _bytes = bytes;
+            Headers.ContentType = new("image/png");
+        }
+
+        public Task Started => _started.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(_bytes.AsMemory(0, 1));
+            await stream.FlushAsync();
+            _started.TrySetResult();
+            await _release.Task;
+            await stream.WriteAsync(_bytes.AsMemory(1));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
     }
 
     [Fact]

@@ -122,12 +122,12 @@ public sealed class CifarTests : IDisposable
     [Fact]
     public async Task The_net_learns_the_coarse_label_of_generated_data()
     {
-        string data = SyntheticCifar.Write(_dir.Combine("data"), 1000, 200);
+        string data = SyntheticCifar.Write(_dir.Combine("data"), 700, 150);
         var recipe = Recipes.Recipes.Cifar;
         var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Patience = 0 };
         using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.5, DataFolder: data), downloader: null);
         var training = prepared.Data;
-        Assert.Equal((900, 100, 200), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
+        Assert.Equal((630, 70, 150), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
         Assert.Equal(3, training.Normalization.Mean.Count);
         var run = new RunFolder(_dir.Combine("run"));
 

@@ -8,8 +8,14 @@ namespace Cnn.Inference;
 /// </summary>
 internal static class DigitPreprocessor
 {
-    /// <summary>Larger photos are block-averaged down to about this long side first: ample detail for a 20-px digit, and bounded memory.</summary>
+    /// <summary>The ink is found on the image block-averaged down to about this long side: quick to search.</summary>
+    private const int LocateSize = 512;
+
+    /// <summary>The ink's own region is then read at full resolution, up to about this long side: ample detail for a 20-px digit, bounded memory.</summary>
     private const int WorkingSize = 2048;
+
+    /// <summary>Paper kept around the located ink, in located pixels, so the region's border is paper again.</summary>
+    private const int Margin = 2;
 
     /// <summary>MNIST puts the digit's long side in 20 of the frame's 28 pixels.</summary>
     private const double BoxShare = 20.0 / 28.0;
@@ -33,9 +39,18 @@ internal static class DigitPreprocessor
             throw new NoInkException($"{image.Source}: image is {image.Width}×{image.Height}; a handwritten digit needs at least {MinSide}×{MinSide} pixels");
         }
 
-        var gray = Planes.FromImage(image, 1, WorkingSize);
+        var gray = Planes.FromImage(image, 1, LocateSize);
         var ink = Ink(gray, image.Source);
         var (x0, y0, x1, y1) = InkAnalysis.BoundingBox(ink, gray.Width, gray.Height);
+        if (gray.Block > 1)
+        {
+            // A large image: the digit was found on a reduced copy; read its region again at full resolution, so a
+            // small digit on a large page keeps its detail.
+            gray = Region(image, gray.Block, x0, y0, x1, y1);
+            ink = Ink(gray, image.Source);
+            (x0, y0, x1, y1) = InkAnalysis.BoundingBox(ink, gray.Width, gray.Height);
+        }
+
         var crop = Crop(ink, gray.Width, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
         var frame = Frame(crop, height, width);
         if (targetInk is > 0)
@@ -88,6 +103,14 @@ internal static class DigitPreprocessor
         }
 
         return ink;
+    }
+
+    /// <summary>The located box, widened by <see cref="Margin"/> located pixels of paper, in source resolution (capped).</summary>
+    private static Planes Region(DecodedImage image, int block, int x0, int y0, int x1, int y1)
+    {
+        int left = Math.Max(0, (x0 - Margin) * block), top = Math.Max(0, (y0 - Margin) * block);
+        int right = Math.Min(image.Width, (x1 + 1 + Margin) * block), bottom = Math.Min(image.Height, (y1 + 1 + Margin) * block);
+        return Planes.FromRegion(image, 1, WorkingSize, left, top, right - left, bottom - top);
     }
 
     private static Planes Crop(float[] ink, int stride, int x0, int y0, int w, int h)

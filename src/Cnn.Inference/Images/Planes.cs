@@ -5,7 +5,7 @@ namespace Cnn.Inference;
 /// image in a single pass that composites alpha over white paper, converts to grey (one luminance formula) or keeps
 /// RGB, and box-averages very large images down on the way.
 /// </summary>
-internal sealed class Planes(int channels, int width, int height, float[] values)
+internal sealed class Planes(int channels, int width, int height, float[] values, int block = 1)
 {
     // ITU-R BT.601 luma, as MNIST-era tools and ML.NET's grayscale conversion weigh the channels.
     private const float RedWeight = 0.299f;
@@ -17,38 +17,45 @@ internal sealed class Planes(int channels, int width, int height, float[] values
     public int Height { get; } = height;
     public float[] Values { get; } = values;
 
+    /// <summary>Source pixels per plane pixel along each side (1: full resolution).</summary>
+    public int Block { get; } = block;
+
     /// <summary>
     /// <paramref name="channels"/> planes (1: grey, 3: RGB) of <paramref name="image"/> over white paper, averaged in
     /// whole blocks so that neither side exceeds <paramref name="maxSide"/> (by more than a block's rounding).
     /// </summary>
-    public static Planes FromImage(DecodedImage image, int channels, int maxSide)
+    public static Planes FromImage(DecodedImage image, int channels, int maxSide) =>
+        FromRegion(image, channels, maxSide, 0, 0, image.Width, image.Height);
+
+    /// <summary>As <see cref="FromImage"/>, for the rectangle at (<paramref name="left"/>, <paramref name="top"/>) only.</summary>
+    public static Planes FromRegion(DecodedImage image, int channels, int maxSide, int left, int top, int width, int height)
     {
-        int block = Math.Max(1, (int)Math.Ceiling(Math.Max(image.Width, image.Height) / (double)maxSide));
-        int w = (image.Width + block - 1) / block;
-        int h = (image.Height + block - 1) / block;
+        int block = Math.Max(1, (int)Math.Ceiling(Math.Max(width, height) / (double)maxSide));
+        int w = (width + block - 1) / block;
+        int h = (height + block - 1) / block;
         int plane = w * h;
         var sums = new float[channels * plane];
         var rgba = image.Rgba.Span;
-        for (int y = 0; y < image.Height; y++)
+        for (int y = 0; y < height; y++)
         {
             int row = (y / block) * w;
-            var line = rgba.Slice(y * image.Width * 4, image.Width * 4);
-            for (int x = 0, cell = row, left = block; x < image.Width; x++)
+            var line = rgba.Slice((((top + y) * image.Width) + left) * 4, width * 4);
+            for (int x = 0, cell = row, remaining = block; x < width; x++)
             {
                 AddPixel(line.Slice(x * 4, 4), sums, cell, plane, channels);
-                if (--left == 0)
+                if (--remaining == 0)
                 {
-                    (cell, left) = (cell + 1, block);
+                    (cell, remaining) = (cell + 1, block);
                 }
             }
         }
 
         if (block > 1)
         {
-            Average(sums, image.Width, image.Height, block, w, h, channels);
+            Average(sums, width, height, block, w, h, channels);
         }
 
-        return new Planes(channels, w, h, sums);
+        return new Planes(channels, w, h, sums, block);
     }
 
     /// <summary>Adds one RGBA pixel, composited over white and scaled to [0, 1], to a cell: as grey, or to each of the three planes.</summary>

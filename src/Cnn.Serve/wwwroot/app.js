@@ -229,7 +229,13 @@ pad.addEventListener('drop', e => {
 
 // ---- predictions ---------------------------------------------------------------------------------------------
 
+// data-busy says whether an answer is still coming for the latest drawing (tests and tools wait on it).
+function busy(value) {
+  document.body.dataset.busy = String(value);
+}
+
 function requestPrediction() {
+  busy(true);
   if (state.inFlight) {
     state.dirty = true;
     return;
@@ -245,7 +251,10 @@ async function body() {
 }
 
 async function send() {
-  if (state.strokes.length === 0 && !state.picture) return;
+  if (state.strokes.length === 0 && !state.picture) {
+    busy(false);
+    return;
+  }
   state.inFlight = true;
   state.dirty = false;
   try {
@@ -263,6 +272,7 @@ async function send() {
   } finally {
     state.inFlight = false;
     if (state.dirty) send();
+    else busy(false);
   }
 }
 
