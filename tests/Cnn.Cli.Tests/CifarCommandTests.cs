@@ -14,12 +14,12 @@ public sealed class CifarCommandTests : IDisposable
     [Fact]
     public void A_cifar_run_trains_exports_verifies_and_predicts_colour_images()
     {
-        string data = SyntheticCifar.Write(_dir.Combine("data"), 600, 100);
+        string data = SyntheticCifar.Write(_dir.Combine("data"), 400, 60);
         string run = _dir.Combine("run");
         var train = Cli.Run("train", "cifar", "--data", data, "--epochs", "4", "--lr", "0.003", "--batch-size", "32",
             "--width", "0.5", "--threads", "1", "--out", run);
         Assert.True(train.ExitCode == 0, train.Output);
-        Assert.Contains("cifar_coarse_net on cifar100 (540 train / 60 val / 100 test)", train.Output);
+        Assert.Contains("cifar_coarse_net on cifar100 (360 train / 40 val / 60 test)", train.Output);
 
         Assert.Equal(0, Cli.Run("export", run).ExitCode);
         var verify = Cli.Run("verify", Path.Combine(run, "model.onnx"), "--run", run);

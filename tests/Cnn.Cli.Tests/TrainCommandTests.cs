@@ -226,7 +226,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public async Task Ctrl_c_keeps_the_last_checkpoint_and_resume_ends_like_an_uninterrupted_run()
     {
-        string[] options = ["--epochs", "25", "--patience", "0", "--scheduler", "cosine"];
+        string[] options = ["--epochs", "12", "--patience", "0", "--scheduler", "cosine"];
         var (code, output) = Cli.Run(Train("whole", options));
         Assert.True(code == 0, output);
 
