@@ -20,7 +20,7 @@ public sealed class PackedFeed : IDisposable
             // The solution was just built by the test command; the GPU meta-package is not in it (it would make every
             // restore fetch 540 MB of CUDA natives) and has no code, so it is restored and packed here.
             string[] build = target.EndsWith(".sln", StringComparison.Ordinal) ? ["--no-build"] : ["-p:BuildProjectReferences=false"];
-            var (code, output) = Shell.Run("dotnet", Repository.Root, ["pack", target, "-c", configuration, .. build, "-o", Folder, $"-p:Version={Version}"]);
+            var (code, output) = ChildProcess.Run("dotnet", Repository.Root, ["pack", target, "-c", configuration, .. build, "-o", Folder, $"-p:Version={Version}"]);
             Assert.True(code == 0, output);
         }
     }
@@ -93,12 +93,12 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
     {
         string sample = Path.Combine(Repository.Root, "samples", "DigitReader");
         string output = feed.Temp("sample");
-        var build = Shell.Run("dotnet", sample, "build", "-o", output, $"-p:CnnInferenceVersion={feed.Version}", $"-p:RestoreAdditionalProjectSources={feed.Folder}");
+        var build = ChildProcess.Run("dotnet", sample, "build", "-o", output, $"-p:CnnInferenceVersion={feed.Version}", $"-p:RestoreAdditionalProjectSources={feed.Folder}");
         Assert.True(build.ExitCode == 0, build.Output);
         Assert.Contains("Cnn.Inference.dll", Directory.GetFiles(output).Select(Path.GetFileName));
         Assert.DoesNotContain(Directory.GetFiles(output, "*", SearchOption.AllDirectories), f => f.Contains("torch", StringComparison.OrdinalIgnoreCase));
 
-        var run = Shell.Run("dotnet", Repository.Root, Path.Combine(output, "DigitReader.dll"), Repository.ModelPath, Path.Combine(Repository.Root, "bench", "seven.png"));
+        var run = ChildProcess.Run("dotnet", Repository.Root, Path.Combine(output, "DigitReader.dll"), Repository.ModelPath, Path.Combine(Repository.Root, "bench", "seven.png"));
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.StartsWith("seven.png: 7 (", run.Output);
         Assert.Contains("conv1: 6 maps of 28×28", run.Output);
@@ -108,12 +108,12 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
     public void The_cnn_tool_installs_from_the_feed_and_trains()
     {
         string tools = feed.Temp("tools");
-        var install = Shell.Run("dotnet", Repository.Root, "tool", "install", "cnn", "--tool-path", tools, "--add-source", feed.Folder, "--version", feed.Version);
+        var install = ChildProcess.Run("dotnet", Repository.Root, "tool", "install", "cnn", "--tool-path", tools, "--add-source", feed.Folder, "--version", feed.Version);
         Assert.True(install.ExitCode == 0, install.Output);
         Assert.Contains("Tool 'cnn'", install.Output);
 
         string run = feed.Temp("tool-run");
-        var train = Shell.Run(Path.Combine(tools, "cnn"), feed.Temp(""), "train", "lenet", "--epochs", "1", "--threads", "1", "--out", run);
+        var train = ChildProcess.Run(Path.Combine(tools, "cnn"), feed.Temp(""), "train", "lenet", "--epochs", "1", "--threads", "1", "--out", run);
         Assert.True(train.ExitCode == 0, train.Output);
         Assert.Contains("test accuracy", train.Output);
         Assert.True(File.Exists(Path.Combine(run, "model.pt")));

@@ -102,13 +102,7 @@ public sealed class LifecycleTests
     {
         using var dir = new TempFolder();
         string cnn = typeof(LifecycleTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CnnCliPath").Value!;
-        var info = new ProcessStartInfo("dotnet", [cnn, "serve", Repository.ModelPath, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
+        using var process = ChildProcess.Start("dotnet", dir.Path, [cnn, "serve", Repository.ModelPath, "--urls", "http://127.0.0.1:0"]);
         string? url = null;
         var log = new System.Text.StringBuilder();
         while (url == null && await process.StandardOutput.ReadLineAsync() is { } line)

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 
-namespace Cnn.Packaging.Tests;
+namespace Cnn.Tests;
 
-/// <summary>Runs a program to completion with a time limit and returns its exit code and combined output.</summary>
-public static class Shell
+/// <summary>
+/// Child processes for the tests that need a real process (a signal, an installed tool, the SDK): output captured,
+/// libtorch's OpenMP workers passive (they spin otherwise and stall the other test assemblies), a time limit.
+/// </summary>
+public static class ChildProcess
 {
-    public static (int ExitCode, string Output) Run(string file, string workingDirectory, params string[] args)
+    public static Process Start(string file, string workingDirectory, IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -22,7 +25,13 @@ public static class Shell
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
-        using var process = Process.Start(info)!;
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Runs to completion within 5 minutes; returns the exit code and stdout followed by stderr.</summary>
+    public static (int ExitCode, string Output) Run(string file, string workingDirectory, params string[] args)
+    {
+        using var process = Start(file, workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
