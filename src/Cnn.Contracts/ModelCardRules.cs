@@ -21,9 +21,9 @@ internal static class ModelCardRules
             yield return $"input shape is {shape}; expected positive [C, H, W]";
         }
 
-        if (card.Input.Name != OnnxNames.Input || card.Input.Layout != "NCHW")
+        if (card.Input.Name != OnnxNames.Input || card.Input.Layout != OnnxNames.Layout)
         {
-            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected '{OnnxNames.Input}' in NCHW";
+            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected '{OnnxNames.Input}' in {OnnxNames.Layout}";
         }
 
         if (!(card.Input.Range.Min < card.Input.Range.Max))

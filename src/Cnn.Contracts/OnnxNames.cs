@@ -10,6 +10,9 @@ public static class OnnxNames
     /// <summary>The one input: float32 [N, C, H, W], raw intensities in [0, 1].</summary>
     public const string Input = "image";
 
+    /// <summary>The input's memory layout: batch, channels, rows, columns.</summary>
+    public const string Layout = "NCHW";
+
     /// <summary>The output before softmax, [N, classes].</summary>
     public const string Logits = "logits";
 

@@ -25,7 +25,7 @@ internal static class ModelCards
             Input = new InputSpec
             {
                 Name = OnnxNames.Input,
-                Layout = "NCHW",
+                Layout = OnnxNames.Layout,
                 Shape = new TensorShape(model.InChannels, model.ImageSize, model.ImageSize),
                 Range = new ValueRange(0, 1),
             },

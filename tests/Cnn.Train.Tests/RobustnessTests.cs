@@ -211,4 +211,24 @@ public sealed class RobustnessTests : IDisposable
         var threads = Assert.Throws<ArgumentException>(() => ResourceCheck.Check(config with { Training = Tiny with { Threads = 1000 } }, availableBytes: long.MaxValue));
         Assert.Equal($"--threads is 1000; this machine has {Environment.ProcessorCount} cores, and beyond {4 * Environment.ProcessorCount} threads libtorch only slows down; expected 1..{4 * Environment.ProcessorCount}", threads.Message);
     }
+
+    [Fact]
+    public async Task A_run_on_the_embedded_digits_reloads_the_same_split_for_resume()
+    {
+        // config.json records the embedded data set as "embedded:digits-5k"; --resume, verify and report reload it.
+        var recipe = Recipes.Recipes.LeNet;
+        using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, Tiny), downloader: null);
+        Assert.Equal("embedded:digits-5k", prepared.Config.Data.Source);
+        Assert.Equal((3200, 800, 1000), (prepared.Config.Data.TrainCount, prepared.Config.Data.ValidationCount, prepared.Config.Data.TestCount));
+
+        var run = new RunFolder(_dir.Combine("digits"));
+        run.WriteConfig(prepared.Config);
+        var saved = run.ReadConfig();
+        using var reloaded = await Recipes.Recipes.For(saved).ReloadAsync(saved);
+
+        Assert.Equal(prepared.Data.Normalization.Mean, reloaded.Normalization.Mean);
+        Assert.Equal(prepared.Data.Normalization.Std, reloaded.Normalization.Std);
+        Assert.True(prepared.Data.Train.Images.equal(reloaded.Train.Images).item<bool>());
+        Assert.True(prepared.Data.Validation.Labels.equal(reloaded.Validation.Labels).item<bool>());
+    }
 }
