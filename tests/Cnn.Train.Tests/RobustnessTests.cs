@@ -228,7 +228,7 @@ public sealed class RobustnessTests : IDisposable
 
         Assert.Equal(prepared.Data.Normalization.Mean, reloaded.Normalization.Mean);
         Assert.Equal(prepared.Data.Normalization.Std, reloaded.Normalization.Std);
-        Assert.True(prepared.Data.Train.Images.equal(reloaded.Train.Images).item<bool>());
-        Assert.True(prepared.Data.Validation.Labels.equal(reloaded.Validation.Labels).item<bool>());
+        Assert.True(prepared.Data.Train.Images.eq(reloaded.Train.Images).all().item<bool>());
+        Assert.True(prepared.Data.Validation.Labels.eq(reloaded.Validation.Labels).all().item<bool>());
     }
 }
