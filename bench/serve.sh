@@ -32,8 +32,10 @@ run() { # NAME CONNECTIONS SECONDS PATH FILE TYPE
 predict=/v1/models/lenet5-digits/predict
 echo "| request | connections | result | server RSS |"
 echo "| --- | --- | --- | --- |"
-# A short warm-up so the JIT's tiered compilation has settled before anything is measured.
+# A short warm-up of each kind of request, so the JIT's tiered compilation has settled before anything is measured.
 wrk -t2 -c8 -d3s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/digit-28.png" image/png >/dev/null
+wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/pixels.json" application/json >/dev/null
+wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url/v1/models/lenet5-digits/featuremaps" -- "$root/bench/drawing-280.png" image/png >/dev/null
 for c in 1 8 64 256; do
   run "28×28 PNG predict" "$c" "$duration" "$predict" "$root/bench/digit-28.png" image/png
 done
