@@ -2,14 +2,16 @@
 # Load test of `cnn serve` with wrk, loopback only, every run bounded by -d (wrk shares the 2 cores with the server):
 # a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
 # 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors and the
-# server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it).
+# server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it);
+# MODEL=models/lenet5-digits-ensemble.onnx serves another model file.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
 soak=${SOAK:-60}
 port=${PORT:-5123}
 url="http://127.0.0.1:$port"
-model="$root/models/lenet5-digits.onnx"
+model=$(realpath "${MODEL:-$root/models/lenet5-digits.onnx}")
+name=$(basename "$model" .onnx)
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
@@ -29,18 +31,18 @@ run() { # NAME CONNECTIONS SECONDS PATH FILE TYPE
   printf '| %s | %s | %s | %s MB |\n' "$1" "$2" "${line#RESULT }" "$(rss)"
 }
 
-predict=/v1/models/lenet5-digits/predict
+predict=/v1/models/$name/predict
 echo "| request | connections | result | server RSS |"
 echo "| --- | --- | --- | --- |"
 # A short warm-up of each kind of request, so the JIT's tiered compilation has settled before anything is measured.
 wrk -t2 -c8 -d3s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/digit-28.png" image/png >/dev/null
 wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/pixels.json" application/json >/dev/null
-wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url/v1/models/lenet5-digits/featuremaps" -- "$root/bench/drawing-280.png" image/png >/dev/null
+wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url/v1/models/$name/featuremaps" -- "$root/bench/drawing-280.png" image/png >/dev/null
 for c in 1 8 64 256; do
   run "28×28 PNG predict" "$c" "$duration" "$predict" "$root/bench/digit-28.png" image/png
 done
 run "JSON pixels predict" 8 "$duration" "$predict" "$root/bench/pixels.json" application/json
-run "280×280 drawing featuremaps" 8 "$duration" /v1/models/lenet5-digits/featuremaps "$root/bench/drawing-280.png" image/png
+run "280×280 drawing featuremaps" 8 "$duration" "/v1/models/$name/featuremaps" "$root/bench/drawing-280.png" image/png
 if [ "$soak" -gt 0 ]; then
   run "28×28 PNG predict, soak" 256 "$soak" "$predict" "$root/bench/digit-28.png" image/png
 fi

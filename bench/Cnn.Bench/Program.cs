@@ -4,16 +4,32 @@
 //                         can add a reorder per output), and three ways of handing all outputs back as new arrays.
 //   inference MODEL.onnx  Cnn.Inference: batch-1 latency, batch-64 throughput, all feature maps (into a reused buffer
 //                         and into new arrays) against a plain prediction, and ML.NET's PredictionEngine on the model.
+//   handwriting MODEL.onnx  accuracy, confident mistakes and calibration on data/handwriting-eval (unseen writers),
+//                         each digit rendered in several styles of photo and read as `cnn predict` reads a file.
+//   font-digits FONTS OUT  renders 0-9 of each handwriting font in FONTS as IDX files (data/handwriting-eval/build.sh).
 //   profile MODEL.onnx    ONNX Runtime's own profile of MODEL.onnx asked for every output at --batch N (default 64):
 //                         mean kernel time per node of the optimised graph, so layout reorders and slow layers show.
 // Usage: dotnet run -c Release --project bench/Cnn.Bench -- files|inference|profile MODEL.onnx [--iterations N] [--threads N] [--batch N]
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
-if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile"))
+if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits"))
 {
-    Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile MODEL.onnx [--iterations N] [--threads N] [--batch N]");
+    Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile|handwriting MODEL.onnx [--iterations N] [--threads N] [--batch N] [--limit N] [--sheet PNG]");
+    Console.Error.WriteLine("       Cnn.Bench font-digits FONT_DIR OUT_DIR");
     return 2;
+}
+
+if (args[0] == "font-digits")
+{
+    return Cnn.Bench.FontDigits.Write(args[1], args[2]);
+}
+
+if (args[0] == "handwriting")
+{
+    string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
+    string data = OptionText("--data") ?? Path.Combine(root, "data", "handwriting-eval");
+    return Cnn.Bench.HandwritingBench.Run(args[1], data, Option("--limit", int.MaxValue), OptionText("--sheet"));
 }
 
 if (args[0] == "profile")
@@ -119,6 +135,12 @@ double Report(BoundCase c, Cnn.Bench.Timing t)
 static long[] Dims(NodeMetadata meta) => [.. meta.Dimensions.Select(d => (long)Math.Max(d, 1))];
 
 static OrtValue NewBound(long[] dims) => OrtValue.CreateTensorValueFromMemory(new float[dims.Aggregate(1L, (a, b) => a * b)], dims);
+
+string? OptionText(string name)
+{
+    int at = Array.IndexOf(args, name);
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+}
 
 int Option(string name, int fallback)
 {

@@ -15,7 +15,8 @@ namespace Cnn.Contracts;
 public sealed record ModelCard
 {
     /// <summary>The format version this assembly writes.</summary>
-    public static readonly string CurrentFormatVersion = "1.0";
+    /// <remarks>1.1 added <see cref="Deskew"/>, <see cref="Temperature"/> and <see cref="Members"/>; a 1.0 card reads as none of them.</remarks>
+    public static readonly string CurrentFormatVersion = "1.1";
 
     /// <summary>The major format version this assembly reads.</summary>
     public static readonly int SupportedMajorVersion = 1;
@@ -40,6 +41,49 @@ public sealed record ModelCard
 
     /// <summary>How an image file becomes the input.</summary>
     public required PreprocessingKind Preprocessing { get; init; }
+
+    /// <summary>
+    /// With <see cref="PreprocessingKind.Digit"/>: the model was trained on frames deskewed by <see cref="MomentDeskew"/>,
+    /// so every image it is given must be deskewed the same way (Cnn.Inference does it). False for cards before 1.1.
+    /// </summary>
+    public bool Deskew { get; init; }
+
+    /// <summary>
+    /// The graph's <c>probabilities</c> are softmax(logits / Temperature): temperature scaling fitted on the validation
+    /// split so that a stated probability matches how often such answers are right. 1 when none was applied (and
+    /// for cards before 1.1). The <c>logits</c> output is not divided.
+    /// </summary>
+    [JsonIgnore]
+    public double Temperature { get; init; } = 1;
+
+    /// <summary>
+    /// <see cref="Temperature"/> as written: a card without one (format 1.0) must read as 1, and the JSON source
+    /// generator would set an absent double to 0.
+    /// </summary>
+    [JsonInclude]
+    [JsonPropertyName("temperature")]
+    internal double? TemperatureJson
+    {
+        get => Temperature;
+        init => Temperature = value ?? 1;
+    }
+
+    /// <summary>
+    /// When the graph is an ensemble: the nets whose probabilities it averages, in order. The feature maps (and conv
+    /// kernels) are the first member's; each member applies its own temperature, so <see cref="Temperature"/> is 1.
+    /// Empty for a single net (and for cards before 1.1).
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<EnsembleMember> Members { get; init; } = [];
+
+    /// <summary><see cref="Members"/> as written: absent in a single net's card (and in 1.0 cards), read as empty.</summary>
+    [JsonInclude]
+    [JsonPropertyName("members")]
+    internal IReadOnlyList<EnsembleMember>? MembersJson
+    {
+        get => Members.Count == 0 ? null : Members;
+        init => Members = value ?? [];
+    }
 
     /// <summary>Every feature map of the pair's features file, in forward order.</summary>
     public required IReadOnlyList<FeatureLayer> Features { get; init; }
@@ -189,6 +233,12 @@ public sealed record NormalizationSpec
     public required bool InGraph { get; init; }
 }
 
+/// <summary>One net of an ensemble.</summary>
+/// <param name="Seed">The seed it was trained with (members differ in their seeds).</param>
+/// <param name="Temperature">What its logits are divided by before its softmax.</param>
+/// <param name="TestAccuracy">Its own accuracy on the test split, in [0, 1]; null if unknown.</param>
+public sealed record EnsembleMember(long Seed, double Temperature, double? TestAccuracy);
+
 /// <summary>A feature-map output: its name in the graph and its shape.</summary>
 /// <param name="Name">The output's name, the producing module's name (<c>conv1</c>, <c>pool2</c>).</param>
 /// <param name="Shape">[C, H, W] of one image.</param>
@@ -215,7 +265,8 @@ public enum PreprocessingKind
 {
     /// <summary>
     /// Handwriting to an MNIST-like 28×28: light paper inverted to white ink on black, thresholded, cropped to the ink,
-    /// scaled into a 20-px box, stroke weight and centre of mass normalised.
+    /// scaled into a 20-px box, stroke weight and centre of mass normalised, then deskewed when the card's
+    /// <see cref="ModelCard.Deskew"/> says so.
     /// </summary>
     [JsonStringEnumMemberName("digit")]
     Digit,

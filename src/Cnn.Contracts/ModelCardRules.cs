@@ -43,6 +43,31 @@ internal static class ModelCardRules
             yield return $"preprocessing '{card.Preprocessing}' takes {expectedChannels}-channel input; the input has {shape.Channels}";
         }
 
+        if (card.Deskew && card.Preprocessing != PreprocessingKind.Digit)
+        {
+            yield return $"deskew is set with preprocessing '{card.Preprocessing}'; deskewing applies to digit preprocessing only";
+        }
+
+        if (!(card.Temperature > 0) || !double.IsFinite(card.Temperature))
+        {
+            yield return $"temperature is {card.Temperature}; expected a finite number > 0";
+        }
+
+        if (card.Members.Count == 1)
+        {
+            yield return "members lists 1 net; expected none (a single net) or at least 2 (an ensemble)";
+        }
+
+        if (card.Members.Count > 1 && card.Temperature != 1)
+        {
+            yield return $"temperature is {card.Temperature} for an ensemble; expected 1 (each member applies its own)";
+        }
+
+        if (card.Members.Any(m => !(m.Temperature > 0) || !double.IsFinite(m.Temperature) || m.TestAccuracy is < 0 or > 1))
+        {
+            yield return "a member's temperature is not a finite number > 0 or its test_accuracy is outside 0..1";
+        }
+
         foreach (var error in CheckFeatures(card.Features))
         {
             yield return error;

@@ -13,11 +13,26 @@ public static class OnnxNames
     /// <summary>The input's memory layout: batch, channels, rows, columns.</summary>
     public const string Layout = "NCHW";
 
-    /// <summary>The output before softmax, [N, classes].</summary>
+    /// <summary>
+    /// The output before softmax, [N, classes]: a single net's own logits; for an ensemble, the log of
+    /// <see cref="Probabilities"/> (whose softmax gives them back).
+    /// </summary>
     public const string Logits = "logits";
 
-    /// <summary>The softmax of <see cref="Logits"/>, [N, classes].</summary>
+    /// <summary>
+    /// The class probabilities, [N, classes]: softmax(logits / temperature), or for an ensemble the mean of its
+    /// members' (each at its own temperature).
+    /// </summary>
     public const string Probabilities = "probabilities";
+
+    /// <summary>
+    /// The prefix of every tensor of ensemble member <paramref name="index"/> (1-based) but the first, whose weights and
+    /// feature maps keep their plain names (<c>conv1.weight</c>, <c>conv1</c>); each member's own logits and
+    /// probabilities are <c>memberK.logits</c> and <c>memberK.probabilities</c>.
+    /// </summary>
+    /// <param name="index">The member's position, from 1.</param>
+    /// <returns><c>member2.</c>, <c>member3.</c>, …</returns>
+    public static string MemberPrefix(int index) => $"member{index}.";
 
     /// <summary>The symbolic name of the batch dimension.</summary>
     public const string BatchDimension = "N";

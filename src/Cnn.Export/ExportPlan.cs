@@ -60,15 +60,15 @@ public sealed class ExportPlan
 
     /// <summary>
     /// Runs an already normalised batch through the leaves, returning every feature output plus logits and
-    /// probabilities — the TorchSharp reference for the ONNX graph.
+    /// probabilities (softmax of logits / <paramref name="temperature"/>) — the TorchSharp reference for the ONNX graph.
     /// </summary>
-    public Dictionary<string, Tensor> Reference(Tensor normalized)
+    public Dictionary<string, Tensor> Reference(Tensor normalized, double temperature = 1)
     {
         var all = Run(Layers, (string[])OutputNames, normalized);
         var result = Features.ToDictionary(f => f.Name, f => all[f.Name]);
         var logits = all[OutputNames[^1]];
         result[OnnxNames.Logits] = logits;
-        result[OnnxNames.Probabilities] = nn.functional.softmax(logits, 1);
+        result[OnnxNames.Probabilities] = nn.functional.softmax(temperature == 1 ? logits : logits / temperature, 1);
         return result;
     }
 

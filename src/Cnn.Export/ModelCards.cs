@@ -31,6 +31,8 @@ internal static class ModelCards
             },
             Normalization = new NormalizationSpec { Mean = config.Normalization.Mean, Std = config.Normalization.Std, InGraph = true },
             Preprocessing = Recipes.Dataset(config.Data.Dataset).Preprocessing,
+            Deskew = config.Training.Deskew,
+            Temperature = OnnxExporter.TemperatureOf(summary),
             Features = [.. plan.Features.Select(f => new FeatureLayer(f.Name, new TensorShape((int)f.Shape[0], (int)f.Shape[1], (int)f.Shape[2])))],
             HasFeatureOutputs = false,
             WeightsSha256 = weightsSha256,

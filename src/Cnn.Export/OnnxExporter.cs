@@ -1,6 +1,7 @@
 using Cnn.Contracts;
 using Cnn.Export.Onnx;
 using Cnn.Train;
+using Cnn.Train.Data;
 using Cnn.Train.Training;
 using Google.Protobuf;
 using TorchSharp;
@@ -31,8 +32,9 @@ public static class OnnxExporter
         model.to(CPU);
         model.eval();
         var plan = ExportPlan.Create(model, [config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize]);
-        var plain = BuildGraph(plan, config, withFeatures: false);
-        var features = BuildGraph(plan, config, withFeatures: true);
+        double temperature = TemperatureOf(summary);
+        var plain = BuildGraph(plan, config, temperature, withFeatures: false);
+        var features = BuildGraph(plan, config, temperature, withFeatures: true);
         var card = ModelCards.Create(plan, config, summary, options, ModelCards.WeightsSha256(plain.Initializer));
         string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
         AtomicFile.WriteAll(
@@ -52,15 +54,37 @@ public static class OnnxExporter
         return Export(model, config, summary, modelPath, options);
     }
 
-    /// <summary>The graph: normalisation, every layer in forward order, softmax; feature maps as outputs when asked.</summary>
-    internal static GraphProto BuildGraph(ExportPlan plan, RunConfig config, bool withFeatures)
+    /// <summary>The temperature the run fitted (summary.json), or 1 for a run without one.</summary>
+    internal static double TemperatureOf(RunSummary? summary) => summary?.Temperature is > 0 and var t && double.IsFinite(t) ? t : 1;
+
+    /// <summary>
+    /// The graph: normalisation, every layer in forward order, softmax of logits / <paramref name="temperature"/>;
+    /// feature maps as outputs when asked.
+    /// </summary>
+    internal static GraphProto BuildGraph(ExportPlan plan, RunConfig config, double temperature, bool withFeatures)
     {
         var graph = new GraphProto { Name = config.Model.Name };
-        int channels = config.Model.InChannels;
-        graph.Input.Add(Value(OnnxNames.Input, [channels, config.Model.ImageSize, config.Model.ImageSize]));
+        graph.Input.Add(Value(OnnxNames.Input, [config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize]));
+        AddNet(graph, plan, config.Normalization, config.Model.InChannels);
+        AddSoftmax(graph, OnnxNames.Logits, temperature, "probabilities.", OnnxNames.Probabilities);
+        if (withFeatures)
+        {
+            foreach (var feature in plan.Features)
+            {
+                graph.Output.Add(Value(feature.Name, feature.Shape));
+            }
+        }
 
-        var mean = config.Normalization.Mean.Select(m => (float)m).ToArray();
-        var std = config.Normalization.Std.Select(s => (float)s).ToArray();
+        graph.Output.Add(Value(OnnxNames.Logits, plan.LogitsOutput.Shape));
+        graph.Output.Add(Value(OnnxNames.Probabilities, plan.LogitsOutput.Shape));
+        return graph;
+    }
+
+    /// <summary>Normalisation then every layer in forward order, from the graph input to <see cref="OnnxNames.Logits"/>.</summary>
+    internal static void AddNet(GraphProto graph, ExportPlan plan, Normalization normalization, int channels)
+    {
+        var mean = normalization.Mean.Select(m => (float)m).ToArray();
+        var std = normalization.Std.Select(s => (float)s).ToArray();
         graph.Initializer.Add(Initializer("normalization.mean", [1, channels, 1, 1], mean));
         graph.Initializer.Add(Initializer("normalization.std", [1, channels, 1, 1], std));
         graph.Node.Add(Node("Sub", "normalization.sub", [OnnxNames.Input, "normalization.mean"], "normalization.centered"));
@@ -77,19 +101,21 @@ public static class OnnxExporter
             OnnxLayers.Add(graph, plan.Layers[i], current, plan.OutputNames[i]);
             current = plan.OutputNames[i];
         }
+    }
 
-        graph.Node.Add(Node("Softmax", "probabilities.softmax", [OnnxNames.Logits], OnnxNames.Probabilities, Int("axis", 1)));
-        if (withFeatures)
+    /// <summary>softmax(<paramref name="logits"/> / <paramref name="temperature"/>) into <paramref name="output"/>; nodes named with <paramref name="prefix"/>.</summary>
+    internal static void AddSoftmax(GraphProto graph, string logits, double temperature, string prefix, string output)
+    {
+        string scores = logits;
+        if (temperature != 1)
         {
-            foreach (var feature in plan.Features)
-            {
-                graph.Output.Add(Value(feature.Name, feature.Shape));
-            }
+            // Temperature scaling changes no answer, only how sure each says it is; the logits output stays the net's own.
+            graph.Initializer.Add(Initializer($"{prefix}temperature", [], [(float)temperature]));
+            graph.Node.Add(Node("Div", $"{prefix}scale", [logits, $"{prefix}temperature"], $"{prefix}scaled"));
+            scores = $"{prefix}scaled";
         }
 
-        graph.Output.Add(Value(OnnxNames.Logits, plan.LogitsOutput.Shape));
-        graph.Output.Add(Value(OnnxNames.Probabilities, plan.LogitsOutput.Shape));
-        return graph;
+        graph.Node.Add(Node("Softmax", $"{prefix}softmax", [scores], output, Int("axis", 1)));
     }
 
     /// <summary>The file around a graph: IR and opset versions, producer, and the model card in the metadata.</summary>

@@ -11,7 +11,7 @@ public sealed record OutputComparison(string Name, IReadOnlyList<long> Shape, do
     public bool Passed => Violations == 0;
 }
 
-/// <summary>The verdict of <see cref="OnnxVerifier.Verify"/>.</summary>
+/// <summary>The verdict of <c>OnnxVerifier.Verify</c>.</summary>
 public sealed record VerifyReport(string File, IReadOnlyList<string> Cases, IReadOnlyList<OutputComparison> Outputs)
 {
     public bool Passed => Outputs.All(o => o.Passed);
@@ -30,9 +30,21 @@ public static class OnnxVerifier
 
     /// <summary>
     /// Compares on the first images of <paramref name="realImages"/> (uint8 or float in [0, 1], [N, C, H, W]) and on
-    /// seeded uniform noise, at each of <see cref="BatchSizes"/>.
+    /// seeded uniform noise, at each of <see cref="BatchSizes"/>; the reference's probabilities are taken at the run's
+    /// <paramref name="temperature"/>.
     /// </summary>
-    public static VerifyReport Verify(string onnxPath, ExportPlan plan, Normalization normalization, Tensor realImages, long seed = 0)
+    public static VerifyReport Verify(string onnxPath, ExportPlan plan, Normalization normalization, Tensor realImages, long seed = 0, double temperature = 1) =>
+        Verify(onnxPath, plan, input => plan.Reference(normalization.Apply(input), temperature), realImages, seed);
+
+    /// <summary>
+    /// Verifies a file exported from <paramref name="runs"/>: one run's export, or the ensemble of several (the
+    /// reference is then <see cref="EnsembleExporter.Reference"/>).
+    /// </summary>
+    public static VerifyReport Verify(string onnxPath, IReadOnlyList<RunModel> runs, Tensor realImages, long seed = 0) => runs.Count == 1
+        ? Verify(onnxPath, runs[0].Plan, runs[0].Config.Normalization, realImages, seed, runs[0].Temperature)
+        : Verify(onnxPath, runs[0].Plan, input => EnsembleExporter.Reference(runs, input), realImages, seed);
+
+    private static VerifyReport Verify(string onnxPath, ExportPlan plan, Func<Tensor, Dictionary<string, Tensor>> reference, Tensor realImages, long seed)
     {
         if (!File.Exists(onnxPath))
         {
@@ -66,7 +78,7 @@ public static class OnnxVerifier
             foreach (var (label, input) in new[] { ("test images", real), ("uniform noise", noise) })
             {
                 cases.Add($"{label} ×{input.shape[0]}");
-                Compare(session, plan, normalization, input, outputNames, stats);
+                Compare(session, reference, input, outputNames, stats);
             }
         }
 
@@ -85,12 +97,12 @@ public static class OnnxVerifier
         }
     }
 
-    private static void Compare(InferenceSession session, ExportPlan plan, Normalization normalization, Tensor input, List<string> names, Dictionary<string, Stats> stats)
+    private static void Compare(InferenceSession session, Func<Tensor, Dictionary<string, Tensor>> run, Tensor input, List<string> names, Dictionary<string, Stats> stats)
     {
         Dictionary<string, Tensor> reference;
         using (no_grad())
         {
-            reference = plan.Reference(normalization.Apply(input));
+            reference = run(input);
         }
 
         var data = input.contiguous().data<float>().ToArray();

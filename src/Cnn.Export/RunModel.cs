@@ -8,7 +8,10 @@ public sealed class RunModel : IDisposable
 {
     public RunModel(RunFolder run)
     {
+        Path = run.Path;
         Config = run.ReadConfig();
+        Summary = File.Exists(run.File(RunFolder.SummaryFile)) ? run.ReadSummary() : null;
+        Temperature = OnnxExporter.TemperatureOf(Summary);
         Model = run.LoadModel(Config);
         try
         {
@@ -21,11 +24,20 @@ public sealed class RunModel : IDisposable
         }
     }
 
+    /// <summary>The run folder.</summary>
+    public string Path { get; }
+
     public RunConfig Config { get; }
+
+    /// <summary>summary.json of a finished run; null while it has none.</summary>
+    public RunSummary? Summary { get; }
 
     public nn.Module<Tensor, Tensor> Model { get; }
 
     public ExportPlan Plan { get; }
+
+    /// <summary>What the run's export divides the logits by before softmax (1 for a run without a fitted temperature).</summary>
+    public double Temperature { get; }
 
     public void Dispose() => Model.Dispose();
 }

@@ -23,7 +23,8 @@ public sealed class ProbabilitiesOutput
 /// <summary>
 /// The same model as an ML.NET pipeline: LoadImages → ResizeImages → (ConvertToGrayscale) → ExtractPixels (scaled to
 /// [0, 1]) → ApplyOnnxModel with named outputs. It resizes images as they are, without the handwriting preprocessing
-/// of <see cref="CnnModel.Prepare(DecodedImage)"/>. Owns ML.NET's ONNX session: dispose it.
+/// of <see cref="CnnModel.Prepare(DecodedImage)"/> (nor the deskewing a model card may ask for), so it suits images
+/// already in the model's training format. Owns ML.NET's ONNX session: dispose it.
 /// </summary>
 public sealed class MlNetPipeline : IDisposable
 {
@@ -72,7 +73,7 @@ public sealed class MlNetPipeline : IDisposable
     /// <param name="imagePaths">Image files.</param>
     /// <returns>One prediction per file, in order.</returns>
     public IReadOnlyList<Prediction> Predict(IEnumerable<string> imagePaths) =>
-        [.. Column(imagePaths, OnnxNames.Probabilities).Select(p => Prediction.FromProbabilities(p, _model.Labels))];
+        [.. Column(imagePaths, OnnxNames.Probabilities).Select(p => Prediction.FromProbabilities(p, _model.Labels, _model.MinProbability))];
 
     /// <summary>The values of one output for each image, flattened as the model gives them.</summary>
     /// <param name="imagePaths">Image files.</param>

@@ -119,7 +119,7 @@ public sealed class CnnModel : IDisposable
         {
             pixels.CopyTo(buffers.Input);
             _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
-            return Prediction.FromProbabilities(buffers.Output, Labels);
+            return Prediction.FromProbabilities(buffers.Output, Labels, _options.MinProbability);
         }
         finally
         {
@@ -143,7 +143,7 @@ public sealed class CnnModel : IDisposable
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
-            predictions[i] = Prediction.FromProbabilities(probabilities.AsSpan(i * classes, classes), Labels);
+            predictions[i] = Prediction.FromProbabilities(probabilities.AsSpan(i * classes, classes), Labels, _options.MinProbability);
         }
 
         return predictions;
@@ -212,7 +212,7 @@ public sealed class CnnModel : IDisposable
         {
             pixels.CopyTo(buffer.Image.Input);
             features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
-            return Prediction.FromProbabilities(buffer.Image.Output, Labels);
+            return Prediction.FromProbabilities(buffer.Image.Output, Labels, _options.MinProbability);
         }
     }
 
@@ -310,6 +310,9 @@ public sealed class CnnModel : IDisposable
 
     /// <summary>Single-image buffers kept for reuse (for tests of the pool's bound).</summary>
     internal int IdleBuffers => _single.IdleCount;
+
+    /// <summary>The options' <see cref="InferenceOptions.MinProbability"/>, for pipelines that make predictions themselves.</summary>
+    internal double MinProbability => _options.MinProbability;
 
     /// <summary>Waits for calls in flight, then releases the ONNX Runtime sessions and buffers.</summary>
     public void Dispose()

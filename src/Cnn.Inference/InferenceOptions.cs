@@ -22,6 +22,16 @@ public sealed record InferenceOptions
     /// <summary>ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (one per core).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// A prediction whose top probability is below this is marked <see cref="Prediction.IsUnsure"/>; 0 marks none.
+    /// The default, <see cref="DefaultMinProbability"/>, is chosen on handwriting the shipped digits model never
+    /// trained on (docs/experiments.md): there it flags most wrong answers while leaving most right ones alone.
+    /// </summary>
+    public double MinProbability { get; init; } = DefaultMinProbability;
+
+    /// <summary>The default of <see cref="MinProbability"/>.</summary>
+    public const double DefaultMinProbability = 0.9;
+
     /// <summary>Where to run; see <see cref="ExecutionDevice"/>.</summary>
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 
@@ -41,6 +51,11 @@ public sealed record InferenceOptions
         if (IntraOpThreads < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, $"IntraOpThreads is {IntraOpThreads}; expected ≥ 0 (0 = one per core)");
+        }
+
+        if (!(MinProbability >= 0 && MinProbability <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinProbability), MinProbability, $"MinProbability is {MinProbability}; expected 0..1 (0 = never unsure)");
         }
 
         return Enum.IsDefined(Device)

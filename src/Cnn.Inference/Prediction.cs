@@ -6,7 +6,10 @@ namespace Cnn.Inference;
 /// <param name="Probability">Its softmax probability.</param>
 public sealed record ClassScore(string Label, int Index, float Probability);
 
-/// <summary>The model's answer for one image: the best class and every class's probability.</summary>
+/// <summary>
+/// The model's answer for one image: the best class, every class's probability, and whether the best is too unlikely
+/// to trust (<see cref="IsUnsure"/>).
+/// </summary>
 /// <param name="Label">The most probable class.</param>
 /// <param name="Index">Its position in <paramref name="Labels"/>.</param>
 /// <param name="Probability">Its softmax probability.</param>
@@ -14,6 +17,12 @@ public sealed record ClassScore(string Label, int Index, float Probability);
 /// <param name="Labels">The model's class names.</param>
 public sealed record Prediction(string Label, int Index, float Probability, IReadOnlyList<float> Probabilities, IReadOnlyList<string> Labels)
 {
+    /// <summary>
+    /// True when <see cref="Probability"/> is below <see cref="InferenceOptions.MinProbability"/>: the model is
+    /// unsure, and an app should ask again (draw the digit again, take another photo) rather than act on the answer.
+    /// </summary>
+    public bool IsUnsure { get; init; }
+
     /// <summary>The <paramref name="k"/> most probable classes, best first (ties by index).</summary>
     /// <param name="k">How many, ≥ 1; fewer come back when the model has fewer classes.</param>
     /// <returns>The classes with their probabilities.</returns>
@@ -26,7 +35,7 @@ public sealed record Prediction(string Label, int Index, float Probability, IRea
         .Take(k)
         .ToList();
 
-    internal static Prediction FromProbabilities(ReadOnlySpan<float> probabilities, IReadOnlyList<string> labels)
+    internal static Prediction FromProbabilities(ReadOnlySpan<float> probabilities, IReadOnlyList<string> labels, double minProbability)
     {
         int best = 0;
         for (int i = 1; i < probabilities.Length; i++)
@@ -37,7 +46,7 @@ public sealed record Prediction(string Label, int Index, float Probability, IRea
             }
         }
 
-        return new Prediction(labels[best], best, probabilities[best], probabilities.ToArray(), labels);
+        return new Prediction(labels[best], best, probabilities[best], probabilities.ToArray(), labels) { IsUnsure = probabilities[best] < minProbability };
     }
 }
 

@@ -128,17 +128,17 @@ internal static class ModelEndpoints
         var s = card.Input.Shape;
         return new ModelDto(served.Name, card.Dataset, card.Labels, new InputDto([s.Channels, s.Height, s.Width], card.Input.Layout, [card.Input.Range.Min, card.Input.Range.Max]),
             served.Current.FeatureNames.Count == 0 ? [] : [.. card.Features.Select(f => new LayerDto(f.Name, [f.Shape.Channels, f.Shape.Height, f.Shape.Width], served.Current.HasKernels(f.Name)))],
-            card.TestAccuracy);
+            card.TestAccuracy, served.MinProbability, card.Deskew, card.Temperature, Math.Max(1, card.Members.Count));
     }
 
     private static PredictionDto Dto(Prediction p, int top) =>
-        new(p.Label, p.Probability, [.. p.Top(top).Select(t => new ScoreDto(t.Label, t.Probability))]);
+        new(p.Label, p.Probability, p.IsUnsure, [.. p.Top(top).Select(t => new ScoreDto(t.Label, t.Probability))]);
 
     private static FeatureMapsDto Dto(FeatureMapSet set, PreparedImage input, int top)
     {
         var p = Dto(set.Prediction, top);
         var maps = set.Maps.ToDictionary(m => m.Key, m => new TensorDto([m.Value.Channels, m.Value.Height, m.Value.Width], Base64(m.Value.Values)));
-        return new FeatureMapsDto(p.Label, p.Probability, p.Top, new TensorDto([input.Channels, input.Height, input.Width], Base64(input.Pixels)), maps);
+        return new FeatureMapsDto(p.Label, p.Probability, p.Unsure, p.Top, new TensorDto([input.Channels, input.Height, input.Width], Base64(input.Pixels)), maps);
     }
 
     /// <summary>float32 values as little-endian bytes (the layout of every platform .NET runs on), base64.</summary>

@@ -31,6 +31,7 @@ internal sealed class ModelRegistry(ServeOptions options, ServeMetrics metrics, 
         {
             IntraOpThreads = options.IntraOpThreads,
             MaxImagePixels = options.MaxImagePixels,
+            MinProbability = options.MinProbability,
             Warning = message => log.LogWarning("{Message}", message),
         };
         foreach (var path in options.ModelPaths)

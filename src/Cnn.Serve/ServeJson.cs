@@ -6,14 +6,17 @@ namespace Cnn.Serve;
 /// <summary>A class and its probability, as <c>cnn predict --json</c> writes it.</summary>
 public sealed record ScoreDto(string Label, float Probability);
 
-/// <summary>A prediction: the fields of <c>cnn predict --json</c>.</summary>
-public sealed record PredictionDto(string Label, float Probability, IReadOnlyList<ScoreDto> Top);
+/// <summary>
+/// A prediction: the fields of <c>cnn predict --json</c>. <c>unsure</c> is true when the probability is below the
+/// server's <c>--min-probability</c>: the client should ask for the image again rather than act on the label.
+/// </summary>
+public sealed record PredictionDto(string Label, float Probability, bool Unsure, IReadOnlyList<ScoreDto> Top);
 
 /// <summary>A tensor of one image: [C, H, W] and base64 of float32 little-endian values in C order.</summary>
 public sealed record TensorDto(IReadOnlyList<int> Shape, string Data);
 
 /// <summary>A prediction with what the net saw and its feature maps.</summary>
-public sealed record FeatureMapsDto(string Label, float Probability, IReadOnlyList<ScoreDto> Top, TensorDto Input, IReadOnlyDictionary<string, TensorDto> Maps);
+public sealed record FeatureMapsDto(string Label, float Probability, bool Unsure, IReadOnlyList<ScoreDto> Top, TensorDto Input, IReadOnlyDictionary<string, TensorDto> Maps);
 
 /// <summary>A model's input as the API describes it.</summary>
 public sealed record InputDto(IReadOnlyList<int> Shape, string Layout, IReadOnlyList<float> Range);
@@ -21,8 +24,14 @@ public sealed record InputDto(IReadOnlyList<int> Shape, string Layout, IReadOnly
 /// <summary>A feature layer: its name, [C, H, W], and whether /weights has kernels for it (convs do, pools do not).</summary>
 public sealed record LayerDto(string Name, IReadOnlyList<int> Shape, bool HasKernels);
 
-/// <summary>What <c>GET /v1/models</c> lists per model.</summary>
-public sealed record ModelDto(string Name, string Dataset, IReadOnlyList<string> Labels, InputDto Input, IReadOnlyList<LayerDto> FeatureLayers, double? TestAccuracy);
+/// <summary>
+/// What <c>GET /v1/models</c> lists per model: <c>min_probability</c> is the threshold below which predictions are
+/// <c>unsure</c>; <c>deskew</c> and <c>temperature</c> come from the model card; <c>ensemble_size</c> is how many nets the
+/// probabilities average (1 for a single net; the feature layers are the first net's).
+/// </summary>
+public sealed record ModelDto(
+    string Name, string Dataset, IReadOnlyList<string> Labels, InputDto Input, IReadOnlyList<LayerDto> FeatureLayers, double? TestAccuracy,
+    double MinProbability, bool Deskew, double Temperature, int EnsembleSize);
 
 /// <summary>Conv kernels: [out, in, kH, kW] and base64 of float32 little-endian values.</summary>
 public sealed record WeightsDto(string Layer, IReadOnlyList<int> Shape, string Data);

@@ -24,6 +24,9 @@ public sealed record ServeOptions
     /// <summary>Largest image, in pixels, decoded from a request; larger ones get 413 before they are decoded.</summary>
     public long MaxImagePixels { get; init; } = 40_000_000;
 
+    /// <summary>Predictions whose top probability is below this are answered with <c>unsure: true</c>; 0 marks none.</summary>
+    public double MinProbability { get; init; } = Cnn.Inference.InferenceOptions.DefaultMinProbability;
+
     /// <summary>No log line per request.</summary>
     public bool Quiet { get; init; }
 
@@ -53,6 +56,7 @@ public sealed record ServeOptions
         Require(IntraOpThreads is >= 1 and <= 256, $"--threads is {IntraOpThreads}; expected 1..256");
         Require(MaxConcurrency >= 1, $"--max-concurrency is {MaxConcurrency}; expected ≥ 1");
         Require(MaxBodyBytes >= 1024, $"--max-body is {MaxBodyBytes}; expected at least 1024 bytes");
+        Require(MinProbability is >= 0 and <= 1, $"--min-probability is {MinProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
         Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");
         return this;
     }

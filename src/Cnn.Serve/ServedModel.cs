@@ -32,6 +32,9 @@ internal sealed class ServedModel : IDisposable
 
     public CnnModel Current => Volatile.Read(ref _current);
 
+    /// <summary>The threshold below which this model's predictions are marked unsure.</summary>
+    public double MinProbability => _options.MinProbability;
+
     /// <summary>How long the last successful load and warm-up took.</summary>
     public TimeSpan LoadTime { get; private set; }
 

@@ -12,13 +12,16 @@ public sealed class OneEpochRun : IDisposable
 
     public OneEpochRun()
     {
-        string data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 200, testCount: 70);
+        Data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 200, testCount: 70);
         Path = _dir.Combine("run");
-        var (code, output) = Cli.Run("train", "lenet", "--data", data, "--epochs", "1", "--threads", "1", "--out", Path);
+        var (code, output) = Cli.Run("train", "lenet", "--data", Data, "--epochs", "1", "--threads", "1", "--out", Path);
         Assert.True(code == 0, output);
     }
 
     public string Path { get; }
+
+    /// <summary>The generated data it trained on.</summary>
+    public string Data { get; }
 
     public void Dispose() => _dir.Dispose();
 }
@@ -47,6 +50,31 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
         Assert.Contains("test images ×1, uniform noise ×1, test images ×7, uniform noise ×7, test images ×64, uniform noise ×64", verifyOutput);
         Assert.Contains("model.features.onnx", verifyOutput);
         Assert.Contains("verified (abs ≤ 1E-005 or rel ≤ 1E-004 per element, fp32)", verifyOutput);
+    }
+
+    [Fact]
+    public void Several_runs_export_as_one_ensemble_that_verify_checks_against_all_of_them()
+    {
+        string second = _dir.Combine("seed2");
+        var train = Cli.Run("train", "lenet", "--data", trained.Data, "--epochs", "1", "--threads", "1", "--seed", "2", "--out", second);
+        Assert.True(train.ExitCode == 0, train.Output);
+
+        var noOut = Cli.Run("export", _run, second);
+        Assert.Equal(2, noOut.ExitCode);
+        Assert.Contains("--out is missing; an ensemble of 2 runs has no run folder of its own to be written into", noOut.Output);
+
+        string file = _dir.Combine("ensemble.onnx");
+        var export = Cli.Run("export", _run, second, "--out", file);
+        Assert.True(export.ExitCode == 0, export.Output);
+        Assert.Matches(@"ensemble of 2 nets \(seeds 1, 2\): test accuracy \d+\.\d\d %; the members' own: \d+\.\d\d %, \d+\.\d\d %", export.Output);
+
+        var one = Cli.Run("verify", file, "--run", _run);
+        Assert.Equal(1, one.ExitCode);
+        Assert.Contains($"error: {file} is an ensemble of 2 nets; give --run for each of them (2), in the order they were exported", one.Output);
+
+        var both = Cli.Run("verify", file, "--run", _run, "--run", second);
+        Assert.True(both.ExitCode == 0, both.Output);
+        Assert.Contains("verified (abs ≤ 1E-005 or rel ≤ 1E-004 per element, fp32)", both.Output);
     }
 
     [Fact]

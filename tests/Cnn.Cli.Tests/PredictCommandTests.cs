@@ -53,6 +53,26 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void Answers_below_the_minimum_probability_are_marked_unsure()
+    {
+        string one = DrawOne("one.png");
+        var sure = JsonDocument.Parse(Cli.Run("predict", Model, one, "--json").Stdout).RootElement[0];
+        Assert.Equal(sure.GetProperty("probability").GetSingle() < Cnn.Inference.InferenceOptions.DefaultMinProbability, sure.GetProperty("unsure").GetBoolean());
+        Assert.False(JsonDocument.Parse(Cli.Run("predict", Model, one, "--json", "--min-probability", "0").Stdout).RootElement[0].GetProperty("unsure").GetBoolean());
+
+        // Above any probability the net gives: unsure, and the table says so.
+        var table = Cli.Run("predict", Model, one, "--min-probability", "1");
+        bool certain = sure.GetProperty("probability").GetSingle() == 1f;
+        Assert.Equal(!certain, table.Output.Contains("(unsure: ", StringComparison.Ordinal));
+
+        var bad = Cli.Run("predict", Model, one, "--min-probability", "1.5");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--min-probability is 1.5; expected 0..1 (0 = never unsure)", bad.Output);
+        Assert.Contains("--min-probability <P>", Cli.Run("predict", "--help").Output);
+        Assert.Contains($"0 = never. Default: {Cnn.Inference.InferenceOptions.DefaultMinProbability}", Cli.Run("predict", "--help").Output.ReplaceLineEndings(" "));
+    }
+
+    [Fact]
     public void Feature_maps_are_written_as_png_grids_and_npy_arrays()
     {
         string one = DrawOne("one.png");
@@ -213,6 +233,9 @@ public sealed class ServeCommandTests : IDisposable
         var result = Cli.Run("serve", Repository.ModelPath, "--threads", "0");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--threads is 0; expected 1..256", result.Stderr);
+        var unsure = Cli.Run("serve", Repository.ModelPath, "--min-probability", "-0.1");
+        Assert.Equal(2, unsure.ExitCode);
+        Assert.Contains("--min-probability is -0.1; expected 0..1 (0 = never unsure)", unsure.Stderr);
         var twice = Cli.Run("serve", Repository.ModelPath, Repository.ModelPath);
         Assert.Contains("two models share a name (lenet5-digits, lenet5-digits)", twice.Stderr);
         var missing = Cli.Run("serve", _dir.Combine("none.onnx"), "--urls", "http://127.0.0.1:0");

@@ -24,10 +24,11 @@ public sealed class ReportCommandTests : IDisposable
         string run = _dir.Combine("run");
         var train = Cli.Run("train", "lenet", "--data", data, "--epochs", "2", "--threads", "1", "--out", run);
         Assert.True(train.ExitCode == 0, train.Output);
-        Assert.Contains("figures: curves.png, confusion.png, mistakes.png, architecture.svg, architecture.png", train.Output);
+        Assert.Contains("figures: curves.png, confusion.png, mistakes.png, calibration.png, architecture.svg, architecture.png", train.Output);
         AssertPicture(Path.Combine(run, "curves.png"), 1280, 420);
         AssertPicture(Path.Combine(run, "confusion.png"), 400, 400);
         AssertPicture(Path.Combine(run, "mistakes.png"), 400, 100);
+        AssertPicture(Path.Combine(run, "calibration.png"), 640, 420);
         AssertPicture(Path.Combine(run, "architecture.png"), 800, 200);
 
         // The architecture figure names every layer with its output shape and parameter count.
@@ -47,7 +48,7 @@ public sealed class ReportCommandTests : IDisposable
         var report = Cli.Run("report", run, "--image", drawing);
         Assert.True(report.ExitCode == 0, report.Output);
         string md = File.ReadAllText(Path.Combine(run, "report.md"));
-        foreach (var figure in new[] { "curves.png", "confusion.png", "mistakes.png", "architecture.png", "architecture.svg", "report-featuremaps/conv1.png", "report-featuremaps/pool2.png", "report-featuremaps/input.png", "predictions.png" })
+        foreach (var figure in new[] { "curves.png", "confusion.png", "mistakes.png", "calibration.png", "architecture.png", "architecture.svg", "report-featuremaps/conv1.png", "report-featuremaps/pool2.png", "report-featuremaps/input.png", "predictions.png" })
         {
             Assert.Contains($"]({figure})", md);
             Assert.True(File.Exists(Path.Combine(run, figure)), figure);

@@ -81,7 +81,7 @@ public sealed class TrainCommandTests : IDisposable
         }
 
         // Defaults come from the recipes: the most common value, then the data sets that differ.
-        Assert.Contains("Maximum epochs. Default: 30 (mnist: 15, fashion-mnist: 15)", output);
+        Assert.Contains("Maximum epochs. Default: 15 (digits: 60, cifar100: 30)", output);
         Assert.Contains("Share of the training file held out for validation. Default: 0.08333 (cifar100: 0.1)", output);
         Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
         Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
@@ -121,6 +121,25 @@ public sealed class TrainCommandTests : IDisposable
             Assert.True(result.ExitCode == 2, $"{string.Join(' ', args)}: {result.Output}");
             Assert.StartsWith("error: unknown option", result.Stderr.Trim());
         }
+    }
+
+    [Theory]
+    [InlineData("train", "lenet")]
+    [InlineData("train", "cifar")]
+    [InlineData("sweep", "lenet")]
+    [InlineData("export")]
+    [InlineData("verify")]
+    [InlineData("predict")]
+    [InlineData("featuremaps")]
+    [InlineData("report")]
+    [InlineData("serve")]
+    public void Every_commands_help_renders(params string[] command)
+    {
+        // Help text is Spectre markup: a stray bracket in a description breaks it.
+        var result = Cli.Run([.. command, "--help"]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("OPTIONS:", result.Output);
+        Assert.DoesNotContain("error:", result.Output);
     }
 
     [Fact]
@@ -283,6 +302,34 @@ public class TrainSettingsTests
         var result = settings.Validate();
         Assert.False(result.Successful);
         Assert.Equal(message, result.Message);
+    }
+
+    public static TheoryData<TrainLeNetSettings, string> HandwritingOptions => new()
+    {
+        { new TrainLeNetSettings { Dataset = "fashion-mnist", Deskew = true }, "--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits or mnist)" },
+        { new TrainLeNetSettings { NoAugment = true, StrokeChange = 0.5 }, "--stroke-change is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
+        { new TrainLeNetSettings { StrokeChange = 2 }, "--stroke-change is 2; expected 0..1 (0 = strokes as they are)" },
+        { new TrainLeNetSettings { Shear = -0.1 }, "--shear is -0.1; expected 0..1 (0 = no slant)" },
+        { new TrainLeNetSettings { Elastic = 500 }, "--elastic is 500; expected 0..100 pixels (0 = no elastic distortion)" },
+        { new TrainLeNetSettings { Deskew = true, NoDeskew = true }, "--deskew and --no-deskew were both given; expected at most one" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HandwritingOptions))]
+    public void Handwriting_options_that_do_not_apply_or_are_out_of_range_are_named(TrainLeNetSettings settings, string message)
+    {
+        var result = settings.Validate();
+        Assert.False(result.Successful);
+        Assert.Equal(message, result.Message);
+    }
+
+    [Fact]
+    public void Without_augmentation_the_jitter_defaults_fall_away_and_cifar_refuses_them()
+    {
+        var request = new TrainLeNetSettings { NoAugment = true }.Request();
+        Assert.Equal((false, 0.0, 0.0, 0.0), (request.Options.Augment, request.Options.Shear, request.Options.Elastic, request.Options.StrokeChange));
+        var cifar = new TrainCifarSettings { Elastic = 8 }.Validate();
+        Assert.Equal("--elastic is for handwriting (cnn train lenet); cifar augments by crop and flip only", cifar.Message);
     }
 
     [Fact]

@@ -24,26 +24,45 @@ public sealed class TrainedRuns : IDisposable
         string data = SyntheticMnist.Write(_dir.Combine("data"), trainCount: 300, testCount: 80);
         Files = MnistFiles.InFolder(data);
         var recipe = Recipes.LeNet;
-        foreach (double width in new[] { 1.0, 2.0 })
+        foreach (var (width, seed) in new[] { (1.0, 1L), (2.0, 1L), (1.0, 2L) })
         {
-            var options = new TrainOptions { Epochs = 2, Threads = 1, Device = "cpu", Patience = 0, BatchSize = 32, ValidationFraction = 0.2 };
+            var options = new TrainOptions { Epochs = 2, Threads = 1, Device = "cpu", Patience = 0, BatchSize = 32, ValidationFraction = 0.2, Seed = seed };
             using var prepared = recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, width, data), downloader: null).GetAwaiter().GetResult();
-            var run = new RunFolder(_dir.Combine($"run-w{width}"));
+            var run = new RunFolder(_dir.Combine($"run-w{width}-s{seed}"));
             new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
-            Runs[width] = run;
+            if (seed == 1)
+            {
+                Runs[width] = run;
+            }
+            else
+            {
+                SecondSeed = run;
+            }
         }
     }
 
     public MnistFiles Files { get; }
 
+    /// <summary>Seed 1 at widths 1 and 2.</summary>
     public Dictionary<double, RunFolder> Runs { get; } = [];
+
+    /// <summary>Width 1 with seed 2: with Runs[1.0], an ensemble's second net.</summary>
+    public RunFolder SecondSeed { get; private set; } = null!;
 
     public string Temp(string name) => _dir.Combine(name);
 
     public void Dispose() => _dir.Dispose();
 }
 
-public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns>, IDisposable
+/// <summary>The test classes that share one <see cref="TrainedRuns"/>, trained once.</summary>
+[CollectionDefinition(Name)]
+public sealed class TrainedRunsCollection : ICollectionFixture<TrainedRuns>
+{
+    public const string Name = "trained runs";
+}
+
+[Collection(TrainedRunsCollection.Name)]
+public sealed class ExportTests(TrainedRuns trained) : IDisposable
 {
     private static readonly string[] LeNetFeatures = ["conv1", "pool1", "conv2", "pool2"];
     private readonly TempFolder _dir = new();
@@ -63,10 +82,10 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
         return tensor(images.Pixels, ScalarType.Byte).view(images.Count, 1, 28, 28);
     }
 
-    private static void AssertVerified(ExportResult result, ExportPlan plan, Normalization normalization, Tensor images)
+    private static void AssertVerified(ExportResult result, ExportPlan plan, Normalization normalization, Tensor images, double temperature = 1)
     {
-        var plain = OnnxVerifier.Verify(result.ModelPath, plan, normalization, images);
-        var features = OnnxVerifier.Verify(result.FeaturesPath, plan, normalization, images);
+        var plain = OnnxVerifier.Verify(result.ModelPath, plan, normalization, images, temperature: temperature);
+        var features = OnnxVerifier.Verify(result.FeaturesPath, plan, normalization, images, temperature: temperature);
         Assert.True(plain.Passed, string.Join("; ", plain.Outputs));
         Assert.True(features.Passed, string.Join("; ", features.Outputs));
         Assert.Equal(["logits", "probabilities"], plain.Outputs.Select(o => o.Name));
@@ -95,7 +114,7 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
         var run = trained.Runs[width];
         var result = OnnxExporter.ExportRun(run, _dir.Combine("trained.onnx"));
         using var reference = new RunModel(run);
-        AssertVerified(result, reference.Plan, reference.Config.Normalization, TestImages(trained));
+        AssertVerified(result, reference.Plan, reference.Config.Normalization, TestImages(trained), reference.Temperature);
     }
 
     [Fact]
@@ -169,6 +188,31 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
     }
 
     [Fact]
+    public void The_fitted_temperature_divides_the_logits_before_softmax_and_verify_checks_it()
+    {
+        torch.manual_seed(5);
+        var config = ConfigFor(new LeNet5Config());
+        using var model = config.Model.Build();
+        var summary = new RunSummary("completed", 0.9, 0.3, 1, 0.3, 1, false, 1, 1, 61_706, 1, 1, "cpu", 100, Temperature: 2.5, TestEce: 0.05, TestEceCalibrated: 0.01);
+        var result = OnnxExporter.Export(model, config, summary, _dir.Combine("t.onnx"));
+        Assert.Equal(2.5, result.Card.Temperature);
+
+        // From ONNX Runtime's own outputs: probabilities = softmax(logits / 2.5), logits untouched.
+        using var session = new InferenceSession(result.ModelPath);
+        var images = TestImages(trained)[..8].to_type(ScalarType.Float32) / 255f;
+        using var input = OrtValue.CreateTensorValueFromMemory(images.contiguous().data<float>().ToArray(), [8, 1, 28, 28]);
+        using var outputs = session.Run(new RunOptions(), ["image"], [input], ["logits", "probabilities"]);
+        var logits = tensor(outputs[0].GetTensorDataAsSpan<float>().ToArray()).view(8, 10);
+        var probabilities = tensor(outputs[1].GetTensorDataAsSpan<float>().ToArray()).view(8, 10);
+        Assert.True(probabilities.allclose(nn.functional.softmax(logits / 2.5, 1), rtol: 1e-5, atol: 1e-6));
+
+        var plan = ExportPlan.Create(model, [1, 28, 28]);
+        Assert.True(OnnxVerifier.Verify(result.ModelPath, plan, config.Normalization, TestImages(trained), temperature: 2.5).Passed);
+        var wrong = OnnxVerifier.Verify(result.ModelPath, plan, config.Normalization, TestImages(trained), temperature: 1);
+        Assert.Equal([true, false], wrong.Outputs.Select(o => o.Passed));
+    }
+
+    [Fact]
     public void Different_weights_give_different_digests_and_equal_weights_equal_ones()
     {
         var one = OnnxExporter.ExportRun(trained.Runs[1.0], _dir.Combine("one.onnx"));
@@ -197,7 +241,7 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
         Assert.Equal(21, model.OpsetImport[0].Version);
         Assert.Equal(10, model.IrVersion);
         using var reference = new RunModel(run);
-        AssertVerified(result, reference.Plan, reference.Config.Normalization, TestImages(trained));
+        AssertVerified(result, reference.Plan, reference.Config.Normalization, TestImages(trained), reference.Temperature);
     }
 
     [Fact]
@@ -254,7 +298,7 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
         File.WriteAllBytes(result.FeaturesPath, model.ToByteArray());
 
         using var reference = new RunModel(run);
-        var report = OnnxVerifier.Verify(result.FeaturesPath, reference.Plan, reference.Config.Normalization, TestImages(trained));
+        var report = OnnxVerifier.Verify(result.FeaturesPath, [reference], TestImages(trained));
 
         Assert.False(report.Passed);
         Assert.All(report.Outputs.Where(o => o.Name.StartsWith("conv", StringComparison.Ordinal) || o.Name.StartsWith("pool", StringComparison.Ordinal)), o => Assert.True(o.Passed));
@@ -267,7 +311,8 @@ public sealed class ExportTests(TrainedRuns trained) : IClassFixture<TrainedRuns
         var run = trained.Runs[1.0];
         var result = OnnxExporter.ExportRun(run, _dir.Combine("m.onnx"));
         var graph = OnnxFile.Read(result.ModelPath).Graph;
-        Assert.Equal(["Sub", "Div", "Conv", "Relu", "AveragePool", "Conv", "Relu", "AveragePool", "Flatten", "Gemm", "Relu", "Gemm", "Relu", "Gemm", "Softmax"],
+        string[] temperature = run.ReadSummary().Temperature == 1 ? [] : ["Div"];
+        Assert.Equal(["Sub", "Div", "Conv", "Relu", "AveragePool", "Conv", "Relu", "AveragePool", "Flatten", "Gemm", "Relu", "Gemm", "Relu", "Gemm", .. temperature, "Softmax"],
             graph.Node.Select(n => n.OpType));
         var mean = graph.Initializer.Single(t => t.Name == "normalization.mean");
         Assert.Equal((float)run.ReadConfig().Normalization.Mean[0], BitConverter.ToSingle(mean.RawData.ToByteArray(), 0));

@@ -27,14 +27,42 @@ public sealed class CnnModelTests : IDisposable
         Assert.Equal("cpu", _model.Device);
     }
 
+    /// <summary>The digits-5k test set as the model trained on it: deskewed by the same MomentDeskew when its card says so.</summary>
+    private static float[] TestSetFor(CnnModel model)
+    {
+        var pixels = Digits.Floats(0, Digits.Count);
+        var straight = new float[784];
+        for (int i = 0; model.Card.Deskew && i < Digits.Count; i++)
+        {
+            var image = pixels.AsSpan(i * 784, 784);
+            MomentDeskew.Apply(image, straight, 28, 28);
+            straight.CopyTo(image);
+        }
+
+        return pixels;
+    }
+
     [Fact]
     public void Digits_test_set_accuracy_matches_what_training_reported()
     {
-        var predictions = _model.PredictBatch(Digits.Floats(0, Digits.Count), Digits.Count);
+        var predictions = _model.PredictBatch(TestSetFor(_model), Digits.Count);
         double accuracy = predictions.Select((p, i) => p.Index == Digits.Label(i) ? 1.0 : 0.0).Average();
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-digits.summary.json")));
         Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
         Assert.Equal(summary.RootElement.GetProperty("test_accuracy").GetDouble(), accuracy, 3);
+    }
+
+    [Fact]
+    public void The_shipped_ensemble_reads_the_test_set_as_its_card_says_and_shows_its_first_nets_maps()
+    {
+        using var ensemble = CnnModel.Load(Repository.EnsemblePath);
+        Assert.Equal(3, ensemble.Card.Members.Count);
+        var predictions = ensemble.PredictBatch(TestSetFor(ensemble), Digits.Count);
+        double accuracy = predictions.Select((p, i) => p.Index == Digits.Label(i) ? 1.0 : 0.0).Average();
+        Assert.Equal(ensemble.Card.TestAccuracy!.Value, accuracy, 3);
+        Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
+        Assert.Equal(_model.GetKernels("conv1").Values, ensemble.GetKernels("conv1").Values);
+        Assert.Equal(_model.Card.TestAccuracy, ensemble.Card.Members[0].TestAccuracy);
     }
 
     [Fact]
@@ -269,14 +297,69 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void A_card_of_a_newer_major_version_is_refused()
     {
-        string future = WithCard("future.onnx", card => card.Replace("\"format_version\":\"1.0\"", "\"format_version\":\"2.0\""));
+        string future = WithCard("future.onnx", card => Version(card, "\"format_version\":\"2.0\""));
         var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(future));
         Assert.Equal($"{future}: model card format 2.0 is not readable by this version of Cnn.Contracts, which reads 1.x; update Cnn.Inference", e.Message);
 
         // A newer minor version only adds optional fields: it loads.
-        string minor = WithCard("minor.onnx", card => card.Replace("\"format_version\":\"1.0\"", "\"format_version\":\"1.7\",\"something_new\":[1,2]"));
+        string minor = WithCard("minor.onnx", card => Version(card, "\"format_version\":\"1.7\",\"something_new\":[1,2]"));
         using var model = CnnModel.Load(minor);
         Assert.Equal("1.7", model.Card.FormatVersion);
+    }
+
+    [Fact]
+    public void A_1_0_card_reads_as_no_deskew_and_temperature_1()
+    {
+        string old = WithCard("v10.onnx", card =>
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(card)!.AsObject();
+            json.Remove("deskew");
+            json.Remove("temperature");
+            json["format_version"] = "1.0";
+            return json.ToJsonString();
+        });
+        using var model = CnnModel.Load(old);
+        Assert.Equal(("1.0", false, 1.0, 0), (model.Card.FormatVersion, model.Card.Deskew, model.Card.Temperature, model.Card.Members.Count));
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-digits.summary.json")));
+        Assert.Equal(summary.RootElement.GetProperty("temperature").GetDouble(), _model.Card.Temperature);
+    }
+
+    [Fact]
+    public void A_card_with_deskew_for_gray_images_or_a_bad_temperature_is_refused()
+    {
+        string gray = WithCard("gray.onnx", card => card.Replace("\"preprocessing\":\"digit\"", "\"preprocessing\":\"gray\"").Replace("\"deskew\":false", "\"deskew\":true"));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(gray));
+        Assert.Equal($"{gray}: the model card is inconsistent: deskew is set with preprocessing 'Gray'; deskewing applies to digit preprocessing only", e.Message);
+
+        string cold = WithCard("cold.onnx", card => System.Text.RegularExpressions.Regex.Replace(card, "\"temperature\":[0-9.]+", "\"temperature\":0"));
+        var t = Assert.Throws<InvalidModelException>(() => CnnModel.Load(cold));
+        Assert.Equal($"{cold}: the model card is inconsistent: temperature is 0; expected a finite number > 0", t.Message);
+    }
+
+    [Fact]
+    public void Predictions_below_the_minimum_probability_are_unsure()
+    {
+        var half = Digits.Floats(3, 1);
+        Array.Clear(half, 0, 392);
+        float p = _model.Predict(half).Probability;
+        Assert.Equal(p < InferenceOptions.DefaultMinProbability, _model.Predict(half).IsUnsure);
+
+        // Just above the answer's probability it is unsure, just below it is not; batches and feature maps say the same.
+        using (var above = CnnModel.Load(Repository.ModelPath, new InferenceOptions { MinProbability = Math.Min(1, p + 0.001) }))
+        {
+            Assert.True(above.Predict(half).IsUnsure);
+            Assert.True(above.PredictBatch(half, 1)[0].IsUnsure);
+            Assert.True(above.GetFeatureMaps(half, ["conv1"]).Prediction.IsUnsure);
+        }
+
+        using (var below = CnnModel.Load(Repository.ModelPath, new InferenceOptions { MinProbability = p - 0.001 }))
+        {
+            Assert.False(below.Predict(half).IsUnsure);
+        }
+
+        using var never = CnnModel.Load(Repository.ModelPath, new InferenceOptions { MinProbability = 0 });
+        Assert.False(never.Predict(new float[784]).IsUnsure);
+        Assert.True(p < 1, "half a digit should leave some doubt");
     }
 
     [Fact]
@@ -323,6 +406,8 @@ public sealed class CnnModelTests : IDisposable
         Assert.StartsWith("MaxImagePixels is 0; expected ≥ 1", e.Message);
         var threads = Assert.Throws<ArgumentOutOfRangeException>(() => CnnModel.Load(Repository.ModelPath, new InferenceOptions { IntraOpThreads = -1 }));
         Assert.StartsWith("IntraOpThreads is -1; expected ≥ 0", threads.Message);
+        var unsure = Assert.Throws<ArgumentOutOfRangeException>(() => CnnModel.Load(Repository.ModelPath, new InferenceOptions { MinProbability = 1.5 }));
+        Assert.StartsWith("MinProbability is 1.5; expected 0..1 (0 = never unsure)", unsure.Message);
     }
 
     [Fact]
@@ -438,6 +523,9 @@ public sealed class CnnModelTests : IDisposable
         var e = Assert.Throws<UnknownOutputException>(() => _model.GetKernels("pool1"));
         Assert.Equal($"{Repository.ModelPath}: no conv layer named 'pool1' has kernels; layers with kernels: conv1, conv2", e.Message);
     }
+
+    private static string Version(string card, string replacement) =>
+        System.Text.RegularExpressions.Regex.Replace(card, "\"format_version\":\"[0-9]+\\.[0-9]+\"", replacement);
 
     private string WithCard(string name, Func<string, string> edit)
     {

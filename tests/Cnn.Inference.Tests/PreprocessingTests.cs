@@ -21,10 +21,10 @@ public sealed class PreprocessingTests : IDisposable
         { "inverted", 30 },
         { "off-centre", 30 },
         { "tiny on large canvas", 30 },
-        { "grey noisy paper", 29 },
+        { "grey noisy paper", 30 },
         { "rgba alpha", 30 },
-        { "very thick", 26 },
-        { "very thin", 24 },
+        { "very thick", 30 },
+        { "very thin", 27 },
         { "white on black", 30 },
     };
 

@@ -36,7 +36,15 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         Assert.Equal("[0,1]", model.GetProperty("input").GetProperty("range").GetRawText());
         Assert.Equal(["conv1", "pool1", "conv2", "pool2"], model.GetProperty("feature_layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()));
         Assert.Equal("[16,5,5]", model.GetProperty("feature_layers")[3].GetProperty("shape").GetRawText());
-        Assert.Equal(0.981, model.GetProperty("test_accuracy").GetDouble());
+        using (var library = CnnModel.Load(Repository.ModelPath))
+        {
+            var card = library.Card;
+            Assert.Equal(card.TestAccuracy, model.GetProperty("test_accuracy").GetDouble());
+            Assert.Equal((card.Deskew, card.Temperature, Math.Max(1, card.Members.Count)),
+                (model.GetProperty("deskew").GetBoolean(), model.GetProperty("temperature").GetDouble(), model.GetProperty("ensemble_size").GetInt32()));
+        }
+
+        Assert.Equal(InferenceOptions.DefaultMinProbability, model.GetProperty("min_probability").GetDouble());
 
         var one = await Json(await _server.Client.GetAsync("/v1/models/lenet5-digits"));
         Assert.Equal(model.GetRawText(), one.GetRawText());
@@ -52,6 +60,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         var single = await Json(await _server.PostAsync(Predict + "?top=2", png, "image/png"));
         Assert.Equal(expected.Label, single.GetProperty("label").GetString());
         Assert.Equal(expected.Probability, single.GetProperty("probability").GetSingle());
+        Assert.Equal(expected.IsUnsure, single.GetProperty("unsure").GetBoolean());
         Assert.Equal(2, single.GetProperty("top").GetArrayLength());
         Assert.Equal(expected.Top(2)[1].Label, single.GetProperty("top")[1].GetProperty("label").GetString());
 
@@ -74,6 +83,26 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         var batch = JsonSerializer.Serialize(new { images = new[] { Digits.Floats(4, 1), Digits.Floats(5, 1) } });
         var fromBatch = await Json(await _server.PostAsync(Predict, Encoding.UTF8.GetBytes(batch), "application/json"));
         Assert.Equal([Digits.Label(4).ToString(), Digits.Label(5).ToString()], fromBatch.EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+    }
+
+    [Fact]
+    public async Task A_guess_below_the_servers_minimum_probability_is_marked_unsure()
+    {
+        // Half a digit leaves the net guessing; with --min-probability 1 every answer short of certainty is unsure, with 0 none is.
+        var half = Digits.Floats(3, 1);
+        Array.Clear(half, 0, 392);
+        var body = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { pixels = half }));
+        var guess = await Json(await _server.PostAsync(Predict, body, "application/json"));
+        Assert.Equal(guess.GetProperty("probability").GetSingle() < InferenceOptions.DefaultMinProbability, guess.GetProperty("unsure").GetBoolean());
+
+        await using var strict = await TestServer.StartAsync(o => o with { MinProbability = 1 });
+        var unsure = await Json(await strict.PostAsync(Predict, body, "application/json"));
+        Assert.True(unsure.GetProperty("unsure").GetBoolean());
+        var maps = await Json(await strict.PostAsync("/v1/models/lenet5-digits/featuremaps", body, "application/json"));
+        Assert.True(maps.GetProperty("unsure").GetBoolean());
+
+        await using var never = await TestServer.StartAsync(o => o with { MinProbability = 0 });
+        Assert.False((await Json(await never.PostAsync(Predict, body, "application/json"))).GetProperty("unsure").GetBoolean());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Cnn.Inference;
 using Cnn.Tests;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -41,6 +42,9 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     private static readonly (float X, float Y)[][] One = [[(145, 45), (140, 140), (135, 235)]];
     private static readonly (float X, float Y)[][] Four = [[(150, 45), (75, 165), (215, 165)], [(175, 95), (175, 240)]];
     private static readonly (float X, float Y)[][] Seven = [[(75, 60), (205, 60), (125, 240)]];
+
+    /// <summary>A cross: no digit; the shipped net reads it as a 1 at 60–75 % (with the pad at 280 or 560 px).</summary>
+    private static readonly (float X, float Y)[][] Cross = [[(70, 70), (210, 210)], [(210, 70), (70, 210)]];
 
     private async Task<(IPage Page, List<string> Errors)> OpenAsync(int width = 1280, int height = 900, bool touch = false)
     {
@@ -114,6 +118,29 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         Assert.True(unlit <= 4, $"{unlit} of {tiles} maps show a single colour");
         Assert.Equal(10, await page.Locator("#bars li").CountAsync());
         await ScreenshotAsync(page, $"explorer-drawn-{digit}.png");
+        Assert.Empty(errors);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_answer_below_the_minimum_probability_asks_to_draw_again()
+    {
+        var (page, errors) = await OpenAsync();
+        await DrawAsync(page, Seven);
+        Assert.Equal("7", await PredictedAsync(page));
+        Assert.Equal("false", await page.EvaluateAsync<string>("document.body.dataset.unsure"));
+        Assert.Equal("", await page.Locator("#status").InnerTextAsync());
+
+        await page.ClickAsync("#clear");
+        await page.EvaluateAsync("delete document.body.dataset.predicted");
+        await DrawAsync(page, Cross);
+        await PredictedAsync(page);
+        float probability = float.Parse((await page.Locator("#probability").InnerTextAsync()).TrimEnd(' ', '%'), System.Globalization.CultureInfo.InvariantCulture) / 100;
+        Assert.True(probability < InferenceOptions.DefaultMinProbability, $"the cross was read at {probability:P1}");
+        Assert.Equal("true", await page.EvaluateAsync<string>("document.body.dataset.unsure"));
+        Assert.Equal("unsure — draw again?", await page.Locator("#status").InnerTextAsync());
+        Assert.Contains("unsure", await page.Locator("#answer").GetAttributeAsync("class") ?? "");
+        await ScreenshotAsync(page, "explorer-unsure.png");
         Assert.Empty(errors);
         await page.Context.CloseAsync();
     }

@@ -78,11 +78,12 @@ public sealed class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         async Task<double> Accuracy() => JsonDocument.Parse(await server.Client.GetStringAsync("/v1/models/lenet5-digits")).RootElement.GetProperty("test_accuracy").GetDouble();
-        Assert.Equal(0.981, await Accuracy());
+        var plain = File.ReadAllBytes(server.ModelPath);
+        string shipped = OnnxMetadata.Card(plain);
+        Assert.Equal(ModelCard.FromJson(shipped, "shipped").TestAccuracy, await Accuracy());
 
         // A new export of the pair, renamed into place as `cnn export` does (here: the same weights, another card).
-        var plain = File.ReadAllBytes(server.ModelPath);
-        string card = OnnxMetadata.Card(plain).Replace("\"test_accuracy\":0.981", "\"test_accuracy\":0.5");
+        string card = System.Text.RegularExpressions.Regex.Replace(shipped, "\"test_accuracy\":[0-9.]+", "\"test_accuracy\":0.5");
         File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card }));
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
         await Until(async () => await Accuracy() == 0.5);

@@ -39,5 +39,8 @@ public static class Repository
 
     public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-digits.features.onnx");
 
+    /// <summary>The committed ensemble of three digits nets (the first is <see cref="ModelPath"/>'s).</summary>
+    public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-digits-ensemble.onnx");
+
     public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "digits-5k");
 }

@@ -11,11 +11,11 @@ namespace Cnn.Cli.Commands;
 public sealed class ExportSettings : CommandSettings
 {
     [CommandArgument(0, "<RUN_DIR>")]
-    [Description("Run folder written by `cnn train` (model.pt, config.json)")]
-    public string Run { get; init; } = "";
+    [Description("Run folder written by `cnn train` (model.pt, config.json); several runs of one architecture trained with different seeds are exported as one ensemble that averages their probabilities")]
+    public string[] Runs { get; init; } = [];
 
     [CommandOption("--out <FILE>")]
-    [Description("ONNX file to write; FILE.features.onnx is written beside it. Default: RUN_DIR/model.onnx")]
+    [Description("ONNX file to write; FILE.features.onnx is written beside it. Default for one run: RUN_DIR/model.onnx; required for an ensemble")]
     public string? Out { get; init; }
 
     [CommandOption("--opset <N>")]
@@ -33,6 +33,11 @@ public sealed class ExportSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Runs.Length > 1 && string.IsNullOrEmpty(Out))
+        {
+            return ValidationResult.Error($"--out is missing; an ensemble of {Runs.Length} runs has no run folder of its own to be written into");
+        }
+
         try
         {
             _ = Options;
@@ -45,16 +50,24 @@ public sealed class ExportSettings : CommandSettings
     }
 }
 
-/// <summary><c>cnn export</c>: writes model.onnx and model.features.onnx from a run's weights.</summary>
-public sealed class ExportCommand(IAnsiConsole console) : Command<ExportSettings>
+/// <summary>
+/// <c>cnn export</c>: writes model.onnx and model.features.onnx from a run's weights, or one ensemble pair from several
+/// runs (measuring its accuracy on their test split).
+/// </summary>
+public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSettings>
 {
-    public override int Execute(CommandContext context, ExportSettings settings, CancellationToken cancellationToken)
+    public override async Task<int> ExecuteAsync(CommandContext context, ExportSettings settings, CancellationToken cancellationToken)
     {
-        var run = new RunFolder(settings.Run);
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
-        string output = settings.Out ?? run.File("model.onnx");
-        var result = OnnxExporter.ExportRun(run, output, settings.Options);
+        var result = settings.Runs.Length == 1
+            ? OnnxExporter.ExportRun(new RunFolder(settings.Runs[0]), settings.Out ?? new RunFolder(settings.Runs[0]).File("model.onnx"), settings.Options)
+            : await ExportEnsembleAsync(settings, cancellationToken);
+        if (result.Card.Members.Count > 0)
+        {
+            console.MarkupLineInterpolated($"ensemble of {result.Card.Members.Count} nets (seeds {string.Join(", ", result.Card.Members.Select(m => m.Seed))}): test accuracy {result.Card.TestAccuracy:P2}; the members' own: {string.Join(", ", result.Card.Members.Select(m => m.TestAccuracy?.ToString("P2", System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}");
+        }
+
         foreach (var path in new[] { result.ModelPath, result.FeaturesPath })
         {
             var model = OnnxFile.Read(path);
@@ -71,5 +84,25 @@ public sealed class ExportCommand(IAnsiConsole console) : Command<ExportSettings
         }
 
         return 0;
+    }
+
+    private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)
+    {
+        var members = new List<RunModel>();
+        try
+        {
+            foreach (var path in settings.Runs)
+            {
+                members.Add(new RunModel(new RunFolder(path)));
+            }
+
+            // The runs share the test split (checked by the exporter: same data, same deskewing), so the first's serves.
+            using var data = await Cnn.Train.Recipes.Recipes.For(members[0].Config).ReloadAsync(members[0].Config, cancel);
+            return EnsembleExporter.Export(members, settings.Out!, data.Test.Images, data.Test.Labels, settings.Options);
+        }
+        finally
+        {
+            members.ForEach(m => m.Dispose());
+        }
     }
 }

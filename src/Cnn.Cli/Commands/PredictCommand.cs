@@ -20,7 +20,8 @@ public sealed class PredictSettings : CommandSettings
     public string[] Images { get; init; } = [];
 
     [CommandOption("--json")]
-    [Description("Print a JSON array of {file, label, probability, top: [{label, probability}]} (or {file, error}) on stdout instead of tables")]
+    // Help text is Spectre markup: [[ and ]] print brackets.
+    [Description("Print a JSON array of {file, label, probability, unsure, top: [[{label, probability}]]} (or {file, error}) on stdout instead of tables")]
     public bool Json { get; init; }
 
     [CommandOption("--sheet <PNG>")]
@@ -32,9 +33,26 @@ public sealed class PredictSettings : CommandSettings
     [DefaultValue(3)]
     public int Top { get; init; } = 3;
 
+    [CommandOption("--min-probability <P>")]
+    [InferenceDefaultDescription("A prediction below this probability is marked unsure: better asked again than trusted; 0 = never.", nameof(InferenceOptions.MinProbability))]
+    public double? MinProbability { get; init; }
+
+    /// <summary>The inference options these settings ask for; the defaults are InferenceOptions' own.</summary>
+    internal InferenceOptions Inference
+    {
+        get
+        {
+            var d = new InferenceOptions();
+            double p = MinProbability ?? d.MinProbability;
+            return p is >= 0 and <= 1
+                ? d with { MinProbability = p }
+                : throw new ArgumentException($"--min-probability is {p.ToString(CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
+        }
+    }
+
     public override ValidationResult Validate() => Top < 1
         ? ValidationResult.Error($"--top is {Top}; expected ≥ 1")
-        : ValidationResult.Success();
+        : SettingsCheck.Of(() => _ = Inference);
 }
 
 /// <summary>
@@ -48,7 +66,7 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
 
     public override int Execute(CommandContext context, PredictSettings settings, CancellationToken cancellationToken)
     {
-        using var model = CnnModel.Load(settings.Model);
+        using var model = CnnModel.Load(settings.Model, settings.Inference);
         var results = new List<object>();
         var rows = new List<SheetRow>();
         foreach (var file in settings.Images)
@@ -98,12 +116,20 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
         file,
         label = prediction.Label,
         probability = prediction.Probability,
+        unsure = prediction.IsUnsure,
         top = prediction.Top(top).Select(t => new { label = t.Label, probability = t.Probability }),
     };
 
     private void PrintTable(string file, Prediction prediction, int top)
     {
-        console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
+        if (prediction.IsUnsure)
+        {
+            console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/] [yellow](unsure: {prediction.Probability.ToString("P0", CultureInfo.InvariantCulture)} is below --min-probability; try a clearer image)[/]");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
+        }
         var table = new Table().AddColumns("label", "probability");
         foreach (var t in prediction.Top(top))
         {

@@ -129,11 +129,12 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
         md.AppendLine(CultureInfo.InvariantCulture, $"| best epoch | {summary.BestEpoch} of {summary.EpochsRun}{(summary.StoppedEarly ? " (early stop)" : "")}, validation loss {summary.BestValidationLoss:F4} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| parameters | {summary.Parameters:N0} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| data | {config.Data.TrainCount:N0} train / {config.Data.ValidationCount:N0} validation / {config.Data.TestCount:N0} test |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| training | Adam, lr {o.LearningRate:G}, batch {o.BatchSize}, {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, {o.Threads} threads, {summary.Device} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| training | Adam, lr {o.LearningRate:G}, batch {o.BatchSize}, {o.Scheduler}, patience {o.Patience}, augment {o.Augment}{(o.Deskew ? ", deskew" : "")}, seed {o.Seed}, {o.Threads} threads, {summary.Device} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| speed | {summary.TrainImagesPerSecond:N0} training images/s, {summary.TrainSeconds:F1} s of training, peak RSS {summary.PeakRssMegabytes:N0} MB |\n");
         md.AppendLine($"## Training curves\n\n![curves]({Rel(run.File(RunFigures.Curves))})\n");
         md.AppendLine($"## Confusion matrix (test set)\n\n![confusion]({Rel(run.File(RunFigures.Confusion))})\n");
         md.AppendLine($"## Most confident mistakes\n\n![mistakes]({Rel(run.File(RunFigures.Mistakes))})\n");
+        md.AppendLine(CultureInfo.InvariantCulture, $"## Calibration (test set)\n\nExpected calibration error {summary.TestEce:P2} at temperature 1, {summary.TestEceCalibrated:P2} at the exported temperature {summary.Temperature:F2} (fitted on the validation split; 1 when fitting did not lower its error).\n\n![calibration]({Rel(run.File(RunFigures.Calibration))})\n");
         md.AppendLine($"## Architecture\n\n![architecture]({Rel(run.File(RunFigures.ArchitecturePng))}) ([SVG]({Rel(run.File(RunFigures.ArchitectureSvg))}))\n");
         md.AppendLine(CultureInfo.InvariantCulture, $"## Feature maps\n\nOf {note}, predicted **{maps.Prediction.Label}** ({maps.Prediction.Probability:P1}). What the net saw:\n\n![input]({Rel(run.File(Path.Combine(MapsFolder, "input.png")))})\n");
         foreach (var name in maps.Maps.Keys)

@@ -29,6 +29,10 @@ public sealed class ServeSettings : CommandSettings
     [ServeDefaultDescription("Largest request body; larger ones get 413.", nameof(ServeOptions.MaxBodyBytes))]
     public long? MaxBody { get; init; }
 
+    [CommandOption("--min-probability <P>")]
+    [ServeDefaultDescription("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never.", nameof(ServeOptions.MinProbability))]
+    public double? MinProbability { get; init; }
+
     [CommandOption("--quiet")]
     [Description("No log line per request")]
     public bool Quiet { get; init; }
@@ -45,23 +49,13 @@ public sealed class ServeSettings : CommandSettings
                 IntraOpThreads = Threads ?? d.IntraOpThreads,
                 MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
                 MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
+                MinProbability = MinProbability ?? d.MinProbability,
                 Quiet = Quiet,
             }).Validated();
         }
     }
 
-    public override ValidationResult Validate()
-    {
-        try
-        {
-            _ = Options;
-            return ValidationResult.Success();
-        }
-        catch (ArgumentException e)
-        {
-            return ValidationResult.Error(e.Message);
-        }
-    }
+    public override ValidationResult Validate() => SettingsCheck.Of(() => _ = Options);
 }
 
 /// <summary>

@@ -44,6 +44,15 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
         var s = outcome.Summary!;
         console.MarkupLineInterpolated(
             $"[green]test accuracy {s.TestAccuracy:P2}[/] (best epoch {s.BestEpoch} of {s.EpochsRun}{(s.StoppedEarly ? ", stopped early" : "")}), {s.TrainImagesPerSecond:N0} images/s, {s.Parameters:N0} parameters, peak RSS {s.PeakRssMegabytes:N0} MB");
+        if (s.Temperature == 1)
+        {
+            console.MarkupLineInterpolated($"calibration: test ECE {s.TestEce:P2}; temperature scaling did not lower the validation split's, so export keeps temperature 1");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"calibration: test ECE {s.TestEce:P2} at temperature 1, {s.TestEceCalibrated:P2} at {s.Temperature:F2} (fitted on the validation split; export divides the logits by it)");
+        }
+
         console.MarkupLineInterpolated($"run folder: {run.Path} (figures: {string.Join(", ", figures)})");
         return 0;
     }

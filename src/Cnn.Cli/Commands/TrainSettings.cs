@@ -47,9 +47,29 @@ public abstract class TrainSettings : CommandSettings
     [DefaultsDescription("lenet: random rotation (±10°), scale (±10 %) and shift (±2 px); cifar: random crop of the 4-px padded image and horizontal flip.", nameof(TrainOptions.Augment))]
     public bool? Augment { get; init; }
 
+    [CommandOption("--shear <S>")]
+    [DefaultsDescription("lenet, with augmentation: largest random slant (horizontal shear), 0 = none.", nameof(TrainOptions.Shear))]
+    public double? Shear { get; init; }
+
+    [CommandOption("--elastic <PIXELS>")]
+    [DefaultsDescription("lenet, with augmentation: elastic distortion strength (Simard et al. 2003, σ 4 px), 0 = none.", nameof(TrainOptions.Elastic))]
+    public double? Elastic { get; init; }
+
+    [CommandOption("--stroke-change <P>")]
+    [DefaultsDescription("lenet, with augmentation: share of images whose strokes get a pixel thinner or thicker, 0 = none.", nameof(TrainOptions.StrokeChange))]
+    public double? StrokeChange { get; init; }
+
     [CommandOption("--no-augment")]
     [Description("Turn augmentation off")]
     public bool? NoAugment { get; init; }
+
+    [CommandOption("--deskew")]
+    [DefaultsDescription("lenet on handwritten digits: deskew every image by its moments, in training and (via the model card) in prediction.", nameof(TrainOptions.Deskew))]
+    public bool? Deskew { get; init; }
+
+    [CommandOption("--no-deskew")]
+    [Description("Turn deskewing off")]
+    public bool? NoDeskew { get; init; }
 
     [CommandOption("--val-fraction <X>")]
     [DefaultsDescription("Share of the training file held out for validation.", nameof(TrainOptions.ValidationFraction))]
@@ -88,26 +108,17 @@ public abstract class TrainSettings : CommandSettings
     /// <summary>The CIFAR label set; lenet has one.</summary>
     internal virtual CifarLabels? LabelSet => null;
 
-    public override ValidationResult Validate()
+    public override ValidationResult Validate() => SettingsCheck.Of(() =>
     {
-        try
+        if (Resume != null)
         {
-            if (Resume != null)
-            {
-                CheckResumeOptions();
-            }
-            else
-            {
-                _ = Request();
-            }
-
-            return ValidationResult.Success();
+            CheckResumeOptions();
         }
-        catch (ArgumentException e)
+        else
         {
-            return ValidationResult.Error(e.Message);
+            _ = Request();
         }
-    }
+    });
 
     /// <summary>The recipe's defaults for the data set, overridden by the options given, validated.</summary>
     internal RunRequest Request()
@@ -119,11 +130,17 @@ public abstract class TrainSettings : CommandSettings
             throw new ArgumentException("--augment and --no-augment were both given; expected at most one");
         }
 
+        if (Deskew == true && NoDeskew == true)
+        {
+            throw new ArgumentException("--deskew and --no-deskew were both given; expected at most one");
+        }
+
         if (Width is { } w && !(w > 0 && double.IsFinite(w)))
         {
             throw new ArgumentException($"--width is {w.ToString(CultureInfo.InvariantCulture)}; expected a positive number (1 = the original net)");
         }
 
+        bool augment = NoAugment == true ? false : Augment ?? defaults.Augment;
         var options = defaults with
         {
             Epochs = Epochs ?? defaults.Epochs,
@@ -131,13 +148,19 @@ public abstract class TrainSettings : CommandSettings
             BatchSize = BatchSize ?? defaults.BatchSize,
             Patience = Patience ?? defaults.Patience,
             Scheduler = Scheduler ?? defaults.Scheduler,
-            Augment = NoAugment == true ? false : Augment ?? defaults.Augment,
+            Augment = augment,
+            // The recipe's jitter defaults go with its augmentation; without it only what was asked for stays (and is refused).
+            Shear = Shear ?? (augment ? defaults.Shear : 0),
+            Elastic = Elastic ?? (augment ? defaults.Elastic : 0),
+            StrokeChange = StrokeChange ?? (augment ? defaults.StrokeChange : 0),
+            Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,
             Threads = Threads ?? defaults.Threads,
             Device = Device ?? defaults.Device,
         };
-        return new RunRequest(dataset, options.Validated(OptionName), Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse);
+        Recipe.Check(dataset, options.Validated(OptionName), OptionName);
+        return new RunRequest(dataset, options, Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse);
     }
 
     /// <summary>The command-line name of a settings property, e.g. LearningRate → --lr.</summary>

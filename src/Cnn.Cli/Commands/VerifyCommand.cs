@@ -16,15 +16,15 @@ public sealed class VerifySettings : CommandSettings
     public string File { get; init; } = "";
 
     [CommandOption("--run <RUN_DIR>")]
-    [Description("The run folder the file was exported from (weights, normalisation, test images). Required")]
-    public string? Run { get; init; }
+    [Description("The run folder the file was exported from (weights, normalisation, test images). Required; repeat it for each run of an ensemble, in the order they were exported")]
+    public string[] Run { get; init; } = [];
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the random inputs. Default: 0")]
     [DefaultValue(0L)]
     public long Seed { get; init; }
 
-    public override ValidationResult Validate() => string.IsNullOrEmpty(Run)
+    public override ValidationResult Validate() => Run.Length == 0
         ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
         : ValidationResult.Success();
 }
@@ -37,11 +37,24 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
 {
     public override async Task<int> ExecuteAsync(CommandContext context, VerifySettings settings, CancellationToken cancellationToken)
     {
-        var run = new RunFolder(settings.Run!);
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
-        using var reference = new RunModel(run);
-        using var data = await Cnn.Train.Recipes.Recipes.For(reference.Config).ReloadAsync(reference.Config, cancellationToken);
+        var runs = new List<RunModel>();
+        try
+        {
+            runs.AddRange(settings.Run.Select(r => new RunModel(new RunFolder(r))));
+            return await VerifyAsync(settings, runs, cancellationToken);
+        }
+        finally
+        {
+            runs.ForEach(r => r.Dispose());
+        }
+    }
+
+    private async Task<int> VerifyAsync(VerifySettings settings, List<RunModel> runs, CancellationToken cancellationToken)
+    {
+        CheckRunCount(settings.File, runs.Count);
+        using var data = await Cnn.Train.Recipes.Recipes.For(runs[0].Config).ReloadAsync(runs[0].Config, cancellationToken);
         var files = new List<string> { settings.File };
         string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(settings.File);
         if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(settings.File))
@@ -52,7 +65,7 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         bool passed = true;
         foreach (var file in files)
         {
-            var report = OnnxVerifier.Verify(file, reference.Plan, data.Normalization, data.Test.Images, settings.Seed);
+            var report = OnnxVerifier.Verify(file, runs, data.Test.Images, settings.Seed);
             passed &= report.Passed;
             console.MarkupLineInterpolated($"[bold]{report.File}[/]: {string.Join(", ", report.Cases)}");
             var table = new Table().AddColumns("output", "shape", "max abs error", "max rel error", "elements over tolerance");
@@ -80,5 +93,33 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         }
 
         return passed ? 0 : 1;
+    }
+
+    /// <summary>An ensemble verified against fewer or more runs than it holds would only show mismatches: say so instead.</summary>
+    private static void CheckRunCount(string file, int runs)
+    {
+        if (!System.IO.File.Exists(file))
+        {
+            return;
+        }
+
+        int members;
+        try
+        {
+            var card = OnnxFile.Read(file).MetadataProps.FirstOrDefault(p => p.Key == Cnn.Contracts.OnnxNames.ModelCardKey)?.Value;
+            members = card == null ? 0 : Cnn.Contracts.ModelCard.FromJson(card, file).Members.Count;
+        }
+        catch (Exception e) when (e is InvalidDataException or Cnn.Contracts.ModelCardException)
+        {
+            // Not a model file of ours: the verification itself says what is wrong with it.
+            return;
+        }
+
+        if (Math.Max(members, 1) != runs)
+        {
+            throw new ArgumentException(members > 0
+                ? $"{file} is an ensemble of {members} nets; give --run for each of them ({members}), in the order they were exported"
+                : $"{file} is a single net; give the one --run it was exported from, not {runs}");
+        }
     }
 }

@@ -1,10 +1,13 @@
+using Cnn.Contracts;
+
 namespace Cnn.Inference;
 
 /// <summary>
 /// A photo or drawing of one handwritten digit → an MNIST-like frame: grey over white paper, inverted to white ink on
 /// black when the paper is light, thresholded (Otsu, raised above the paper's grain), specks dropped, cropped to the
-/// ink, the long side scaled into MNIST's 20-of-28 box, stroke weight moved towards the training data's, and the centre
-/// of mass moved to the centre.
+/// ink, the long side scaled into MNIST's 20-of-28 box, stroke weight moved towards the training data's, the centre
+/// of mass moved to the centre, and — for a model trained on deskewed digits — the slant taken out by
+/// <see cref="MomentDeskew"/>, the code its training data went through.
 /// </summary>
 internal static class DigitPreprocessor
 {
@@ -32,7 +35,7 @@ internal static class DigitPreprocessor
     /// <summary>Smaller images hold too few pixels to tell paper from ink.</summary>
     private const int MinSide = 8;
 
-    public static PreparedImage Prepare(DecodedImage image, int height, int width, double? targetInk)
+    public static PreparedImage Prepare(DecodedImage image, int height, int width, double? targetInk, bool deskew)
     {
         if (image.Width < MinSide || image.Height < MinSide)
         {
@@ -58,7 +61,15 @@ internal static class DigitPreprocessor
             frame = StrokeWeight.Normalise(frame, width, height, targetInk.Value);
         }
 
-        return new PreparedImage(image.Source, 1, height, width, InkAnalysis.CentreOfMass(frame, width, height));
+        frame = InkAnalysis.CentreOfMass(frame, width, height);
+        if (deskew)
+        {
+            var straight = new float[frame.Length];
+            MomentDeskew.Apply(frame, straight, width, height);
+            frame = straight;
+        }
+
+        return new PreparedImage(image.Source, 1, height, width, frame);
     }
 
     /// <summary>White-on-black ink in [0, 1]: inverted if the paper is light, thresholded, specks removed.</summary>

@@ -57,7 +57,7 @@ public sealed record PreparedImage(string Source, int Channels, int Height, int 
         var shape = card.Input.Shape;
         return card.Preprocessing switch
         {
-            PreprocessingKind.Digit => DigitPreprocessor.Prepare(image, shape.Height, shape.Width, card.Normalization.Mean[0]),
+            PreprocessingKind.Digit => DigitPreprocessor.Prepare(image, shape.Height, shape.Width, card.Normalization.Mean[0], card.Deskew),
             _ => Resized(image, shape),
         };
     }

@@ -71,7 +71,9 @@ function chooseModel(name) {
   $('detail').hidden = true;
   const m = state.model;
   const accuracy = m.test_accuracy == null ? '' : `, ${(100 * m.test_accuracy).toFixed(2)} % on its test set`;
-  $('model-info').textContent = `${m.labels.length} classes, input ${m.input.shape.join('×')}${accuracy}`;
+  // An ensemble's answer averages its nets; the maps shown are its first net's.
+  const ensemble = m.ensemble_size > 1 ? `, an ensemble of ${m.ensemble_size} nets (maps: net 1)` : '';
+  $('model-info').textContent = `${m.labels.length} classes, input ${m.input.shape.join('×')}${accuracy}${ensemble}`;
   buildBars();
   buildLayers();
   clearPad();
@@ -281,6 +283,7 @@ function showEmpty(message) {
   $('label').textContent = '–';
   $('probability').textContent = '';
   $('answer').classList.remove('unsure');
+  document.body.dataset.unsure = 'false';
   $('status').textContent = message;
   for (const li of $('bars').children) {
     li.classList.remove('best');
@@ -294,6 +297,7 @@ function show(answer) {
   const result = {
     label: answer.label,
     probability: answer.probability,
+    unsure: answer.unsure,
     top: answer.top,
     input: { shape: answer.input.shape, values: floats(answer.input.data) },
     maps: Object.fromEntries(Object.entries(answer.maps).map(([name, t]) => [name, { shape: t.shape, values: floats(t.data) }])),
@@ -301,7 +305,9 @@ function show(answer) {
   state.result = result;
   $('label').textContent = result.label;
   $('probability').textContent = `${(100 * result.probability).toFixed(1)} %`;
-  $('status').textContent = '';
+  // Below the server's --min-probability the answer is a guess: say so, and ask for a clearer digit.
+  $('answer').classList.toggle('unsure', result.unsure);
+  $('status').textContent = result.unsure ? 'unsure — draw again?' : '';
   showBars(result.top);
   showInput(result.input);
   for (const [name, map] of Object.entries(result.maps)) showLayer(name, map);
@@ -311,6 +317,7 @@ function show(answer) {
     state.strokeEnded = 0;
   }
   document.body.dataset.predicted = result.label;
+  document.body.dataset.unsure = String(result.unsure);
 }
 
 function showBars(top) {

@@ -45,6 +45,23 @@ public sealed class CifarRecipe : Recipe
     };
 
     /// <inheritdoc />
+    public override void Check(DatasetSpec dataset, TrainOptions options, Func<string, string> describe)
+    {
+        var handwritingOnly = new[]
+        {
+            (nameof(TrainOptions.Shear), options.Shear > 0), (nameof(TrainOptions.Elastic), options.Elastic > 0),
+            (nameof(TrainOptions.StrokeChange), options.StrokeChange > 0), (nameof(TrainOptions.Deskew), options.Deskew),
+        };
+        foreach (var (name, set) in handwritingOnly)
+        {
+            if (set)
+            {
+                throw new ArgumentException($"{describe(name)} is for handwriting (cnn train lenet); {Name} augments by crop and flip only");
+            }
+        }
+    }
+
+    /// <inheritdoc />
     public override ModelConfig Model(DataInfo data, double width) => new CifarCoarseNetConfig
     {
         InChannels = data.Channels,

@@ -55,10 +55,17 @@ public abstract class Recipe
     /// <summary>The default options for a run on <paramref name="dataset"/>.</summary>
     public abstract TrainOptions Defaults(DatasetSpec dataset);
 
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when an option does not apply to this architecture or data set (deskewing
+    /// garments, elastic distortion of CIFAR), naming the option as <paramref name="describe"/> calls it.
+    /// </summary>
+    public abstract void Check(DatasetSpec dataset, TrainOptions options, Func<string, string> describe);
+
     /// <summary>Validates the request, loads and splits the data, and builds the run's config.</summary>
     public async Task<PreparedRun> PrepareAsync(RunRequest request, Downloader? downloader, CancellationToken cancel = default)
     {
         var options = request.Options.Validated();
+        Check(request.Dataset, options, name => name);
         var data = await LoadAsync(request, options, downloader, cancel).ConfigureAwait(false);
         try
         {

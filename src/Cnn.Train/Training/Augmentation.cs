@@ -11,10 +11,16 @@ public interface IAugmentation
 }
 
 /// <summary>
-/// Random affine jitter for digit-like images: rotation, scale and shift drawn per image from a seeded generator, applied
-/// on the device to raw intensities (background 0) before normalisation.
+/// Random jitter for handwriting, drawn per image from a seeded generator and applied on the device to raw intensities
+/// (background 0) before normalisation: rotation, scale and shift; a horizontal shear (slant) up to
+/// <see cref="MaxShear"/>; an elastic distortion (Simard et al. 2003: a random displacement field smoothed by a Gaussian
+/// of <see cref="ElasticSigma"/> pixels and scaled to <see cref="ElasticAlpha"/> pixels); and, with probability
+/// <see cref="StrokeChange"/>, strokes made a pixel thinner or thicker (erosion or dilation with a 3×3 cross). Each
+/// extra is off at 0 and then draws nothing, so runs without them repeat the earlier ones bit for bit.
 /// </summary>
-public sealed record AffineJitter(double MaxRotationDegrees = 10, double MaxScale = 0.1, double MaxShiftPixels = 2) : IAugmentation
+public sealed record AffineJitter(
+    double MaxRotationDegrees = 10, double MaxScale = 0.1, double MaxShiftPixels = 2, double MaxShear = 0,
+    double ElasticAlpha = 0, double ElasticSigma = 4, double StrokeChange = 0) : IAugmentation
 {
     /// <summary>Jitters a float batch [N, C, H, W]; the same generator state gives the same output.</summary>
     public Tensor Apply(Tensor batch, Generator generator)
@@ -30,9 +36,47 @@ public sealed record AffineJitter(double MaxRotationDegrees = 10, double MaxScal
         var ty = u[.., 3] * (2.0 * MaxShiftPixels / height);
         var cos = angle.cos() / scale;
         var sin = angle.sin() / scale;
-        var theta = stack(new[] { cos, -sin, tx, sin, cos, ty }, dim: 1).view(n, 2, 3).to_type(batch.dtype);
-        var grid = F.affine_grid(theta, new[] { n, batch.shape[1], height, width }, align_corners: false);
-        return F.grid_sample(batch, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
+        var theta = MaxShear > 0 ? Sheared(cos, sin, tx, ty, generator, batch.device) : stack(new[] { cos, -sin, tx, sin, cos, ty }, dim: 1);
+        var grid = F.affine_grid(theta.view(n, 2, 3).to_type(batch.dtype), new[] { n, batch.shape[1], height, width }, align_corners: false);
+        if (ElasticAlpha > 0)
+        {
+            grid = grid + Displacement(n, height, width, generator, batch.device).to_type(batch.dtype);
+        }
+
+        var jittered = F.grid_sample(batch, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
+        return StrokeChange > 0 ? ChangeStrokes(jittered, generator) : jittered;
+    }
+
+    /// <summary>Rotation-and-scale followed by a shear x' = x + s·y, s drawn in ±MaxShear.</summary>
+    private Tensor Sheared(Tensor cos, Tensor sin, Tensor tx, Tensor ty, Generator generator, Device device)
+    {
+        var s = rand(new long[] { cos.shape[0] }, generator: generator).to(device).mul_(2).sub_(1).mul_(MaxShear);
+        return stack(new[] { cos, (cos * s) - sin, tx, sin, (sin * s) + cos, ty }, dim: 1);
+    }
+
+    /// <summary>A smooth random displacement per pixel, [N, H, W, 2] in affine_grid's coordinates.</summary>
+    private Tensor Displacement(long n, long height, long width, Generator generator, Device device)
+    {
+        var field = rand(new long[] { n, 2, height, width }, generator: generator).to(device).mul_(2).sub_(1);
+        int radius = (int)Math.Ceiling(3 * ElasticSigma);
+        var x = arange(-radius, radius + 1, dtype: ScalarType.Float32, device: device);
+        var gauss = (-(x * x) / (2 * ElasticSigma * ElasticSigma)).exp();
+        var kernel = outer(gauss, gauss);
+        kernel = (kernel / kernel.sum()).expand(2, 1, (2 * radius) + 1, (2 * radius) + 1);
+        var smooth = F.conv2d(field, kernel, padding: new long[] { radius, radius }, groups: 2);
+        // Pixels to [-1, 1] units: x over the width, y over the height.
+        var units = tensor(new[] { (float)(2 * ElasticAlpha / width), (float)(2 * ElasticAlpha / height) }, device: device).view(1, 2, 1, 1);
+        return (smooth * units).permute(0, 2, 3, 1);
+    }
+
+    /// <summary>Per image: with probability StrokeChange/2 dilated, StrokeChange/2 eroded (3×3 cross), else as it is.</summary>
+    private Tensor ChangeStrokes(Tensor batch, Generator generator)
+    {
+        var r = rand(new long[] { batch.shape[0], 1, 1, 1 }, generator: generator).to(batch.device);
+        Tensor Cross(Tensor t) => maximum(F.max_pool2d(t, new long[] { 1, 3 }, new long[] { 1, 1 }, new long[] { 0, 1 }), F.max_pool2d(t, new long[] { 3, 1 }, new long[] { 1, 1 }, new long[] { 1, 0 }));
+        var thicker = Cross(batch);
+        var thinner = -Cross(-batch);
+        return where(r < StrokeChange / 2, thicker, where(r < StrokeChange, thinner, batch));
     }
 }
 
@@ -64,9 +108,9 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
 /// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
 public static class Augmentations
 {
-    public static IAugmentation For(Models.ModelConfig model) => model switch
+    public static IAugmentation For(Models.ModelConfig model, TrainOptions options) => model switch
     {
-        Models.LeNet5Config => new AffineJitter(),
+        Models.LeNet5Config => new AffineJitter(MaxShear: options.Shear, ElasticAlpha: options.Elastic, StrokeChange: options.StrokeChange),
         Models.CifarCoarseNetConfig => new CropFlip(),
         _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
     };

@@ -47,7 +47,11 @@ public sealed record EpochMetrics(
     double RssMegabytes,
     double PeakRssMegabytes);
 
-/// <summary>summary.json: the figures of a finished run.</summary>
+/// <summary>
+/// summary.json: the figures of a finished run. <see cref="Temperature"/> is what export divides the logits by before
+/// softmax (fitted on the validation split; 1 when that did not lower its calibration error), with the test set's
+/// expected calibration error before and after it.
+/// </summary>
 public sealed record RunSummary(
     string Status,
     double TestAccuracy,
@@ -62,7 +66,10 @@ public sealed record RunSummary(
     double TrainSeconds,
     int Threads,
     string Device,
-    double PeakRssMegabytes);
+    double PeakRssMegabytes,
+    double Temperature = 1,
+    double TestEce = 0,
+    double TestEceCalibrated = 0);
 
 /// <summary>The files of a run folder. Every write goes to a temp file first, then is renamed over the old one.</summary>
 public sealed class RunFolder

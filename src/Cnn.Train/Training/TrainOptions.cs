@@ -42,6 +42,21 @@ public sealed record TrainOptions
     /// <summary>Seeded random rotation, scale and shift of each training batch.</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>With <see cref="Augment"/>, LeNet's largest horizontal shear (slant), e.g. 0.3; 0 = none.</summary>
+    public double Shear { get; init; }
+
+    /// <summary>With <see cref="Augment"/>, LeNet's elastic distortion strength in pixels (Simard et al. use 34 at σ 4); 0 = none.</summary>
+    public double Elastic { get; init; }
+
+    /// <summary>With <see cref="Augment"/>, the share of LeNet's training images whose strokes are made a pixel thinner or thicker; 0 = none.</summary>
+    public double StrokeChange { get; init; }
+
+    /// <summary>
+    /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Contracts.MomentDeskew"/>) before
+    /// training, evaluating and predicting; the model card tells Cnn.Inference to do the same.
+    /// </summary>
+    public bool Deskew { get; init; }
+
     public long Seed { get; init; } = 1;
 
     /// <summary>Intra-op threads for libtorch on CPU.</summary>
@@ -92,6 +107,9 @@ public sealed record TrainOptions
         Require(PlateauPatience >= 0, nameof(PlateauPatience), PlateauPatience, "≥ 0");
         Require(PlateauFactor > 0 && PlateauFactor < 1, nameof(PlateauFactor), PlateauFactor, "in (0, 1)");
         Require(Device is "auto" or "cpu" or "cuda", nameof(Device), Device, "auto, cpu or cuda");
+        Require(Shear is >= 0 and <= 1, nameof(Shear), Shear, "0..1 (0 = no slant)");
+        Require(Elastic is >= 0 and <= 100, nameof(Elastic), Elastic, "0..100 pixels (0 = no elastic distortion)");
+        Require(StrokeChange is >= 0 and <= 1, nameof(StrokeChange), StrokeChange, "0..1 (0 = strokes as they are)");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
     }

@@ -21,8 +21,8 @@ public interface ITrainingObserver
     void Message(string text) { }
 }
 
-/// <summary>Mean cross-entropy, accuracy and each image's predicted class with its softmax probability, over one set.</summary>
-public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, float[] Confidence);
+/// <summary>Mean cross-entropy, accuracy, each image's predicted class with its softmax probability, and the logits (N × classes), over one set.</summary>
+public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, float[] Confidence, float[] Logits);
 
 /// <summary>How a call to <see cref="Trainer.Fit"/> ended; <see cref="Test"/> holds the test set's predictions of the best weights.</summary>
 public sealed record TrainOutcome(RunSummary? Summary, bool Interrupted, int EpochsDone, Evaluation? Test = null);
@@ -87,12 +87,14 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         double lossSum = 0;
         var predicted = new int[set.Count];
         var confidence = new float[set.Count];
+        var allLogits = new float[set.Count * set.ClassNames.Count];
         for (int start = 0; start < set.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int end = Math.Min(start + batchSize, set.Count);
             var (x, y) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
             var logits = model.call(normalization.Apply(x));
+            logits.cpu().contiguous().data<float>().CopyTo(allLogits, start * set.ClassNames.Count);
             lossSum += F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
             var (best, index) = F.softmax(logits, 1).max(1);
             best.cpu().data<float>().CopyTo(confidence, start);
@@ -110,7 +112,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             correct += predicted[i] == labels[i] ? 1 : 0;
         }
 
-        return new Evaluation(lossSum / set.Count, (double)correct / set.Count, predicted, confidence);
+        return new Evaluation(lossSum / set.Count, (double)correct / set.Count, predicted, confidence, allLogits);
     }
 
     private TrainerState Begin(bool resume, Session session)
@@ -138,7 +140,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private (TrainerState State, bool Interrupted) RunEpochs(Session session, TrainerState state, CancellationToken cancel)
     {
         var schedule = new LrSchedule(_options, session.Batches, state.Plateau);
-        var jitter = _options.Augment ? Augmentations.For(config.Model) : null;
+        var jitter = _options.Augment ? Augmentations.For(config.Model, _options) : null;
         for (int epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !StoppedEarly(state, epoch); epoch++)
         {
             var trained = TrainEpoch(session, schedule, jitter, epoch, cancel);
@@ -198,12 +200,15 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         long testStart = Stopwatch.GetTimestamp();
         var test = Evaluate(session.Model, data.Test, data.Normalization, session.Device, _options.BatchSize);
         session.AddEvaluation(Stopwatch.GetElapsedTime(testStart).TotalSeconds, data.Test.Count);
+        // The best epoch's weights on the validation split: what the temperature is fitted to.
+        var validation = Evaluate(session.Model, data.Validation, data.Normalization, session.Device, _options.BatchSize);
+        var calibration = TemperatureScaling.Calibrate(validation, data.Validation.Labels.data<long>().ToArray(), test, data.Test.Labels.data<long>().ToArray(), data.Info.ClassNames.Count);
         var history = state.History;
         double imagesPerSecond = history.Count == 0 ? 0 : data.Train.Count * history.Count / history.Sum(h => h.Seconds);
         bool stoppedEarly = state.EpochsDone < _options.Epochs;
         var summary = new RunSummary("completed", test.Accuracy, test.Loss, state.BestEpoch, state.BestValidationLoss, state.EpochsDone, stoppedEarly,
             imagesPerSecond, session.EvalImagesPerSecond, session.Model.parameters().Sum(p => p.numel()), state.TrainSeconds, _options.Threads,
-            session.Device.ToString(), ProcessMemory.PeakRssMegabytes());
+            session.Device.ToString(), ProcessMemory.PeakRssMegabytes(), calibration.Temperature, calibration.TestEce, calibration.TestEceCalibrated);
         run.WriteSummary(summary);
         return new TrainOutcome(summary, false, state.EpochsDone, test);
     }
