@@ -53,6 +53,8 @@ def main():
     parser.add_argument("data")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--channels-last", action="store_true",
+                        help="convert the model and every batch to torch.channels_last")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--val-fraction", type=float, default=1 / 12)
     args = parser.parse_args()
@@ -68,6 +70,8 @@ def main():
     std = train_x.double().div(255).std(unbiased=False).item()
 
     model = LeNet5()
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     seconds = 0.0
     seen = 0
@@ -79,6 +83,8 @@ def main():
             idx = order[b:b + args.batch_size]
             x = train_x[idx].float().div_(255)
             x = (x - mean) / std
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             y = train_y[idx]
             optimizer.zero_grad()
             logits = model(x)
@@ -89,7 +95,7 @@ def main():
             logits.argmax(1).eq(y).sum().item()
         seconds += time.perf_counter() - start
         seen += len(train_x)
-    print(json.dumps({"images_per_second": seen / seconds, "threads": args.threads, "torch": torch.__version__,
+    print(json.dumps({"images_per_second": seen / seconds, "threads": args.threads, "channels_last": args.channels_last, "torch": torch.__version__,
                       "epochs": args.epochs}))
 
 

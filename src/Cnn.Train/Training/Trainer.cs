@@ -83,7 +83,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     public static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSet set, Normalization normalization, Device device, int batchSize)
     {
         model.eval();
-        using var noGrad = no_grad();
+        // inference_mode rather than no_grad: no version counters or view tracking on the batch's tensors.
+        using var inference = inference_mode(true);
         double lossSum = 0;
         var predicted = new int[set.Count];
         var confidence = new float[set.Count];

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Cnn.Train;
+using Cnn.Train.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+// Where one training step's time goes in TorchSharp, phase by phase; bench/steps_pytorch.py times the same phases in
+// PyTorch. Usage: Cnn.TrainBench lenet|cifar [--threads N] [--batch N] [--steps N] [--channels-last] [--no-mkldnn]
+//                 Cnn.TrainBench pool|expand   (2×2 average pooling: libtorch's kernels against the alternatives)
+// --no-mkldnn calls at::Context::setUserEnabledMkldnn(false) by its C++ symbol (TorchSharp does not expose it): a
+// diagnostic for this libtorch build only.
+string model = args.Length > 0 ? args[0] : "lenet";
+int threads = Option("--threads", 1);
+int batch = Option("--batch", model == "lenet" ? 64 : 128);
+int steps = Option("--steps", model == "lenet" ? 2000 : 150);
+Console.WriteLine(GlibcAllocator.RetainFreedMemory());
+torch.set_num_threads(threads);
+if (model == "expand")
+{
+    ExpandBench.Run();
+    return 0;
+}
+
+if (model == "pool")
+{
+    PoolBench.Run();
+    return 0;
+}
+
+bool channelsLast = args.Contains("--channels-last");
+if (args.Contains("--no-mkldnn"))
+{
+    Native.SetUserEnabledMkldnn(Native.GlobalContext(), false);
+}
+torch.manual_seed(1);
+ModelConfig config = model == "lenet" ? new LeNet5Config() : new CifarCoarseNetConfig();
+int size = config.ImageSize;
+using var net = config.Build();
+using var optimizer = optim.Adam(net.parameters(), 1e-3);
+using var generator = new Generator(7);
+using var images = randint(0, 256, [8192, config.InChannels, size, size], dtype: ScalarType.Byte, generator: generator);
+using var labels = randint(0, config.NumClasses, [8192], dtype: ScalarType.Int64, generator: generator);
+using var order = randperm(8192, generator: generator);
+var mean = new float[config.InChannels];
+var std = new float[config.InChannels];
+Array.Fill(mean, 0.3f);
+Array.Fill(std, 0.25f);
+
+string[] phases = ["batch", "zero_grad", "forward", "loss", "backward", "step", "bookkeeping"];
+var seconds = new double[phases.Length];
+long clock = 0;
+void Lap(int phase)
+{
+    long now = Stopwatch.GetTimestamp();
+    seconds[phase] += Stopwatch.GetElapsedTime(clock, now).TotalSeconds;
+    clock = now;
+}
+
+net.train();
+for (int s = -50; s < steps; s++)
+{
+    if (s == 0)
+    {
+        Array.Clear(seconds);
+    }
+
+    using var scope = NewDisposeScope();
+    clock = Stopwatch.GetTimestamp();
+    int start = (int)((long)(s + 50) * batch % (8192 - batch));
+    var idx = order[start..(start + batch)];
+    var x = images.index_select(0, idx).to_type(ScalarType.Float32).div_(255f);
+    x = (x - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
+    if (channelsLast)
+    {
+        x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    }
+
+    var y = labels.index_select(0, idx);
+    Lap(0);
+    optimizer.zero_grad();
+    Lap(1);
+    var logits = net.call(x);
+    Lap(2);
+    var loss = F.cross_entropy(logits, y);
+    Lap(3);
+    loss.backward();
+    Lap(4);
+    optimizer.step();
+    Lap(5);
+    _ = loss.item<float>();
+    _ = logits.argmax(1).eq(y).sum().item<long>();
+    Lap(6);
+}
+
+Report(phases, seconds, steps, batch);
+
+// The fixed cost of one call into libtorch: an in-place add on a one-element tensor.
+using var one = zeros(1);
+var empty = Stopwatch.StartNew();
+for (int i = 0; i < 200_000; i++)
+{
+    one.add_(1f);
+}
+
+Console.WriteLine($"{"one in-place add on [1]",-24} {empty.Elapsed.TotalMicroseconds / 200_000,8:F2} µs");
+return 0;
+
+static void Report(string[] phases, double[] seconds, int steps, int batch)
+{
+    double total = seconds.Sum();
+    Console.WriteLine($"{"phase",-24} {"µs/step",8} {"share",6}");
+    for (int i = 0; i < phases.Length; i++)
+    {
+        Console.WriteLine($"{phases[i],-24} {seconds[i] / steps * 1e6,8:F1} {seconds[i] / total,6:P0}");
+    }
+
+    Console.WriteLine($"{"step",-24} {total / steps * 1e6,8:F1}   ({batch * steps / total:F0} images/s)");
+}
+
+int Option(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
+
+internal static class Native
+{
+    [System.Runtime.InteropServices.DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at13globalContextEv")]
+    public static extern IntPtr GlobalContext();
+
+    [System.Runtime.InteropServices.DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    public static extern void SetUserEnabledMkldnn(IntPtr context, [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.I1)] bool enabled);
+}

@@ -1,0 +1,58 @@
+using Cnn.Train.Kernels;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnn.Train.Tests;
+
+public class KernelTests
+{
+    [Theory]
+    [InlineData(3, 5, 8, 6)]
+    [InlineData(64, 6, 28, 28)]
+    [InlineData(2, 16, 10, 10)]
+    public void Average_pool_2x2_matches_avg_pool2d_bit_for_bit_forward_and_backward(long n, long c, long h, long w)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var input = randn([n, c, h, w], generator: generator);
+        var upstream = randn([n, c, h / 2, w / 2], generator: generator);
+        using var pool = nn.AvgPool2d(2, 2);
+
+        var (expected, expectedGrad) = PoolWithGradient(input, upstream, x => pool.call(x));
+        var (actual, actualGrad) = PoolWithGradient(input, upstream, x => AveragePool2x2.Apply(x, pool));
+
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(actual.equal(expected).all().item<bool>(), "forward differs from avg_pool2d");
+        Assert.True(actualGrad.equal(expectedGrad).all().item<bool>(), "input gradient differs from avg_pool2d's");
+    }
+
+    [Fact]
+    public void Average_pool_2x2_leaves_odd_sizes_to_the_module()
+    {
+        using var scope = NewDisposeScope();
+        var input = rand(2, 3, 7, 6);
+        using var pool = nn.AvgPool2d(2, 2);
+        var actual = AveragePool2x2.Apply(input, pool);
+        Assert.Equal([2L, 3, 3, 3], actual.shape);
+        Assert.True(actual.equal(pool.call(input)).all().item<bool>());
+    }
+
+    [Fact]
+    public void Channels_last_keeps_shape_and_values_and_puts_channels_innermost()
+    {
+        using var scope = NewDisposeScope();
+        var input = rand(2, 3, 4, 5);
+        var last = ChannelsLast.From(input);
+        Assert.Equal(input.shape, last.shape);
+        Assert.True(last.equal(input).all().item<bool>());
+        Assert.Equal([60L, 1, 15, 3], last.stride());
+    }
+
+    private static (Tensor Output, Tensor Grad) PoolWithGradient(Tensor input, Tensor upstream, Func<Tensor, Tensor> pool)
+    {
+        var x = input.detach().clone().requires_grad_(true);
+        var output = pool(x);
+        output.backward([upstream]);
+        return (output.detach(), x.grad!.clone());
+    }
+}
