@@ -73,7 +73,7 @@ for (int s = -50; s < steps; s++)
     x = (x - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
     if (channelsLast)
     {
-        x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        x = Cnn.Train.Kernels.ChannelsLast.From(x);
     }
 
     var y = labels.index_select(0, idx);

@@ -38,6 +38,17 @@ public class KernelTests
     }
 
     [Fact]
+    public void Average_pool_2x2_leaves_other_pools_to_the_module()
+    {
+        using var scope = NewDisposeScope();
+        var input = rand(2, 3, 8, 8);
+        using var overlapping = nn.AvgPool2d(2, stride: 1);
+        var actual = AveragePool2x2.Apply(input, overlapping);
+        Assert.Equal([2L, 3, 7, 7], actual.shape);
+        Assert.True(actual.equal(overlapping.call(input)).all().item<bool>());
+    }
+
+    [Fact]
     public void Channels_last_keeps_shape_and_values_and_puts_channels_innermost()
     {
         using var scope = NewDisposeScope();

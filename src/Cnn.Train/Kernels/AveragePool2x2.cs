@@ -1,4 +1,5 @@
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Cnn.Train.Kernels;
@@ -13,11 +14,21 @@ namespace Cnn.Train.Kernels;
 internal static class AveragePool2x2
 {
     /// <summary>
-    /// Pools <paramref name="input"/> ([N, C, H, W]) with this kernel when H and W are even; otherwise (a window would
-    /// be cut off at the edge) with <paramref name="module"/>, which must be an <c>AvgPool2d(2, 2)</c>.
+    /// Pools <paramref name="input"/> ([N, C, H, W]) with this kernel when <paramref name="module"/> is a plain 2×2,
+    /// stride-2 average pool and H and W are even; otherwise (another pool, or a window cut off at the edge) with
+    /// <paramref name="module"/> itself.
     /// </summary>
-    public static Tensor Apply(Tensor input, nn.Module<Tensor, Tensor> module) =>
-        input.dim() == 4 && input.shape[2] % 2 == 0 && input.shape[3] % 2 == 0 ? Function.apply(input) : module.call(input);
+    public static Tensor Apply(Tensor input, AvgPool2d module) =>
+        IsPlain2x2(module) && input.dim() == 4 && input.shape[2] % 2 == 0 && input.shape[3] % 2 == 0
+            ? Function.apply(input)
+            : module.call(input);
+
+    private static bool IsPlain2x2(AvgPool2d module) =>
+        module.kernel_size.SequenceEqual([2L, 2L])
+        && (module.stride ?? module.kernel_size).SequenceEqual([2L, 2L])
+        && (module.padding ?? [0L, 0L]).All(p => p == 0)
+        && !module.ceil_mode
+        && module.divisor_override == null;
 
     private sealed class Function : autograd.SingleTensorFunction<Function>
     {
