@@ -74,6 +74,21 @@ def main():
     for name, t in zip(PHASES, seconds):
         print(f"{name:<24} {t / steps * 1e6:8.1f} {t / total:6.0%}")
     print(f"{'step':<24} {total / steps * 1e6:8.1f}   ({batch * steps / total:.0f} images/s)")
+    # Evaluation: the forward pass alone under inference_mode, as cifar_pytorch.py evaluates, after 5 warm-up batches.
+    net.eval()
+    with torch.inference_mode():
+        evaluated, eval_seconds = 0, 0.0
+        for s in range(-5, max(steps // 4, 10)):
+            start = (s + 5) * batch % (8192 - batch)
+            x = (images[start:start + batch].float().div_(255) - torch.tensor(mean).view(1, -1, 1, 1)) / torch.tensor(std).view(1, -1, 1, 1)
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            begin = time.perf_counter()
+            net(x).argmax(1).sum().item()
+            if s >= 0:
+                eval_seconds += time.perf_counter() - begin
+                evaluated += batch
+    print(f"{'eval forward':<24} {eval_seconds / (evaluated / batch) * 1e6:8.1f}   ({evaluated / eval_seconds:.0f} images/s)")
     one = torch.zeros(1)
     begin = time.perf_counter()
     for _ in range(200_000):

@@ -95,6 +95,8 @@ for (int s = -50; s < steps; s++)
 
 Report(phases, seconds, steps, batch);
 
+Console.WriteLine(EvaluationForward(net, images, mean, std, batch, Math.Max(steps / 4, 10), channelsLast));
+
 // The fixed cost of one call into libtorch: an in-place add on a one-element tensor.
 using var one = zeros(1);
 var empty = Stopwatch.StartNew();
@@ -104,7 +106,39 @@ for (int i = 0; i < 200_000; i++)
 }
 
 Console.WriteLine($"{"one in-place add on [1]",-24} {empty.Elapsed.TotalMicroseconds / 200_000,8:F2} µs");
+var look = Stopwatch.StartNew();
+for (int i = 0; i < 1000; i++)
+{
+    JitWorkerPriority.Lower();
+}
+
+Console.WriteLine($"{"JitWorkerPriority.Lower",-24} {look.Elapsed.TotalMicroseconds / 1000,8:F2} µs ({Directory.GetDirectories("/proc/self/task").Length} threads)");
 return 0;
+
+// The forward pass alone under inference_mode, as Trainer.Evaluate runs it, after 5 warm-up batches.
+static string EvaluationForward(nn.Module<Tensor, Tensor> net, Tensor images, float[] mean, float[] std, int batch, int batches, bool channelsLast)
+{
+    net.eval();
+    using var inference = inference_mode(true);
+    double seconds = 0;
+    for (int s = -5; s < batches; s++)
+    {
+        using var scope = NewDisposeScope();
+        int start = (s + 5) * batch % ((int)images.shape[0] - batch);
+        var x = images[start..(start + batch)].to_type(ScalarType.Float32).div_(255f);
+        x = (x - tensor(mean).view(1, -1, 1, 1)) / tensor(std).view(1, -1, 1, 1);
+        if (channelsLast)
+        {
+            x = Cnn.Train.Kernels.ChannelsLast.From(x);
+        }
+
+        long begin = Stopwatch.GetTimestamp();
+        _ = net.call(x).argmax(1).sum().item<long>();
+        seconds += s >= 0 ? Stopwatch.GetElapsedTime(begin).TotalSeconds : 0;
+    }
+
+    return $"{"eval forward",-24} {seconds / batches * 1e6,8:F1}   ({batch * batches / seconds:F0} images/s)";
+}
 
 static void Report(string[] phases, double[] seconds, int steps, int batch)
 {

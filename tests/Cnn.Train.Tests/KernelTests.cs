@@ -59,6 +59,40 @@ public class KernelTests
         Assert.Equal([60L, 1, 15, 3], last.stride());
     }
 
+    [Fact]
+    public void Channels_last_of_one_channel_has_channels_last_strides()
+    {
+        // permute-contiguous-permute returns the input unchanged when C is 1 (a size-1 dimension's stride is ignored),
+        // and libtorch then reads the [N, 1, H, W] tensor as NCHW.
+        using var scope = NewDisposeScope();
+        var input = rand(2, 1, 4, 5);
+        var last = ChannelsLast.From(input);
+        Assert.True(last.equal(input).all().item<bool>());
+        Assert.Equal([20L, 1, 5, 1], last.stride());
+    }
+
+    [Fact]
+    public void Average_pool_2x2_gradient_has_the_layout_of_its_input()
+    {
+        // A gradient in another layout than the ReLU output it meets sends libtorch's threshold_backward to its slow
+        // strided loop; values must not change either way.
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(5);
+        var input = ChannelsLast.From(randn([2, 6, 8, 8], generator: generator));
+        var upstream = randn([2, 6, 4, 4], generator: generator);
+        using var pool = nn.AvgPool2d(2, 2);
+
+        var (expected, expectedGrad) = PoolWithGradient(input, upstream, x => pool.call(x));
+        var x = input.detach().clone().requires_grad_(true);
+        Assert.Equal(input.stride(), x.stride());
+        var actual = AveragePool2x2.Apply(x, pool);
+        actual.backward([upstream]);
+
+        Assert.Equal(input.stride(), x.grad!.stride());
+        Assert.True(actual.equal(expected).all().item<bool>());
+        Assert.True(x.grad.equal(expectedGrad).all().item<bool>());
+    }
+
     private static (Tensor Output, Tensor Grad) PoolWithGradient(Tensor input, Tensor upstream, Func<Tensor, Tensor> pool)
     {
         var x = input.detach().clone().requires_grad_(true);

@@ -11,5 +11,12 @@ namespace Cnn.Train.Kernels;
 internal static class ChannelsLast
 {
     /// <summary>A channels-last copy of <paramref name="input"/> ([N, C, H, W]); the same values, the same shape.</summary>
-    public static Tensor From(Tensor input) => input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor From(Tensor input)
+    {
+        // The strides are written out rather than made by permute → contiguous → permute: with one channel, contiguous
+        // sees nothing to do (a size-1 dimension's stride does not count) and hands back the NCHW strides.
+        long n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3];
+        var output = empty_strided([n, c, h, w], [h * w * c, 1, w * c, c], dtype: input.dtype, device: input.device);
+        return output.copy_(input);
+    }
 }

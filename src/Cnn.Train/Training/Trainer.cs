@@ -89,8 +89,10 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         var predicted = new int[set.Count];
         var confidence = new float[set.Count];
         var allLogits = new float[set.Count * set.ClassNames.Count];
+        var jitWorker = new JitWorkerPriority();
         for (int start = 0; start < set.Count; start += batchSize)
         {
+            jitWorker.LowerIfDue();
             using var scope = NewDisposeScope();
             int end = Math.Min(start + batchSize, set.Count);
             var (x, y) = set.Batch(arange(start, end, dtype: ScalarType.Int64), device);
@@ -235,6 +237,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
                 return null;
             }
 
+            session.JitWorker.LowerIfDue();
             int start = b * _options.BatchSize;
             int end = Math.Min(start + _options.BatchSize, data.Train.Count);
             lr = schedule.At(((long)(epoch - 1) * session.Batches) + b);
@@ -298,6 +301,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         private long _evalImages;
 
         public nn.Module<Tensor, Tensor> Model { get; } = model;
+
+        public JitWorkerPriority JitWorker { get; } = new();
         public optim.Optimizer Optimizer { get; } = optimizer;
         public Device Device { get; } = device;
         public int Batches { get; } = batches;
