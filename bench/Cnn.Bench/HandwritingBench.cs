@@ -179,7 +179,7 @@ internal static class HandwritingBench
         surface.Canvas.Clear(SKColors.White);
         if (paperGrain)
         {
-            using var paper = Paper(canvas.W, canvas.H, random);
+            using var paper = Cnn.Tests.Paper.Noisy(canvas.W, canvas.H, random, 175, 30);
             surface.Canvas.DrawImage(paper, 0, 0);
         }
 
@@ -247,19 +247,6 @@ internal static class HandwritingBench
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, data.ToArray());
-    }
-
-    private static SKImage Paper(int width, int height, Random random)
-    {
-        var rgba = new byte[width * height * 4];
-        for (int p = 0; p < width * height; p++)
-        {
-            byte v = (byte)Math.Clamp(175 + random.Next(-30, 31), 0, 255);
-            rgba[4 * p] = rgba[(4 * p) + 1] = rgba[(4 * p) + 2] = v;
-            rgba[(4 * p) + 3] = 255;
-        }
-
-        return SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), rgba);
     }
 
     private static Source Read(string folder, string prefix, string name, int variants)

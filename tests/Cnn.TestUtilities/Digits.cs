@@ -40,7 +40,8 @@ public static class Digits
         canvas.Clear(transparent ? SKColors.Transparent : whiteOnBlack ? SKColors.Black : SKColors.White);
         if (noisyGrey)
         {
-            using var paper = NoisyPaper(canvasWidth, canvasHeight, seed);
+            // Grey paper, 170 ± 35 per pixel from a seeded generator.
+            using var paper = Paper.Noisy(canvasWidth, canvasHeight, new Random(seed), 170, 35);
             canvas.DrawImage(paper, 0, 0);
         }
 
@@ -74,21 +75,6 @@ public static class Digits
         using var image = surface.Snapshot();
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
-    }
-
-    /// <summary>Grey paper, 170 ± 35 per pixel from a seeded generator.</summary>
-    private static SKImage NoisyPaper(int width, int height, int seed)
-    {
-        var random = new Random(seed);
-        var rgba = new byte[width * height * 4];
-        for (int p = 0; p < width * height; p++)
-        {
-            byte v = (byte)Math.Clamp(170 + random.Next(-35, 36), 0, 255);
-            rgba[4 * p] = rgba[(4 * p) + 1] = rgba[(4 * p) + 2] = v;
-            rgba[(4 * p) + 3] = 255;
-        }
-
-        return SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), rgba);
     }
 
     /// <summary>The digit's ink in [0, 1], dilated <paramref name="thicken"/> times or cut to its core when <paramref name="thin"/>.</summary>
