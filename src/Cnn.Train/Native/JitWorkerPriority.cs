@@ -33,7 +33,8 @@ internal sealed class JitWorkerPriority
     /// worker when it has been idle a while and starts a new one later, so callers repeat this between batches. Every
     /// thread's name is read each time — a new thread carries its creator's name until it is named, so no name can be
     /// taken as final — which costs a few microseconds per thread. Returns how many threads it moved; does nothing off
-    /// Linux.
+    /// Linux, and nothing where /proc or the scheduler calls are closed to the process (a sandbox, musl without these
+    /// symbols): training then runs as it did before, only slower on few cores.
     /// </summary>
     public static int Lower()
     {
@@ -42,6 +43,18 @@ internal sealed class JitWorkerPriority
             return 0;
         }
 
+        try
+        {
+            return LowerNamedThreads();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    private static int LowerNamedThreads()
+    {
         int moved = 0;
         foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
         {

@@ -32,7 +32,9 @@ public sealed class TrainingDivergedException(string message) : Exception(messag
 
 /// <summary>
 /// Trains a model with Adam and cross-entropy, one dispose scope per batch: validation each epoch, early stopping on
-/// validation loss (restoring the best weights), a checkpoint after every epoch, a test evaluation at the end.
+/// validation loss (restoring the best weights), a checkpoint after every epoch, a test evaluation at the end. While it
+/// trains and evaluates it keeps the process's tiered-compilation worker on Linux's <c>SCHED_IDLE</c> policy
+/// (<see cref="JitWorkerPriority"/>), a process-wide setting that also holds after it returns.
 /// </summary>
 public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, ITrainingObserver? observer = null)
 {
