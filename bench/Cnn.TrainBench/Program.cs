@@ -7,6 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 
 // Where one training step's time goes in TorchSharp, phase by phase; bench/steps_pytorch.py times the same phases in
 // PyTorch. Usage: Cnn.TrainBench lenet|cifar [--threads N] [--batch N] [--steps N] [--channels-last] [--no-mkldnn]
+//                 [--torchsharp-adam]
 //                 Cnn.TrainBench pool|expand   (2×2 average pooling: libtorch's kernels against the alternatives)
 // --no-mkldnn calls at::Context::setUserEnabledMkldnn(false) by its C++ symbol (TorchSharp does not expose it): a
 // diagnostic for this libtorch build only.
@@ -37,7 +38,10 @@ torch.manual_seed(1);
 ModelConfig config = model == "lenet" ? new LeNet5Config() : new CifarCoarseNetConfig();
 int size = config.ImageSize;
 using var net = config.Build();
-using var optimizer = optim.Adam(net.parameters(), 1e-3);
+// The trainer's optimizer (Training/FlatAdam.cs); --torchsharp-adam times TorchSharp's own Adam instead.
+bool torchSharpAdam = args.Contains("--torchsharp-adam");
+using var flatAdam = torchSharpAdam ? null : Cnn.Train.Training.FlatAdam.Create(net, 1e-3);
+using var torchAdam = torchSharpAdam ? optim.Adam(net.parameters(), 1e-3) : null;
 using var generator = new Generator(7);
 using var images = randint(0, 256, [8192, config.InChannels, size, size], dtype: ScalarType.Byte, generator: generator);
 using var labels = randint(0, config.NumClasses, [8192], dtype: ScalarType.Int64, generator: generator);
@@ -78,7 +82,15 @@ for (int s = -50; s < steps; s++)
 
     var y = labels.index_select(0, idx);
     Lap(0);
-    optimizer.zero_grad();
+    if (flatAdam != null)
+    {
+        flatAdam.ZeroGrad();
+    }
+    else
+    {
+        torchAdam!.zero_grad();
+    }
+
     Lap(1);
     var logits = net.call(x);
     Lap(2);
@@ -86,7 +98,15 @@ for (int s = -50; s < steps; s++)
     Lap(3);
     loss.backward();
     Lap(4);
-    optimizer.step();
+    if (flatAdam != null)
+    {
+        flatAdam.Step();
+    }
+    else
+    {
+        torchAdam!.step();
+    }
+
     Lap(5);
     _ = loss.item<float>();
     _ = logits.argmax(1).eq(y).sum().item<long>();

@@ -61,8 +61,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         torch.manual_seed(_options.Seed);
         using var model = config.Model.Build();
         model.to(device);
-        using var optimizer = optim.Adam(model.parameters(), _options.LearningRate);
-        var session = new Session(model, optimizer, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize);
+        using var adam = FlatAdam.Create(model, _options.LearningRate);
+        var session = new Session(model, adam, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize);
         var (state, interrupted) = RunEpochs(session, Begin(resume, session), cancel);
         return interrupted ? new TrainOutcome(null, true, state.EpochsDone) : Finish(session, state);
     }
@@ -124,7 +124,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     {
         if (resume && File.Exists(run.File(RunFolder.CheckpointFile)))
         {
-            var state = Checkpoint.Load(run, session.Model, session.Optimizer);
+            var state = Checkpoint.Load(run, session.Model, session.Adam.Optimizer);
             _observer.Message($"resuming after epoch {state.EpochsDone} of {_options.Epochs}");
             return state;
         }
@@ -188,7 +188,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             schedule.Plateau,
             state.TrainSeconds + trained.Seconds,
             history);
-        Checkpoint.Save(run, next, session.Model, session.Optimizer);
+        Checkpoint.Save(run, next, session.Model, session.Adam.Optimizer);
         run.WriteMetrics(history);
         _observer.EpochCompleted(metrics, improved);
         if (StoppedEarly(next, epoch + 1))
@@ -266,16 +266,16 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         }
 
         x = data.Normalization.Apply(x);
-        foreach (var group in session.Optimizer.ParamGroups)
+        foreach (var group in session.Adam.Optimizer.ParamGroups)
         {
             group.LearningRate = lr;
         }
 
-        session.Optimizer.zero_grad();
+        session.Adam.ZeroGrad();
         var logits = session.Model.call(x);
         var loss = F.cross_entropy(logits, y);
         loss.backward();
-        session.Optimizer.step();
+        session.Adam.Step();
         return (loss.item<float>(), logits.argmax(1).eq(y).sum().item<long>());
     }
 
@@ -297,7 +297,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
 
     /// <summary>The model, optimizer and device of one Fit call, and the evaluation time it has spent.</summary>
-    private sealed class Session(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Device device, int batches)
+    private sealed class Session(nn.Module<Tensor, Tensor> model, FlatAdam adam, Device device, int batches)
     {
         private double _evalSeconds;
         private long _evalImages;
@@ -305,7 +305,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         public nn.Module<Tensor, Tensor> Model { get; } = model;
 
         public JitWorkerPriority JitWorker { get; } = new();
-        public optim.Optimizer Optimizer { get; } = optimizer;
+        public FlatAdam Adam { get; } = adam;
         public Device Device { get; } = device;
         public int Batches { get; } = batches;
         public double EvalImagesPerSecond => _evalSeconds > 0 ? _evalImages / _evalSeconds : 0;
