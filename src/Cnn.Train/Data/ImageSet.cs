@@ -15,15 +15,31 @@ public sealed record Normalization(IReadOnlyList<double> Mean, IReadOnlyList<dou
         var sums = new long[channels];
         var squares = new long[channels];
         using var contiguous = images.Images.contiguous();
-        var pixels = contiguous.data<byte>();
-        long index = 0;
-        for (long n = 0; n < images.Count; n++)
+        // Spans over the tensor's memory, a block of images at a time (a span holds at most 2 GB): TensorAccessor's
+        // indexer makes two native calls per element, half a second for Fashion-MNIST's 42 million training pixels.
+        int imageBytes = (int)(channels * plane);
+        int block = Math.Max(1, (1 << 30) / imageBytes);
+        for (int first = 0; first < images.Count; first += block)
+        {
+            using var part = contiguous.narrow(0, first, Math.Min(block, images.Count - first));
+            AddPlanes(part.bytes, channels, (int)plane, sums, squares);
+        }
+
+        double count = images.Count * (double)plane;
+        var mean = sums.Select(s => s / count / 255.0).ToArray();
+        var std = squares.Select((q, c) => Math.Sqrt(Math.Max(0, (q / count / (255.0 * 255.0)) - (mean[c] * mean[c])))).ToArray();
+        return new Normalization(mean, std);
+    }
+
+    private static void AddPlanes(ReadOnlySpan<byte> pixels, int channels, int plane, long[] sums, long[] squares)
+    {
+        for (int index = 0; index < pixels.Length;)
         {
             for (int c = 0; c < channels; c++)
             {
                 long sum = 0;
                 long square = 0;
-                for (long p = 0; p < plane; p++, index++)
+                for (int end = index + plane; index < end; index++)
                 {
                     int v = pixels[index];
                     sum += v;
@@ -34,11 +50,6 @@ public sealed record Normalization(IReadOnlyList<double> Mean, IReadOnlyList<dou
                 squares[c] += square;
             }
         }
-
-        double count = images.Count * (double)plane;
-        var mean = sums.Select(s => s / count / 255.0).ToArray();
-        var std = squares.Select((q, c) => Math.Sqrt(Math.Max(0, (q / count / (255.0 * 255.0)) - (mean[c] * mean[c])))).ToArray();
-        return new Normalization(mean, std);
     }
 
     /// <summary>Applies (x - mean) / std to a float batch of [N, C, H, W].</summary>
