@@ -103,14 +103,12 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             lossSum += F.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
             var (best, index) = F.softmax(logits, 1).max(1);
             best.cpu().data<float>().CopyTo(confidence, start);
-            var indices = index.cpu().data<long>();
-            for (int i = 0; i < end - start; i++)
-            {
-                predicted[start + i] = (int)indices[i];
-            }
+            // Whole-array copies: TensorAccessor's indexer makes two native calls per element.
+            var indices = index.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
+            indices.CopyTo(predicted, start);
         }
 
-        var labels = set.Labels.data<long>();
+        var labels = set.Labels.data<long>().ToArray();
         long correct = 0;
         for (int i = 0; i < set.Count; i++)
         {
