@@ -42,6 +42,8 @@ using var net = config.Build();
 bool torchSharpAdam = args.Contains("--torchsharp-adam");
 using var flatAdam = torchSharpAdam ? null : Cnn.Train.Training.FlatAdam.Create(net, 1e-3);
 using var torchAdam = torchSharpAdam ? optim.Adam(net.parameters(), 1e-3) : null;
+Action zeroGrad = flatAdam != null ? flatAdam.ZeroGrad : () => torchAdam!.zero_grad();
+Action optimizerStep = flatAdam != null ? flatAdam.Step : () => torchAdam!.step();
 using var generator = new Generator(7);
 using var images = randint(0, 256, [8192, config.InChannels, size, size], dtype: ScalarType.Byte, generator: generator);
 using var labels = randint(0, config.NumClasses, [8192], dtype: ScalarType.Int64, generator: generator);
@@ -82,15 +84,7 @@ for (int s = -50; s < steps; s++)
 
     var y = labels.index_select(0, idx);
     Lap(0);
-    if (flatAdam != null)
-    {
-        flatAdam.ZeroGrad();
-    }
-    else
-    {
-        torchAdam!.zero_grad();
-    }
-
+    zeroGrad();
     Lap(1);
     var logits = net.call(x);
     Lap(2);
@@ -98,15 +92,7 @@ for (int s = -50; s < steps; s++)
     Lap(3);
     loss.backward();
     Lap(4);
-    if (flatAdam != null)
-    {
-        flatAdam.Step();
-    }
-    else
-    {
-        torchAdam!.step();
-    }
-
+    optimizerStep();
     Lap(5);
     _ = loss.item<float>();
     _ = logits.argmax(1).eq(y).sum().item<long>();

@@ -104,8 +104,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             var (best, index) = F.softmax(logits, 1).max(1);
             best.cpu().data<float>().CopyTo(confidence, start);
             // Whole-array copies: TensorAccessor's indexer makes two native calls per element.
-            var indices = index.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
-            indices.CopyTo(predicted, start);
+            index.to_type(ScalarType.Int32).cpu().data<int>().CopyTo(predicted, start);
         }
 
         var labels = set.Labels.data<long>().ToArray();
@@ -301,9 +300,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         private long _evalImages;
 
         public nn.Module<Tensor, Tensor> Model { get; } = model;
-
-        public JitWorkerPriority JitWorker { get; } = new();
         public FlatAdam Adam { get; } = adam;
+        public JitWorkerPriority JitWorker { get; } = new();
         public Device Device { get; } = device;
         public int Batches { get; } = batches;
         public double EvalImagesPerSecond => _evalSeconds > 0 ? _evalImages / _evalSeconds : 0;
