@@ -27,10 +27,11 @@ internal static class RunFigures
     public static IReadOnlyList<string> Write(RunFolder run, RunConfig config, TrainingData data, RunSummary summary, Evaluation test)
     {
         DrawCurves(run.ReadMetrics(), summary.BestEpoch, run.File(Curves));
-        var labels = data.Test.Labels.data<long>().ToArray().Select(l => (int)l).ToArray();
+        var testLabels = data.Test.Labels.data<long>().ToArray();
+        var labels = testLabels.Select(l => (int)l).ToArray();
         DrawConfusion(labels, test.Predicted, config.Data.ClassNames, run.File(Confusion));
         DrawMistakes(data.Test, labels, test.Predicted, test.Confidence, config.Data.ClassNames, run.File(Mistakes));
-        DrawCalibration(test, [.. labels.Select(l => (long)l)], config.Data.ClassNames.Count, summary, run.File(Calibration));
+        DrawCalibration(test, testLabels, config.Data.ClassNames.Count, summary, run.File(Calibration));
         // The architecture needs the module tree only, not the trained weights.
         using var model = config.Model.Build();
         var layers = ArchitectureFigure.Describe(model, [config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize]);
@@ -114,8 +115,10 @@ internal static class RunFigures
     /// </summary>
     private static void DrawCalibration(Evaluation test, long[] labels, int classes, RunSummary summary, string path)
     {
+        var temperatures = summary.Temperature == 1 ? new[] { 1.0 } : [1.0, summary.Temperature];
+        var confidences = temperatures.Select(t => TemperatureScaling.Confidences(test.Logits, classes, labels, t)).ToList();
         // Most answers of a good net sit in the top bin; the others' points stand for a handful of images each.
-        int top = TemperatureScaling.Confidences(test.Logits, classes, labels, 1).Count(r => r.Confidence >= 0.9f);
+        int top = confidences[0].Count(r => r.Confidence >= 0.9f);
         var chart = new Chart
         {
             Title = string.Create(CultureInfo.InvariantCulture, $"Reliability on {labels.Length:N0} test images ({top:N0} stated ≥ 90 % at T = 1)"),
@@ -123,10 +126,9 @@ internal static class RunFigures
             YLabel = "accuracy in the bin",
         };
         chart.Series.Add(new Series("perfectly calibrated", [0, 1], [0, 1], new SKColor(160, 160, 160)));
-        var temperatures = summary.Temperature == 1 ? new[] { 1.0 } : [1.0, summary.Temperature];
         for (int k = 0; k < temperatures.Length; k++)
         {
-            var results = TemperatureScaling.Confidences(test.Logits, classes, labels, temperatures[k]);
+            var results = confidences[k];
             var bins = TemperatureScaling.Reliability(results);
             string name = string.Create(CultureInfo.InvariantCulture, $"T = {temperatures[k]:F2}: ECE {TemperatureScaling.Ece(results):P2}");
             chart.Series.Add(new Series(name, [.. bins.Select(b => b.Confidence)], [.. bins.Select(b => b.Accuracy)], Chart.Palette[k]));
