@@ -111,4 +111,12 @@ public static class SyntheticMnist
 
         return memory.ToArray();
     }
+
+    public static byte[] Ungzip(byte[] bytes)
+    {
+        using var z = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var memory = new MemoryStream();
+        z.CopyTo(memory);
+        return memory.ToArray();
+    }
 }

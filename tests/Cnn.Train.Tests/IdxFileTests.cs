@@ -107,16 +107,62 @@ public class IdxFileTests
     }
 
     [Fact]
-    public void Embedded_digits_are_the_real_5000()
+    public void A_folder_of_unpacked_files_reads_like_a_gzipped_one_and_pins_hold_either_way()
     {
-        var files = MnistFiles.Embedded("digits-5k");
+        using var gz = new TempFolder();
+        SyntheticMnist.Write(gz.Path, 20, 5);
+        using var raw = new TempFolder();
+        var pins = new Dictionary<string, string>();
+        foreach (var name in DatasetCatalog.FileNames)
+        {
+            var content = SyntheticMnist.Ungzip(File.ReadAllBytes(gz.Combine(name)));
+            File.WriteAllBytes(raw.Combine(Path.GetFileNameWithoutExtension(name)), content);
+            pins[name] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        }
+
+        Assert.True(DatasetCatalog.IsComplete(raw.Path));
+        var fromGz = MnistFiles.InFolder(gz.Path, pins, "synthetic").Read(train: true, 10);
+        var fromRaw = MnistFiles.InFolder(raw.Path, pins, "synthetic").Read(train: true, 10);
+        Assert.Equal(fromGz.Images.Pixels, fromRaw.Images.Pixels);
+        Assert.Equal(raw.Combine("train-images-idx3-ubyte"), fromRaw.Images.Source);
+    }
+
+    [Fact]
+    public void A_mislabelled_file_is_refused_by_its_pin_naming_the_file()
+    {
+        using var dir = new TempFolder();
+        SyntheticMnist.Write(dir.Path, 20, 5);
+        var pins = DatasetCatalog.FileNames.ToDictionary(name => name,
+            name => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(SyntheticMnist.Ungzip(File.ReadAllBytes(dir.Combine(name))))));
+        var labels = IdxFile.ReadLabels(dir.Combine(DatasetCatalog.TestLabels)).Labels;
+        labels[3] = (byte)((labels[3] + 1) % 10);
+        SyntheticMnist.WriteLabels(dir.Combine(DatasetCatalog.TestLabels), labels, gzip: true);
+
+        var files = MnistFiles.InFolder(dir.Path, pins, "synthetic");
+        Assert.Equal(20, files.Read(train: true, 10).Images.Count);
+        var e = Assert.Throws<InvalidDataException>(() => files.Read(train: false, 10));
+        Assert.StartsWith($"{dir.Combine(DatasetCatalog.TestLabels)}: content SHA-256 ", e.Message);
+        Assert.Contains($"; expected {pins[DatasetCatalog.TestLabels]}, synthetic's t10k-labels-idx1-ubyte. This is not the synthetic file as published", e.Message);
+    }
+
+    [Fact]
+    public void Embedded_digits_are_5000_mnist_digits_in_mnist_geometry()
+    {
+        var files = MnistFiles.Embedded(DatasetCatalog.DigitsResource);
         var (trainX, trainY) = files.Read(train: true, 10);
         var (testX, _) = files.Read(train: false, 10);
         Assert.Equal(4000, trainX.Count);
         Assert.Equal(1000, testX.Count);
         Assert.Equal((28, 28), (trainX.Rows, trainX.Columns));
-        // 500 of each digit in all; the train part has every class.
         Assert.Equal(10, trainY.Labels.Distinct().Count());
+
+        // MNIST centres each digit's 20×20 box in 28×28: the ink is about 20 px tall (digits-5k's shrunk cells: about 14).
+        double height = Enumerable.Range(0, trainX.Count).Average(i =>
+        {
+            var rows = Enumerable.Range(0, 28).Where(y => trainX.Pixels.AsSpan((i * 784) + (y * 28), 28).ContainsAnyExcept((byte)0)).ToList();
+            return rows[^1] - rows[0] + 1;
+        });
+        Assert.InRange(height, 19, 20.5);
     }
 
     [Fact]

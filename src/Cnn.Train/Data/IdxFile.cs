@@ -108,6 +108,35 @@ public static class IdxFile
         return new IdxLabels(source, labels);
     }
 
+    /// <summary>Lower-case hex SHA-256 of the file's content uncompressed: its header and pixels, as they were read.</summary>
+    public static string ContentSha256(IdxImages images)
+    {
+        Span<byte> header = stackalloc byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(header, ImagesMagic);
+        BinaryPrimitives.WriteInt32BigEndian(header[4..], images.Count);
+        BinaryPrimitives.WriteInt32BigEndian(header[8..], images.Rows);
+        BinaryPrimitives.WriteInt32BigEndian(header[12..], images.Columns);
+        return Sha256(header, images.Pixels);
+    }
+
+    /// <summary>Lower-case hex SHA-256 of the file's content uncompressed: its header and labels, as they were read.</summary>
+    public static string ContentSha256(IdxLabels labels)
+    {
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(header, LabelsMagic);
+        BinaryPrimitives.WriteInt32BigEndian(header[4..], labels.Count);
+        return Sha256(header, labels.Labels);
+    }
+
+    // The readers accept exactly header + body, so hashing the two again is hashing the file's content.
+    private static string Sha256(ReadOnlySpan<byte> header, byte[] body)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(header);
+        hash.AppendData(body);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>Checks that images and labels pair up and every label is below <paramref name="classCount"/>.</summary>
     public static void CheckPair(IdxImages images, IdxLabels labels, int classCount)
     {

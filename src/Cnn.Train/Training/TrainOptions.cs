@@ -59,6 +59,12 @@ public sealed record TrainOptions
 
     public long Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Seed of the train / validation split alone; null: <see cref="Seed"/>. Members of an ensemble trained with one
+    /// split seed share one validation split, so the ensemble can be judged on images none of them trained on.
+    /// </summary>
+    public long? SplitSeed { get; init; }
+
     /// <summary>Intra-op threads for libtorch on CPU.</summary>
     public int Threads { get; init; } = 1;
 

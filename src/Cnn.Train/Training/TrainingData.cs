@@ -28,7 +28,7 @@ public sealed class TrainingData(ImageSet train, ImageSet validation, ImageSet t
         }
 
         using var all = ImageSet.FromIdx(trainImages, trainLabels, classNames, channels);
-        var (train, validation) = all.Split(validationCount, options.Seed);
+        var (train, validation) = all.Split(validationCount, options.SplitSeed ?? options.Seed);
         var test = ImageSet.FromIdx(testImages, testLabels, classNames, channels);
         var info = new DataInfo(dataset, source, train.Count, validation.Count, test.Count, channels, trainImages.Rows, trainImages.Columns, classNames, labels);
         return new TrainingData(train, validation, test, Normalization.Measure(train), info);
