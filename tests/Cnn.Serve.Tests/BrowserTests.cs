@@ -8,7 +8,8 @@ namespace Cnn.Serve.Tests;
 /// <summary>A server and one Chromium (Debian's, driven by Playwright) shared by the page tests.</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    public const string Chromium = "/usr/lib/chromium/chromium";
+    /// <summary>Debian's Chromium, or the executable CNN_CHROMIUM names (build/test-prerequisites.sh checks the same).</summary>
+    public static readonly string Chromium = Environment.GetEnvironmentVariable("CNN_CHROMIUM") is { Length: > 0 } path ? path : "/usr/lib/chromium/chromium";
 
     private IPlaywright? _playwright;
 

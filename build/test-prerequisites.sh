@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Run by `dotnet test Cnn.sln` (Cnn.TestUtilities builds it first, once): makes sure the machine has what the tests
+# use besides the .NET SDK, installing it where it can, and otherwise stops the build with one line naming it.
+#   - Debian's Chromium: the explorer page's tests drive it through Playwright (Playwright's own browser download
+#     is not used; it needs a host this project does not assume).
+#   - DejaVu Sans: figures and their tests draw text with it (SkiaSharp's bundled natives have no fontconfig).
+#   - flock (util-linux): the run-folder lock test holds a lock with it from another process.
+# Takes milliseconds when everything is there.
+set -u
+check() {
+    missing=()
+    [ -x "${CNN_CHROMIUM:-/usr/lib/chromium/chromium}" ] || missing+=(chromium)
+    [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+    command -v flock > /dev/null 2>&1 || missing+=(util-linux)
+    [ ${#missing[@]} -eq 0 ]
+}
+check && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
+    echo "test prerequisites: installing ${missing[*]} with apt-get (once)"
+    lock=/tmp/cnn-test-prerequisites.lock
+    # Two builds at once wait for each other instead of racing for dpkg's lock.
+    if (flock 9 2> /dev/null || true
+        apt-get update -qq > /dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null 2>&1) 9> "$lock" && check; then
+        exit 0
+    fi
+    echo "missing test prerequisites: ${missing[*]} (apt-get did not provide them); install them (Debian/Ubuntu: apt-get install ${missing[*]}; Chromium elsewhere: set CNN_CHROMIUM to its executable) and run the tests again"
+    exit 1
+fi
+
+echo "missing test prerequisites: ${missing[*]}; install them as root (Debian/Ubuntu: sudo apt-get install ${missing[*]}; Chromium elsewhere: set CNN_CHROMIUM to its executable) and run the tests again"
+exit 1
