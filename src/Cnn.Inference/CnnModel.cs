@@ -240,21 +240,11 @@ public sealed class CnnModel : IDisposable
     /// <param name="imagePath">The file.</param>
     /// <returns>Its RGBA pixels.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InferenceException">It is not a decodable image, or is over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
+    /// <exception cref="InferenceException">It is not a regular file (a device or a pipe), not a decodable image, or is over <see cref="InferenceOptions.MaxImagePixels"/> (or its file over 8 bytes per such pixel).</exception>
     public DecodedImage Decode(string imagePath)
     {
         ArgumentException.ThrowIfNullOrEmpty(imagePath);
-        if (Directory.Exists(imagePath))
-        {
-            throw new InvalidImageException($"{imagePath}: is a folder; expected an image file");
-        }
-
-        if (!File.Exists(imagePath))
-        {
-            throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
-        }
-
-        return Decode(File.ReadAllBytes(imagePath), imagePath);
+        return Decode(ImageFile.Read(imagePath, _options.MaxEncodedBytes), imagePath);
     }
 
     /// <summary>Decodes encoded image bytes; <paramref name="source"/> names them in errors.</summary>
@@ -350,11 +340,14 @@ public sealed class CnnModel : IDisposable
     private static ModelFile ReadSibling(ModelFile model, string path)
     {
         var sibling = ModelFile.Read(path);
-        if (!sibling.Card.HasFeatureOutputs || !sibling.Card.SharesWeightsWith(model.Card) || !sibling.Card.Labels.SequenceEqual(model.Card.Labels))
+        // Name what differs: the weights, the labels, or a file with no feature outputs at all.
+        string? mismatch = !sibling.Card.HasFeatureOutputs ? "it has no feature outputs (its card says has_feature_outputs: false)"
+            : !sibling.Card.SharesWeightsWith(model.Card) ? $"its weights (sha256 {sibling.Card.WeightsSha256[..12]}…) are not the model's ({model.Card.WeightsSha256[..12]}…)"
+            : !sibling.Card.Labels.SequenceEqual(model.Card.Labels) ? $"its labels ({string.Join(", ", sibling.Card.Labels)}) are not the model's ({string.Join(", ", model.Card.Labels)})"
+            : null;
+        if (mismatch != null)
         {
-            throw new InvalidModelException(
-                $"{path} does not belong to {model.Source}: its weights (sha256 {sibling.Card.WeightsSha256[..12]}…) are not the model's ({model.Card.WeightsSha256[..12]}…); "
-                + "export both files again with `cnn export`, or remove the features file");
+            throw new InvalidModelException($"{path} does not belong to {model.Source}: {mismatch}; export both files again with `cnn export`, or remove the features file");
         }
 
         return sibling;

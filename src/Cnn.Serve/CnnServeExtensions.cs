@@ -1,7 +1,5 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
@@ -16,7 +14,7 @@ namespace Cnn.Serve;
 /// </summary>
 public static class CnnServeExtensions
 {
-    /// <summary>Registers the served models, metrics, JSON and the bounded queue of inference requests.</summary>
+    /// <summary>Registers the served models, metrics, JSON and the bounded admission to inference.</summary>
     /// <param name="services">The host's services.</param>
     /// <param name="options">What to serve and the limits; validated here.</param>
     /// <returns>The services.</returns>
@@ -29,6 +27,12 @@ public static class CnnServeExtensions
         services.AddHostedService(provider => provider.GetRequiredService<ModelRegistry>());
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJson.Default));
         services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        if (options.AllowedHosts.Count > 0)
+        {
+            services.AddHostFiltering(filter => filter.AllowedHosts = [.. options.AllowedHosts]);
+        }
+
         services.AddOpenApi(openApi =>
         {
             openApi.AddDocumentTransformer((document, _, _) =>
@@ -39,31 +43,12 @@ public static class CnnServeExtensions
             });
             openApi.AddOperationTransformer(OpenApiBodies.Describe);
         });
-        services.AddRateLimiter(limiter =>
-        {
-            // At most a core's worth of inference runs at once; up to MaxConcurrency more wait their turn, and past
-            // that a request gets 503 at once instead of joining an unbounded pile-up.
-            limiter.AddConcurrencyLimiter(ModelEndpoints.RateLimitPolicy, o =>
-            {
-                o.PermitLimit = Environment.ProcessorCount;
-                o.QueueLimit = options.MaxConcurrency;
-                o.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
-            });
-            limiter.OnRejected = async (context, cancel) =>
-            {
-                var http = context.HttpContext;
-                http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                http.Response.Headers.RetryAfter = "1";
-                await Results.Problem(statusCode: 503, title: "Busy",
-                    detail: $"more than {options.MaxConcurrency} inference requests are waiting (--max-concurrency); retry after 1 s",
-                    instance: http.Request.Path).ExecuteAsync(http);
-            };
-        });
+        services.AddSingleton<InferenceGate>();
         return services;
     }
 
     /// <summary>
-    /// Mounts everything: request log lines (unless quiet), HTTP metrics, the bounded queue, API v1 under /v1/models,
+    /// Mounts everything: request log lines (unless quiet), HTTP metrics, problems, browser security, API v1 under /v1/models,
     /// /healthz, /readyz, /metrics, /openapi/v1.json, the API page at /scalar and the explorer page at /.
     /// </summary>
     /// <param name="app">The host's application.</param>
@@ -77,11 +62,18 @@ public static class CnnServeExtensions
             app.UseMiddleware<RequestLog>();
         }
 
+        if (options.AllowedHosts.Count > 0)
+        {
+            app.UseHostFiltering();
+        }
+
         // Empty error responses (415 from content negotiation, 404 for unknown routes, 405) get an RFC 9457 body too.
         app.UseStatusCodePages();
         app.UseRouting();
         app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)));
-        app.UseRateLimiter();
+        // Inside the log and the metrics, so both see the status the handler sends, 4xx problem or 500.
+        app.UseExceptionHandler();
+        app.UseMiddleware<BrowserGuard>();
         ModelEndpoints.Map(app);
         app.MapGet("/healthz", () => Results.Text("ok")).WithTags("operations").WithSummary("The process is alive");
         app.MapGet("/readyz", (ModelRegistry registry) => registry.Ready ? Results.Text("ready") : Results.Problem(statusCode: 503, title: "Not ready", detail: "models are loading"))

@@ -22,7 +22,7 @@ internal static class ExplorerPage
         foreach (var (name, bytes) in files)
         {
             string type = Types.GetValueOrDefault(Path.GetExtension(name), "application/octet-stream");
-            app.MapGet(name == "index.html" ? "/" : $"/{name}", () => Results.Bytes(bytes, type)).ExcludeFromDescription();
+            app.MapMethods(name == "index.html" ? "/" : $"/{name}", [HttpMethods.Get, HttpMethods.Head], () => Results.Bytes(bytes, type)).ExcludeFromDescription();
         }
 
         // Browsers ask for it on their own; the page declares none, so answer "nothing" rather than 404.

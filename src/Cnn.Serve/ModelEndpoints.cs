@@ -13,75 +13,66 @@ internal sealed class ImageBodyMetadata;
 /// <summary>API v1: the models, predictions, feature maps and conv kernels.</summary>
 internal static class ModelEndpoints
 {
-    public const string RateLimitPolicy = "inference";
-
     public static void Map(IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1/models").WithTags("models");
         v1.MapGet("/", (ModelRegistry registry) => Results.Json(registry.Models.Select(Describe).ToArray(), ServeJson.Api.ModelDtoArray))
             .WithSummary("Every served model").Produces<ModelDto[]>();
-        v1.MapGet("/{name}", (string name, ModelRegistry registry, HttpContext context) => Run(context, registry, () => Results.Json(Describe(Find(registry, name)), ServeJson.Api.ModelDto)))
+        v1.MapGet("/{name}", (string name, ModelRegistry registry) => Results.Json(Describe(Find(registry, name)), ServeJson.Api.ModelDto))
             .WithSummary("One model").Produces<ModelDto>().ProducesProblem(404);
         v1.MapPost("/{name}/predict", PredictAsync)
             .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
             .WithMetadata(new ImageBodyMetadata())
-            .Produces<PredictionDto>().Produces<PredictionDto[]>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
-            .RequireRateLimiting(RateLimitPolicy);
+            .Produces<PredictionDto>().Produces<PredictionDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         v1.MapPost("/{name}/featuremaps", FeatureMapsAsync)
             .WithSummary("The prediction, what the net saw and the feature maps (float32 little-endian, base64) of the layers asked for")
             .WithMetadata(new ImageBodyMetadata())
-            .Produces<FeatureMapsDto>().Produces<FeatureMapsDto[]>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503)
-            .RequireRateLimiting(RateLimitPolicy);
-        v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry, HttpContext context) => Run(context, registry, () =>
+            .Produces<FeatureMapsDto>().Produces<FeatureMapsDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
+        v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry) =>
             {
                 var k = Find(registry, name).Use(model => model.GetKernels(layer));
                 return Results.Json(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)), ServeJson.Api.WeightsDto);
-            }))
+            })
             .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").Produces<WeightsDto>().ProducesProblem(404);
     }
 
-    private static async Task<IResult> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics)
+    private static async Task<IResult> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
     {
-        try
-        {
-            var served = Find(registry, name);
-            int k = TopOf(top, served.Current);
-            var request = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
-            long start = Stopwatch.GetTimestamp();
-            var predictions = served.Use(model => Predict(model, request.Images));
-            metrics.Inference.WithLabels(served.Name, "predict").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            var dtos = predictions.Select(p => Dto(p, k)).ToArray();
-            return request.IsList ? Results.Json(dtos, ServeJson.Api.PredictionDtoArray) : Results.Json(dtos[0], ServeJson.Api.PredictionDto);
-        }
-        catch (Exception e) when (Problems.For(e, registry) is { } problem)
-        {
-            return Problems.Result(problem, context);
-        }
+        var served = Find(registry, name);
+        int k = TopOf(top, served.Current);
+        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+        using var admitted = await gate.EnterAsync(context.RequestAborted);
+        var request = received.Prepare(served.Current);
+        long start = Stopwatch.GetTimestamp();
+        var predictions = served.Use(model => Predict(model, request.Images));
+        metrics.Inference.WithLabels(served.Name, "predict").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        var dtos = predictions.Select((p, i) => Dto(Finite(p, request.Images[i]), k)).ToArray();
+        return request.IsList ? Results.Json(dtos, ServeJson.Api.PredictionDtoArray) : Results.Json(dtos[0], ServeJson.Api.PredictionDto);
     }
 
-    private static async Task<IResult> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics)
+    private static async Task<IResult> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
     {
-        try
+        var served = Find(registry, name);
+        int k = TopOf(top, served.Current);
+        var wanted = layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (wanted is { Length: 0 })
         {
-            var served = Find(registry, name);
-            int k = TopOf(top, served.Current);
-            var wanted = layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (wanted is { Length: 0 })
-            {
-                throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
-            }
+            throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
+        }
 
-            var request = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
-            long start = Stopwatch.GetTimestamp();
-            var dtos = served.Use(model => request.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray());
-            metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-            return request.IsList ? Results.Json(dtos, ServeJson.Api.FeatureMapsDtoArray) : Results.Json(dtos[0], ServeJson.Api.FeatureMapsDto);
-        }
-        catch (Exception e) when (Problems.For(e, registry) is { } problem)
-        {
-            return Problems.Result(problem, context);
-        }
+        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+        using var admitted = await gate.EnterAsync(context.RequestAborted);
+        var request = received.Prepare(served.Current);
+        long start = Stopwatch.GetTimestamp();
+        var dtos = served.Use(model => request.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray());
+        metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return request.IsList ? Results.Json(dtos, ServeJson.Api.FeatureMapsDtoArray) : Results.Json(dtos[0], ServeJson.Api.FeatureMapsDto);
     }
+
+    /// <summary>A prediction whose probabilities are numbers; NaN or infinity (which JSON cannot carry) is the input's problem.</summary>
+    private static Prediction Finite(Prediction p, PreparedImage input) => p.Probabilities.All(float.IsFinite)
+        ? p
+        : throw Problems.Unprocessable($"{input.Source}: the model's output for this input is not a finite number (NaN or infinity)");
 
     /// <summary>One image as Predict, several as one batch (one ONNX Runtime call).</summary>
     private static IReadOnlyList<Prediction> Predict(CnnModel model, IReadOnlyList<PreparedImage> images)
@@ -98,18 +89,6 @@ internal static class ModelEndpoints
         }
 
         return model.PredictBatch(pixels, images.Count);
-    }
-
-    private static IResult Run(HttpContext context, ModelRegistry registry, Func<IResult> handle)
-    {
-        try
-        {
-            return handle();
-        }
-        catch (Exception e) when (Problems.For(e, registry) is { } problem)
-        {
-            return Problems.Result(problem, context);
-        }
     }
 
     private static ServedModel Find(ModelRegistry registry, string name) => registry.Find(name)
@@ -131,12 +110,11 @@ internal static class ModelEndpoints
             card.TestAccuracy, served.MinProbability, card.Deskew, card.Temperature, Math.Max(1, card.Members.Count));
     }
 
-    private static PredictionDto Dto(Prediction p, int top) =>
-        new(p.Label, p.Probability, p.IsUnsure, [.. p.Top(top).Select(t => new ScoreDto(t.Label, t.Probability))]);
+    private static PredictionDto Dto(Prediction p, int top) => PredictionDto.From(p, top);
 
     private static FeatureMapsDto Dto(FeatureMapSet set, PreparedImage input, int top)
     {
-        var p = Dto(set.Prediction, top);
+        var p = Dto(Finite(set.Prediction, input), top);
         var maps = set.Maps.ToDictionary(m => m.Key, m => new TensorDto([m.Value.Channels, m.Value.Height, m.Value.Width], Base64(m.Value.Values)));
         return new FeatureMapsDto(p.Label, p.Probability, p.Unsure, p.Top, new TensorDto([input.Channels, input.Height, input.Width], Base64(input.Pixels)), maps);
     }

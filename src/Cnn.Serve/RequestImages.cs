@@ -9,15 +9,25 @@ namespace Cnn.Serve;
 internal sealed record RequestImages(IReadOnlyList<PreparedImage> Images, bool IsList);
 
 /// <summary>
+/// A request body that has arrived, not yet decoded: <see cref="Prepare"/> decodes and prepares its images, the costly
+/// part, which the endpoint runs once the request is admitted to inference.
+/// </summary>
+internal sealed record ReceivedImages(Func<CnnModel, IReadOnlyList<PreparedImage>> Decode, bool IsList)
+{
+    public RequestImages Prepare(CnnModel model) => new(Decode(model), IsList);
+}
+
+/// <summary>
 /// Reads a request body in any of the forms the API takes: an encoded image (PNG, JPEG, WebP, BMP), multipart/form-data
-/// with one or more image files, or JSON pixels (<c>{"pixels": [...]}</c> or <c>{"images": [[...], ...]}</c>). Images are
-/// decoded and prepared exactly as <c>cnn predict</c> prepares a file.
+/// with one or more image files, or JSON pixels (<c>{"pixels": [...]}</c> or <c>{"images": [[...], ...]}</c>), whole and
+/// bounded, before any inference slot is taken. Images are decoded and prepared later, exactly as <c>cnn predict</c>
+/// prepares a file.
 /// </summary>
 internal static class RequestImageReader
 {
     private static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/webp", "image/bmp"];
 
-    public static async Task<RequestImages> ReadAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
+    public static async Task<ReceivedImages> ReadAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
     {
         string type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
         if (request.ContentLength > maxBody)
@@ -28,12 +38,17 @@ internal static class RequestImageReader
         if (ImageTypes.Contains(type))
         {
             var bytes = await ReadBodyAsync(request, maxBody, cancel);
-            return new RequestImages([model.Prepare(model.Decode(bytes, "the request body"))], false);
+            return new ReceivedImages(m => [m.Prepare(m.Decode(bytes, "the request body"))], false);
         }
 
         if (type == "multipart/form-data")
         {
-            return new RequestImages(await ReadFormAsync(request, model, cancel), true);
+            var files = await ReadFormAsync(request, cancel);
+            return new ReceivedImages(m => [.. files.Select(file =>
+            {
+                using var stream = file.OpenReadStream();
+                return m.Prepare(m.Decode(stream, string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName));
+            })], true);
         }
 
         if (type == "application/json")
@@ -45,40 +60,53 @@ internal static class RequestImageReader
             $"Content-Type '{(type.Length == 0 ? "(none)" : type)}'; expected {string.Join(", ", ImageTypes)}, multipart/form-data or application/json");
     }
 
-    private static async Task<IReadOnlyList<PreparedImage>> ReadFormAsync(HttpRequest request, CnnModel model, CancellationToken cancel)
+    private static async Task<IFormFileCollection> ReadFormAsync(HttpRequest request, CancellationToken cancel)
     {
-        var form = await request.ReadFormAsync(cancel);
-        if (form.Files.Count == 0)
+        IFormCollection form;
+        try
         {
-            throw Problems.BadRequest("the multipart body has no files; expected one or more image files");
+            form = await request.ReadFormAsync(cancel);
+        }
+        catch (IOException e) when (!cancel.IsCancellationRequested)
+        {
+            // Kestrel's reader throws IOException for a body that ends before its closing boundary.
+            throw Problems.BadRequest($"the multipart body is malformed: {e.Message}");
         }
 
-        var images = new List<PreparedImage>(form.Files.Count);
-        foreach (var file in form.Files)
-        {
-            using var stream = file.OpenReadStream();
-            images.Add(model.Prepare(model.Decode(stream, string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName)));
-        }
-
-        return images;
+        return form.Files.Count > 0 ? form.Files : throw Problems.BadRequest("the multipart body has no files; expected one or more image files");
     }
 
-    private static async Task<RequestImages> ReadPixelsAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
+    private static async Task<ReceivedImages> ReadPixelsAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
     {
         var bytes = await ReadBodyAsync(request, maxBody, cancel);
         var body = JsonSerializer.Deserialize(bytes, ServeJson.Default.PixelsRequest)
             ?? throw Problems.BadRequest("the JSON body is null; expected {\"pixels\": [...]} or {\"images\": [[...], ...]}");
         var shape = model.Card.Input.Shape;
-        PreparedImage Image(float[] pixels, int i) => pixels.Length == shape.Length
-            ? new PreparedImage($"image {i}", shape.Channels, shape.Height, shape.Width, pixels)
-            : throw Problems.BadRequest($"image {i} has {pixels.Length:N0} pixels; expected C·H·W = {shape.Channels}·{shape.Height}·{shape.Width} = {shape.Length:N0} floats in 0..1");
+        var range = model.Card.Input.Range;
+        PreparedImage Image(float[] pixels, int i)
+        {
+            if (pixels.Length != shape.Length)
+            {
+                throw Problems.BadRequest($"image {i} has {pixels.Length:N0} pixels; expected C·H·W = {shape.Channels}·{shape.Height}·{shape.Width} = {shape.Length:N0} floats in {range.Min:G}..{range.Max:G}");
+            }
+
+            // A value outside the range the model was trained on would be answered, confidently and meaninglessly.
+            int bad = Array.FindIndex(pixels, v => !(v >= range.Min && v <= range.Max));
+            return bad < 0
+                ? new PreparedImage($"image {i}", shape.Channels, shape.Height, shape.Width, pixels)
+                : throw Problems.Unprocessable($"image {i}: pixel {bad:N0} is {pixels[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected values in {range.Min:G}..{range.Max:G}, the model's input range");
+        }
+
         return body switch
         {
-            { Pixels: { } pixels, Images: null } => new RequestImages([Image(pixels, 0)], false),
-            { Images: { Length: > 0 } images, Pixels: null } => new RequestImages([.. images.Select((p, i) => Image(p ?? [], i))], true),
+            { Pixels: { } pixels, Images: null } => Ready([Image(pixels, 0)], false),
+            { Images: { Length: > 0 } images, Pixels: null } => Ready([.. images.Select((p, i) => Image(p ?? [], i))], true),
             _ => throw Problems.BadRequest("expected a JSON object with either \"pixels\": [C·H·W floats] or \"images\": [[...], ...] (not both, not empty)"),
         };
     }
+
+    /// <summary>Pixels need no decoding: they were checked as they were read.</summary>
+    private static ReceivedImages Ready(IReadOnlyList<PreparedImage> images, bool isList) => new(_ => images, isList);
 
     /// <summary>The whole body, refused with 413 once it passes <paramref name="max"/> bytes.</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancel)

@@ -15,7 +15,10 @@ public sealed record ServeOptions
     /// <summary>ONNX Runtime intra-op threads per inference call: 1 lets concurrent requests use the cores.</summary>
     public int IntraOpThreads { get; init; } = 1;
 
-    /// <summary>Inference requests admitted at once (running or waiting); past this the server answers 503 with Retry-After.</summary>
+    /// <summary>
+    /// Inference requests admitted at once, running or waiting (a request is admitted once its body has arrived; as many
+    /// run as there are cores); past this the server answers 503 with Retry-After.
+    /// </summary>
     public int MaxConcurrency { get; init; } = 512;
 
     /// <summary>The largest request body, in bytes; larger ones get 413.</summary>
@@ -26,6 +29,18 @@ public sealed record ServeOptions
 
     /// <summary>Predictions whose top probability is below this are answered with <c>unsure: true</c>; 0 marks none.</summary>
     public double MinProbability { get; init; } = Cnn.Inference.InferenceOptions.DefaultMinProbability;
+
+    /// <summary>
+    /// Origins (scheme://host[:port]) whose pages may POST to the API from a browser and read the answers; others are
+    /// refused with 403. Empty: only the server's own pages (and clients that send no Origin, such as curl and apps).
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
+    /// <summary>
+    /// Host names the server answers (ASP.NET Core host filtering; <c>*.example.com</c> wildcards work); other Host
+    /// headers get 400. Empty: any host, as a server behind a proxy that checks it would want.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
     /// <summary>No log line per request.</summary>
     public bool Quiet { get; init; }
@@ -58,6 +73,17 @@ public sealed record ServeOptions
         Require(MaxBodyBytes >= 1024, $"--max-body is {MaxBodyBytes}; expected at least 1024 bytes");
         Require(MinProbability is >= 0 and <= 1, $"--min-probability is {MinProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
         Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");
+        foreach (var origin in CorsOrigins)
+        {
+            Require(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/') && uri.Query.Length == 0,
+                $"--cors-origin is '{origin}'; expected an origin such as https://example.com or http://localhost:3000 (scheme, host and port, no path)");
+        }
+
+        foreach (var host in AllowedHosts)
+        {
+            Require(!string.IsNullOrWhiteSpace(host) && !host.Contains('/'), $"--allowed-host is '{host}'; expected a host name such as example.com or *.example.com");
+        }
+
         return this;
     }
 

@@ -53,6 +53,61 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_device_a_pipe_and_a_folder_are_per_file_errors_and_the_valid_file_is_still_answered()
+    {
+        string one = DrawOne("one.png");
+        string fifo = _dir.Combine("pipe.png");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var result = Cli.Run("predict", Model, "/dev/zero", fifo, _dir.Path, one, "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        var items = JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal("/dev/zero: is a character device; expected a regular image file", items[0].GetProperty("error").GetString());
+        Assert.Equal($"{fifo}: is a FIFO (named pipe); expected a regular image file", items[1].GetProperty("error").GetString());
+        Assert.Equal($"{_dir.Path}: is a folder; expected an image file", items[2].GetProperty("error").GetString());
+        Assert.Equal("1", items[3].GetProperty("label").GetString());
+    }
+
+    [Fact]
+    public void A_file_over_the_size_limit_is_refused_before_it_is_read()
+    {
+        string big = _dir.Combine("big.png");
+        using (var file = File.Create(big))
+        {
+            file.SetLength(400_000_001); // sparse: 8 bytes per pixel of the default 40-megapixel limit, plus one
+        }
+
+        var result = Cli.Run("predict", Model, big, "--json");
+        var error = JsonDocument.Parse(result.Stdout).RootElement[0].GetProperty("error").GetString();
+        Assert.Equal($"{big}: the file is 400,000,001 bytes; the limit is 320,000,000 (8 bytes per pixel of InferenceOptions.MaxImagePixels)", error);
+    }
+
+    [Fact]
+    public void The_json_of_a_prediction_is_the_apis_prediction_shape()
+    {
+        string one = DrawOne("one.png");
+        var cli = JsonDocument.Parse(Cli.Run("predict", Model, one, "--json").Stdout).RootElement[0];
+        using var model = Cnn.Inference.CnnModel.Load(Model);
+        var dto = Cnn.Serve.PredictionDto.From(model.Predict(model.Prepare(model.Decode(one)).Pixels), 3);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            dto.WriteProperties(writer);
+            writer.WriteEndObject();
+        }
+
+        var api = JsonDocument.Parse(buffer.ToArray()).RootElement;
+        Assert.Equal(["file", .. api.EnumerateObject().Select(p => p.Name)], cli.EnumerateObject().Select(p => p.Name));
+        Assert.True(JsonElement.DeepEquals(api.GetProperty("top"), cli.GetProperty("top")), $"{api.GetProperty("top")} against {cli.GetProperty("top")}");
+    }
+
+    [Fact]
     public void Answers_below_the_minimum_probability_are_marked_unsure()
     {
         string one = DrawOne("one.png");
@@ -213,7 +268,7 @@ public sealed class ServeCommandTests : IDisposable
         using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
         var body = new ByteArrayContent(File.ReadAllBytes(image));
         body.Headers.ContentType = new("image/png");
-        var response = await client.PostAsync("/v1/models/lenet5-digits/featuremaps", body);
+        var response = await client.PostAsync("/v1/models/lenet5-mnist/featuremaps", body);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         foreach (var map in json.RootElement.GetProperty("maps").EnumerateObject())
@@ -237,7 +292,7 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Equal(2, unsure.ExitCode);
         Assert.Contains("--min-probability is -0.1; expected 0..1 (0 = never unsure)", unsure.Stderr);
         var twice = Cli.Run("serve", Repository.ModelPath, Repository.ModelPath);
-        Assert.Contains("two models share a name (lenet5-digits, lenet5-digits)", twice.Stderr);
+        Assert.Contains("two models share a name (lenet5-mnist, lenet5-mnist)", twice.Stderr);
         var missing = Cli.Run("serve", _dir.Combine("none.onnx"), "--urls", "http://127.0.0.1:0");
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains($"model file not found: {_dir.Combine("none.onnx")}", missing.Stderr);

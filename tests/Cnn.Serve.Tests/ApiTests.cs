@@ -11,8 +11,8 @@ namespace Cnn.Serve.Tests;
 /// <summary>API v1 against a real Kestrel: every endpoint, every error status with its content type.</summary>
 public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
 {
-    private const string Predict = "/v1/models/lenet5-digits/predict";
-    private const string FeatureMaps = "/v1/models/lenet5-digits/featuremaps";
+    private const string Predict = "/v1/models/lenet5-mnist/predict";
+    private const string FeatureMaps = "/v1/models/lenet5-mnist/featuremaps";
     private readonly TestServer _server = shared.Server;
 
     private static async Task<JsonElement> Json(HttpResponseMessage response)
@@ -28,8 +28,8 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     {
         var list = await Json(await _server.Client.GetAsync("/v1/models"));
         var model = Assert.Single(list.EnumerateArray());
-        Assert.Equal("lenet5-digits", model.GetProperty("name").GetString());
-        Assert.Equal("digits", model.GetProperty("dataset").GetString());
+        Assert.Equal("lenet5-mnist", model.GetProperty("name").GetString());
+        Assert.Equal("mnist", model.GetProperty("dataset").GetString());
         Assert.Equal(10, model.GetProperty("labels").GetArrayLength());
         Assert.Equal("[1,28,28]", model.GetProperty("input").GetProperty("shape").GetRawText());
         Assert.Equal("NCHW", model.GetProperty("input").GetProperty("layout").GetString());
@@ -46,7 +46,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
 
         Assert.Equal(InferenceOptions.DefaultMinProbability, model.GetProperty("min_probability").GetDouble());
 
-        var one = await Json(await _server.Client.GetAsync("/v1/models/lenet5-digits"));
+        var one = await Json(await _server.Client.GetAsync("/v1/models/lenet5-mnist"));
         Assert.Equal(model.GetRawText(), one.GetRawText());
     }
 
@@ -98,7 +98,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         await using var strict = await TestServer.StartAsync(o => o with { MinProbability = 1 });
         var unsure = await Json(await strict.PostAsync(Predict, body, "application/json"));
         Assert.True(unsure.GetProperty("unsure").GetBoolean());
-        var maps = await Json(await strict.PostAsync("/v1/models/lenet5-digits/featuremaps", body, "application/json"));
+        var maps = await Json(await strict.PostAsync("/v1/models/lenet5-mnist/featuremaps", body, "application/json"));
         Assert.True(maps.GetProperty("unsure").GetBoolean());
 
         await using var never = await TestServer.StartAsync(o => o with { MinProbability = 0 });
@@ -132,7 +132,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     public async Task Conv_kernels_are_served_from_the_weights()
     {
         using var model = CnnModel.Load(Repository.ModelPath);
-        var answer = await Json(await _server.Client.GetAsync("/v1/models/lenet5-digits/layers/conv2/weights"));
+        var answer = await Json(await _server.Client.GetAsync("/v1/models/lenet5-mnist/layers/conv2/weights"));
         Assert.Equal("[16,6,5,5]", answer.GetProperty("shape").GetRawText());
         Assert.Equal(model.GetKernels("conv2").Values, Floats(answer.GetProperty("data").GetString()!));
     }
@@ -144,13 +144,17 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         "wrong pixel count" => (Predict, () => "{\"pixels\": [0.5, 0.5]}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "image 0 has 2 pixels; expected C·H·W = 1·28·28 = 784 floats in 0..1"),
         "neither pixels nor images" => (Predict, () => "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "expected a JSON object with either \"pixels\""),
         "top out of range" => (Predict + "?top=11", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "top is 11; expected 1..10"),
-        "unknown model" => ("/v1/models/resnet/predict", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.NotFound, "no model named 'resnet'; served: lenet5-digits"),
-        "unknown layer" => (FeatureMaps + "?layers=conv9", () => Digits.Png28(0), "image/png", HttpStatusCode.NotFound, "lenet5-digits: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2"),
+        "unknown model" => ("/v1/models/resnet/predict", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.NotFound, "no model named 'resnet'; served: lenet5-mnist"),
+        "unknown layer" => (FeatureMaps + "?layers=conv9", () => Digits.Png28(0), "image/png", HttpStatusCode.NotFound, "lenet5-mnist: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2"),
         "unsupported type" => (Predict, () => "hello"u8.ToArray(), "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type 'text/plain'; expected image/png, image/jpeg, image/webp, image/bmp, multipart/form-data or application/json"),
         "not an image" => (Predict, () => "hello"u8.ToArray(), "image/png", HttpStatusCode.UnprocessableEntity, "the request body: not an image SkiaSharp can decode"),
         "blank page" => (Predict, () => Digits.Drawing(0, 100, 100, 500, 500, 1), "image/png", HttpStatusCode.UnprocessableEntity, "the request body: no ink found"),
         "body over --max-body" => (Predict, () => new byte[2_500_000], "image/png", HttpStatusCode.RequestEntityTooLarge, "the body is 2,500,000 bytes; the limit is 2,000,000 (--max-body)"),
         "image over MaxImagePixels" => (Predict, LargePng, "image/png", HttpStatusCode.RequestEntityTooLarge, "the request body: image is 3000×2000 = 6,000,000 pixels; the limit is 4,000,000"),
+        "negative pixel" => (Predict, () => PixelsWith(17, "-5"), "application/json", HttpStatusCode.UnprocessableEntity, "image 0: pixel 17 is -5; expected values in 0..1, the model's input range"),
+        "huge pixel" => (Predict, () => PixelsWith(3, "1e30"), "application/json", HttpStatusCode.UnprocessableEntity, "image 0: pixel 3 is 1E+30; expected values in 0..1"),
+        "3e38 pixels" => (Predict, () => Encoding.UTF8.GetBytes($"{{\"pixels\": [{string.Join(",", Enumerable.Repeat("3e38", 784))}]}}"), "application/json", HttpStatusCode.UnprocessableEntity, "image 0: pixel 0 is 3E+38; expected values in 0..1"),
+        "truncated multipart" => (Predict, TruncatedMultipart, "multipart/form-data; boundary=XyZ", HttpStatusCode.BadRequest, "the multipart body is malformed"),
         _ => throw new ArgumentException(name),
     };
 
@@ -166,6 +170,10 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     [InlineData("blank page")]
     [InlineData("body over --max-body")]
     [InlineData("image over MaxImagePixels")]
+    [InlineData("negative pixel")]
+    [InlineData("huge pixel")]
+    [InlineData("3e38 pixels")]
+    [InlineData("truncated multipart")]
     public async Task Bad_input_is_a_problem_json_with_its_status_and_never_a_5xx(string name)
     {
         var (path, body, type, status, detail) = BadRequest(name);
@@ -181,9 +189,9 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     [Fact]
     public async Task A_pool_layer_has_no_weights_and_unknown_routes_are_problems_too()
     {
-        var pool = await _server.Client.GetAsync("/v1/models/lenet5-digits/layers/pool1/weights");
+        var pool = await _server.Client.GetAsync("/v1/models/lenet5-mnist/layers/pool1/weights");
         Assert.Equal(HttpStatusCode.NotFound, pool.StatusCode);
-        Assert.Equal("lenet5-digits: no conv layer named 'pool1' has kernels; layers with kernels: conv1, conv2", (await Json(pool)).GetProperty("detail").GetString());
+        Assert.Equal("lenet5-mnist: no conv layer named 'pool1' has kernels; layers with kernels: conv1, conv2", (await Json(pool)).GetProperty("detail").GetString());
         var nowhere = await _server.Client.GetAsync("/v2/nothing");
         Assert.Equal(HttpStatusCode.NotFound, nowhere.StatusCode);
         Assert.Equal("application/problem+json", nowhere.Content.Headers.ContentType?.MediaType);
@@ -212,8 +220,8 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         Assert.Equal("ready", await _server.Client.GetStringAsync("/readyz"));
         await _server.PostAsync(Predict, Digits.Png28(0), "image/png");
         string metrics = await _server.Client.GetStringAsync("/metrics");
-        Assert.Contains("cnn_inference_duration_seconds_count{model=\"lenet5-digits\",call=\"predict\"}", metrics);
-        Assert.Contains("cnn_model_load_seconds{model=\"lenet5-digits\"}", metrics);
+        Assert.Contains("cnn_inference_duration_seconds_count{model=\"lenet5-mnist\",call=\"predict\"}", metrics);
+        Assert.Contains("cnn_model_load_seconds{model=\"lenet5-mnist\"}", metrics);
         Assert.Contains("http_request_duration_seconds_bucket", metrics);
         Assert.Contains("http_requests_in_progress", metrics);
         var openApi = await Json(await _server.Client.GetAsync("/openapi/v1.json"));
@@ -233,6 +241,70 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         var files = Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
         Assert.Contains("libonnxruntime.so", files);
         Assert.DoesNotContain(files, f => f!.Contains("torch", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task The_status_sent_is_the_status_counted()
+    {
+        string Count(string metrics, string code) => metrics.Split('\n').FirstOrDefault(l => l.StartsWith("http_requests_received_total{") && l.Contains($"code=\"{code}\"") && l.Contains("method=\"POST\""))?.Split(' ')[^1] ?? "0";
+        string before = await _server.Client.GetStringAsync("/metrics");
+        var response = await _server.PostAsync(Predict, PixelsWith(0, "-5"), "application/json");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        string after = await _server.Client.GetStringAsync("/metrics");
+        Assert.Equal(double.Parse(Count(before, "422")) + 1, double.Parse(Count(after, "422")));
+        Assert.Equal(Count(before, "200"), Count(after, "200"));
+    }
+
+    [Fact]
+    public async Task Responses_carry_security_headers_and_head_of_the_page_is_answered()
+    {
+        var page = await _server.Client.GetAsync("/");
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        string policy = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'self'", policy);
+        Assert.Contains("frame-ancestors 'none'", policy);
+        Assert.DoesNotContain("unsafe-inline", policy);
+        var head = await _server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_cross_site_form_post_is_refused_and_a_same_origin_one_is_not()
+    {
+        static async Task<HttpResponseMessage> PostFrom(TestServer server, string origin)
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(Digits.Drawing(7, 200, 200, 30, 30, 5)), "file", "7.png" } };
+            var request = new HttpRequestMessage(HttpMethod.Post, Predict) { Content = form };
+            request.Headers.Add("Origin", origin);
+            return await server.Client.SendAsync(request);
+        }
+
+        var cross = await PostFrom(_server, "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, cross.StatusCode);
+        Assert.Contains("cnn serve --cors-origin https://evil.example", (await Json(cross)).GetProperty("detail").GetString());
+        var same = await PostFrom(_server, _server.BaseAddress.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+
+        await using var open = await TestServer.StartAsync(o => o with { CorsOrigins = ["https://app.example"] });
+        var allowed = await PostFrom(open, "https://app.example");
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal("https://app.example", allowed.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostFrom(open, "https://evil.example")).StatusCode);
+    }
+
+    private static byte[] PixelsWith(int index, string value)
+    {
+        var pixels = Enumerable.Repeat("0", 784).ToArray();
+        pixels[index] = value;
+        return Encoding.UTF8.GetBytes($"{{\"pixels\": [{string.Join(",", pixels)}]}}");
+    }
+
+    /// <summary>A multipart body that stops in the middle of its file, before the closing boundary.</summary>
+    private static byte[] TruncatedMultipart()
+    {
+        var head = Encoding.ASCII.GetBytes("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"7.png\"\r\nContent-Type: image/png\r\n\r\n");
+        return [.. head, .. Digits.Png28(7).AsSpan(0, 40)];
     }
 
     /// <summary>A 3000×2000 PNG: small as a file, over the server's 4-megapixel limit as an image.</summary>

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text.Json;
 using Cnn.Contracts;
 using Cnn.Tests;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cnn.Serve.Tests;
 
@@ -11,36 +12,51 @@ namespace Cnn.Serve.Tests;
 public sealed class LifecycleTests
 {
     [Fact]
-    public async Task Past_the_configured_limit_requests_get_503_with_retry_after_and_the_admitted_ones_are_answered()
+    public async Task Slow_uploads_take_no_inference_slot_and_a_fast_request_is_answered_meanwhile()
     {
-        // One may wait besides the one running per core: with that many requests holding their places (their bodies
-        // not yet sent), the next one is refused at once, and the held ones are answered once their bodies arrive.
+        // Admission is taken once a body has arrived: uploads stalled mid-body hold only their own connections.
         await using var server = await TestServer.StartAsync(o => o with { MaxConcurrency = 1 });
         var png = Digits.Png28(0);
-        int admitted = Environment.ProcessorCount + 1;
-        var bodies = Enumerable.Range(0, admitted).Select(_ => new HeldBody(png)).ToList();
-        var held = bodies.Select(body => server.Client.PostAsync("/v1/models/lenet5-digits/predict", body)).ToList();
+        var bodies = Enumerable.Range(0, Environment.ProcessorCount + 2).Select(_ => new HeldBody(png)).ToList();
+        var held = bodies.Select(body => server.Client.PostAsync(Predict, body)).ToList();
         await Task.WhenAll(bodies.Select(b => b.Started));
-        await Until(async () => InProgress(await server.Client.GetStringAsync("/metrics")) >= admitted);
-        await Task.Delay(100);
+        await Until(async () => InProgress(await server.Client.GetStringAsync("/metrics")) >= bodies.Count);
 
-        var busy = await server.PostAsync("/v1/models/lenet5-digits/predict", png, "image/png");
+        var fast = await server.PostAsync(Predict, png, "image/png");
+
+        Assert.Equal(HttpStatusCode.OK, fast.StatusCode);
+        bodies.ForEach(b => b.Release());
+        Assert.All(await Task.WhenAll(held), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+    }
+
+    [Fact]
+    public async Task Past_the_configured_limit_requests_get_503_with_retry_after_and_are_answered_once_there_is_room()
+    {
+        // The admitted places are taken here directly, as running inference would hold them; the next request is refused at once.
+        await using var server = await TestServer.StartAsync(o => o with { MaxConcurrency = 2 });
+        var gate = server.Services.GetRequiredService<InferenceGate>();
+        var places = new[] { await gate.EnterAsync(default), await gate.EnterAsync(default) };
+        var png = Digits.Png28(0);
+
+        var busy = await server.PostAsync(Predict, png, "image/png");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
         Assert.Equal("1", busy.Headers.GetValues("Retry-After").Single());
         Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("(--max-concurrency)", await busy.Content.ReadAsStringAsync());
-        bodies.ForEach(b => b.Release());
-        Assert.All(await Task.WhenAll(held), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
-        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-digits/predict", png, "image/png")).StatusCode);
+        Assert.Contains("2 inference requests are already admitted (--max-concurrency)", await busy.Content.ReadAsStringAsync());
+        Assert.Contains("http_requests_received_total{code=\"503\"", await server.Client.GetStringAsync("/metrics"));
+        Array.ForEach(places, p => p.Dispose());
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync(Predict, png, "image/png")).StatusCode);
         Assert.Equal("ready", await server.Client.GetStringAsync("/readyz"));
     }
+
+    private const string Predict = "/v1/models/lenet5-mnist/predict";
 
     /// <summary>Requests to predict in progress, from prometheus-net's gauge.</summary>
     private static int InProgress(string metrics) => System.Text.RegularExpressions.Regex.Matches(metrics, @"^http_requests_in_progress\{.*endpoint=""[^""]*/predict""\} (\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline)
         .Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>A PNG body whose bytes are held back until <see cref="Release"/>: its request has been admitted and waits.</summary>
+    /// <summary>A PNG body whose bytes are held back after the first until <see cref="Release"/>: a stalled upload.</summary>
     private sealed class HeldBody : HttpContent
     {
         private readonly byte[] _bytes;
@@ -77,7 +93,7 @@ public sealed class LifecycleTests
     public async Task A_replaced_model_is_swapped_in_and_a_broken_one_leaves_the_old_serving()
     {
         await using var server = await TestServer.StartAsync();
-        async Task<double> Accuracy() => JsonDocument.Parse(await server.Client.GetStringAsync("/v1/models/lenet5-digits")).RootElement.GetProperty("test_accuracy").GetDouble();
+        async Task<double> Accuracy() => JsonDocument.Parse(await server.Client.GetStringAsync("/v1/models/lenet5-mnist")).RootElement.GetProperty("test_accuracy").GetDouble();
         var plain = File.ReadAllBytes(server.ModelPath);
         string shipped = OnnxMetadata.Card(plain);
         Assert.Equal(ModelCard.FromJson(shipped, "shipped").TestAccuracy, await Accuracy());
@@ -87,15 +103,15 @@ public sealed class LifecycleTests
         File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card }));
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
         await Until(async () => await Accuracy() == 0.5);
-        var prediction = await server.PostAsync("/v1/models/lenet5-digits/predict", Digits.Png28(0), "image/png");
+        var prediction = await server.PostAsync("/v1/models/lenet5-mnist/predict", Digits.Png28(0), "image/png");
         Assert.Equal(HttpStatusCode.OK, prediction.StatusCode);
 
         File.WriteAllBytes(server.ModelPath + ".tmp", [1, 2, 3]);
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
-        await Until(async () => (await server.Client.GetStringAsync("/metrics")).Contains("cnn_model_reload_failures_total{model=\"lenet5-digits\"} 1"));
+        await Until(async () => (await server.Client.GetStringAsync("/metrics")).Contains("cnn_model_reload_failures_total{model=\"lenet5-mnist\"} 1"));
         Assert.Equal(0.5, await Accuracy());
-        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-digits/predict", Digits.Png28(0), "image/png")).StatusCode);
-        Assert.Contains("cnn_model_reloads_total{model=\"lenet5-digits\"} 1", await server.Client.GetStringAsync("/metrics"));
+        Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-mnist/predict", Digits.Png28(0), "image/png")).StatusCode);
+        Assert.Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1", await server.Client.GetStringAsync("/metrics"));
     }
 
     [Fact]
@@ -119,7 +135,7 @@ public sealed class LifecycleTests
         var clock = Stopwatch.StartNew();
         async Task<(HttpStatusCode Status, TimeSpan At)> Request()
         {
-            var response = await client.PostAsync("/v1/models/lenet5-digits/featuremaps", body);
+            var response = await client.PostAsync("/v1/models/lenet5-mnist/featuremaps", body);
             return (response.StatusCode, clock.Elapsed);
         }
 

@@ -16,17 +16,20 @@ public sealed class TestServer : IAsyncDisposable
 
     public string Folder => _dir.Path;
 
-    public string ModelPath => _dir.Combine("lenet5-digits.onnx");
+    public string ModelPath => _dir.Combine("lenet5-mnist.onnx");
 
     public HttpClient Client { get; private set; } = null!;
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The running server's services, for tests that act as the server's own parts would.</summary>
+    public IServiceProvider Services => _app!.Services;
+
     public static async Task<TestServer> StartAsync(Func<ServeOptions, ServeOptions>? configure = null)
     {
         var server = new TestServer();
         File.Copy(Repository.ModelPath, server.ModelPath);
-        File.Copy(Repository.FeaturesPath, server._dir.Combine("lenet5-digits.features.onnx"));
+        File.Copy(Repository.FeaturesPath, server._dir.Combine("lenet5-mnist.features.onnx"));
         var options = new ServeOptions
         {
             ModelPaths = [server.ModelPath],

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Cnn.Cli.Figures;
 using Cnn.Inference;
+using Cnn.Serve;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -21,11 +22,11 @@ public sealed class PredictSettings : CommandSettings
 
     [CommandOption("--json")]
     // Help text is Spectre markup: [[ and ]] print brackets.
-    [Description("Print a JSON array of {file, label, probability, unsure, top: [[{label, probability}]]} (or {file, error}) on stdout instead of tables")]
+    [Description("Print a JSON array of {file, label, probability, unsure, top: [[{label, probability}]]} (or {file, error}), the API's prediction shape, on stdout as the answers come, instead of tables")]
     public bool Json { get; init; }
 
     [CommandOption("--sheet <PNG>")]
-    [Description("Also draw each input, what the net saw and the predicted label into this PNG")]
+    [Description("Also draw each input, what the net saw and the predicted label into this PNG (the first 200 images)")]
     public string? Sheet { get; init; }
 
     [CommandOption("--top <K>")]
@@ -56,19 +57,20 @@ public sealed class PredictSettings : CommandSettings
 }
 
 /// <summary>
-/// <c>cnn predict</c>: the label and top classes of each image, through Cnn.Inference. An image that cannot be read is
-/// reported and the others still run; the exit code is then 1. With --json, stdout holds the JSON alone and every
-/// message goes to stderr.
+/// <c>cnn predict</c>: the label and top classes of each image, through Cnn.Inference. Images are read, predicted and
+/// printed one at a time, so memory stays bounded however many files are given; the sheet keeps only small thumbnails,
+/// of the first <see cref="PredictionSheet.MaxRows"/> images. An image that cannot be read is reported and the others
+/// still run; the exit code is then 1. With --json, stdout holds the JSON array alone (written as the answers come)
+/// and every message goes to stderr.
 /// </summary>
 public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettings>
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public override int Execute(CommandContext context, PredictSettings settings, CancellationToken cancellationToken)
     {
         using var model = CnnModel.Load(settings.Model, settings.Inference);
-        var results = new List<object>();
         var rows = new List<SheetRow>();
+        int answered = 0;
+        using var json = settings.Json ? new JsonArrayWriter(console.Profile.Out.Writer) : null;
         foreach (var file in settings.Images)
         {
             try
@@ -76,49 +78,46 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
                 var decoded = model.Decode(file);
                 var prepared = model.Prepare(decoded);
                 var prediction = model.Predict(prepared.Pixels);
-                rows.Add(new SheetRow(file, decoded, prepared, prediction));
-                results.Add(Describe(file, prediction, settings.Top));
-                if (!settings.Json)
+                answered++;
+                if (settings.Sheet != null && rows.Count < PredictionSheet.MaxRows)
+                {
+                    rows.Add(SheetRow.Of(file, decoded, prepared, prediction));
+                }
+
+                if (json != null)
+                {
+                    json.Write(file, PredictionDto.From(prediction, settings.Top), null);
+                }
+                else
                 {
                     PrintTable(file, prediction, settings.Top);
                 }
             }
             catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
             {
-                results.Add(new { file, error = e.Message });
-                if (!settings.Json)
+                if (json != null)
+                {
+                    json.Write(file, null, e.Message);
+                }
+                else
                 {
                     console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 }
             }
         }
 
-        if (settings.Json)
-        {
-            // Straight to stdout: JSON must not pass through Spectre's wrapping or markup.
-            console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(results, Indented));
-        }
-
+        json?.Close();
         if (settings.Sheet != null && rows.Count > 0)
         {
-            PredictionSheet.Save(rows, settings.Sheet);
+            PredictionSheet.Save(rows, answered, settings.Sheet);
             if (!settings.Json)
             {
-                console.MarkupLineInterpolated($"sheet: {Path.GetFullPath(settings.Sheet)}");
+                console.MarkupLineInterpolated($"sheet: {Path.GetFullPath(settings.Sheet)}{(answered > rows.Count ? $" (the first {rows.Count:N0} of {answered:N0} images)" : "")}");
             }
         }
 
-        return rows.Count == settings.Images.Length ? 0 : 1;
+        return answered == settings.Images.Length ? 0 : 1;
     }
-
-    private static object Describe(string file, Prediction prediction, int top) => new
-    {
-        file,
-        label = prediction.Label,
-        probability = prediction.Probability,
-        unsure = prediction.IsUnsure,
-        top = prediction.Top(top).Select(t => new { label = t.Label, probability = t.Probability }),
-    };
 
     private void PrintTable(string file, Prediction prediction, int top)
     {
@@ -137,5 +136,59 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
         }
 
         console.Write(table);
+    }
+
+    /// <summary>
+    /// The --json array, one element per file as it is answered: <c>{file, label, probability, unsure, top}</c> with
+    /// the prediction in the API's shape (<see cref="PredictionDto"/>), or <c>{file, error}</c>. Straight to stdout:
+    /// JSON must not pass through Spectre's wrapping or markup.
+    /// </summary>
+    private sealed class JsonArrayWriter : IDisposable
+    {
+        private readonly TextWriter _out;
+        private readonly MemoryStream _buffer = new();
+        private readonly Utf8JsonWriter _writer;
+
+        public JsonArrayWriter(TextWriter output)
+        {
+            _out = output;
+            _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            _writer.WriteStartArray();
+        }
+
+        public void Write(string file, PredictionDto? prediction, string? error)
+        {
+            _writer.WriteStartObject();
+            _writer.WriteString("file", file);
+            prediction?.WriteProperties(_writer);
+            if (error != null)
+            {
+                _writer.WriteString("error", error);
+            }
+
+            _writer.WriteEndObject();
+            Flush();
+        }
+
+        public void Close()
+        {
+            _writer.WriteEndArray();
+            Flush();
+            _out.WriteLine();
+        }
+
+        public void Dispose()
+        {
+            _writer.Dispose();
+            _buffer.Dispose();
+        }
+
+        private void Flush()
+        {
+            _writer.Flush();
+            _out.Write(System.Text.Encoding.UTF8.GetString(_buffer.GetBuffer(), 0, (int)_buffer.Length));
+            _out.Flush();
+            _buffer.SetLength(0);
+        }
     }
 }

@@ -111,10 +111,10 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
         {
             var decoded = model.Decode(file);
             var prepared = model.Prepare(decoded);
-            return new SheetRow(file, decoded, prepared, model.Predict(prepared.Pixels));
+            return SheetRow.Of(file, decoded, prepared, model.Predict(prepared.Pixels));
         }).ToList();
         string sheet = run.File("predictions.png");
-        PredictionSheet.Save(rows, sheet);
+        PredictionSheet.Save(rows, rows.Count, sheet);
         return sheet;
     }
 

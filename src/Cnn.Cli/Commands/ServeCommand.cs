@@ -33,6 +33,14 @@ public sealed class ServeSettings : CommandSettings
     [ServeDefaultDescription("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never.", nameof(ServeOptions.MinProbability))]
     public double? MinProbability { get; init; }
 
+    [CommandOption("--cors-origin <ORIGIN>")]
+    [Description("An origin (https://example.com) whose pages may POST to the API from a browser; repeat for several. Default: none (only the server's own page; curl and apps send no Origin and are not affected)")]
+    public string[]? CorsOrigins { get; init; }
+
+    [CommandOption("--allowed-host <HOST>")]
+    [Description("A Host header the server answers (example.com, *.example.com); repeat for several; others get 400. Default: any")]
+    public string[]? AllowedHosts { get; init; }
+
     [CommandOption("--quiet")]
     [Description("No log line per request")]
     public bool Quiet { get; init; }
@@ -50,6 +58,8 @@ public sealed class ServeSettings : CommandSettings
                 MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
                 MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
                 MinProbability = MinProbability ?? d.MinProbability,
+                CorsOrigins = CorsOrigins ?? d.CorsOrigins,
+                AllowedHosts = AllowedHosts ?? d.AllowedHosts,
                 Quiet = Quiet,
             }).Validated();
         }

@@ -4,21 +4,46 @@ using SkiaSharp;
 
 namespace Cnn.Cli.Figures;
 
-/// <summary>One row of the predictions sheet: the image as decoded, as prepared, and its prediction.</summary>
-internal sealed record SheetRow(string File, DecodedImage Original, PreparedImage Prepared, Prediction Prediction);
+/// <summary>
+/// One row of the predictions sheet: a thumbnail of the input (at most a cell's size, so a row costs kilobytes however
+/// large the photo; premultiplied RGBA), what the net saw, and its prediction.
+/// </summary>
+internal sealed record SheetRow(string File, int ThumbWidth, int ThumbHeight, byte[] Thumbnail, PreparedImage Prepared, Prediction Prediction)
+{
+    public static SheetRow Of(string file, DecodedImage original, PreparedImage prepared, Prediction prediction)
+    {
+        float s = Math.Min(1, Math.Min(PredictionSheet.Cell / (float)original.Width, PredictionSheet.Cell / (float)original.Height));
+        int w = Math.Max(1, (int)MathF.Round(original.Width * s)), h = Math.Max(1, (int)MathF.Round(original.Height * s));
+        using var source = Drawing.Image(original.Width, original.Height, original.Rgba.Span, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Premul));
+        using (var canvas = new SKCanvas(bitmap))
+        using (var smooth = new SKPaint { FilterQuality = SKFilterQuality.High })
+        {
+            canvas.Clear(SKColors.Transparent);
+            canvas.DrawImage(source, SKRect.Create(w, h), smooth);
+        }
+
+        var pixels = bitmap.Bytes;
+        return new SheetRow(file, w, h, pixels, prepared, prediction);
+    }
+}
 
 /// <summary>The seed's figure 4: each input, what the net saw (the preprocessed image) and the predicted label.</summary>
 internal static class PredictionSheet
 {
-    private const int Cell = 112;
+    /// <summary>The most images one sheet draws; a larger run draws its first ones and says so.</summary>
+    public const int MaxRows = 200;
+
+    public const int Cell = 112;
     private const int Margin = 12;
     private const int TextWidth = 260;
     private const int HeaderHeight = 28;
 
-    public static void Save(IReadOnlyList<SheetRow> rows, string path)
+    public static void Save(IReadOnlyList<SheetRow> rows, int answered, string path)
     {
         int width = Margin + Cell + Margin + Cell + Margin + TextWidth;
-        int height = HeaderHeight + (rows.Count * (Cell + Margin)) + Margin;
+        int footer = answered > rows.Count ? HeaderHeight : 0;
+        int height = HeaderHeight + (rows.Count * (Cell + Margin)) + Margin + footer;
         using var surface = SKSurface.Create(new SKImageInfo(width, height));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
@@ -31,13 +56,18 @@ internal static class PredictionSheet
             DrawRow(canvas, rows[r], HeaderHeight + (r * (Cell + Margin)));
         }
 
+        if (footer > 0)
+        {
+            canvas.DrawText($"the first {rows.Count:N0} of {answered:N0} images", Margin, height - 12, header);
+        }
+
         Drawing.SavePng(surface, path);
     }
 
     private static void DrawRow(SKCanvas canvas, SheetRow row, int y)
     {
         using var smooth = new SKPaint { FilterQuality = SKFilterQuality.High };
-        using (var original = Drawing.Image(row.Original.Width, row.Original.Height, row.Original.Rgba.Span, SKAlphaType.Unpremul))
+        using (var original = Drawing.Image(row.ThumbWidth, row.ThumbHeight, row.Thumbnail, SKAlphaType.Premul))
         {
             float s = Math.Min(Cell / (float)original.Width, Cell / (float)original.Height);
             float w = original.Width * s, h = original.Height * s;
