@@ -3,14 +3,14 @@
 # a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
 # 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors and the
 # server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it);
-# MODEL=models/lenet5-digits-ensemble.onnx serves another model file.
+# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-ensemble.onnx).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
 soak=${SOAK:-60}
 port=${PORT:-5123}
 url="http://127.0.0.1:$port"
-model=$(realpath "${MODEL:-$root/models/lenet5-digits.onnx}")
+model=$(realpath "${MODEL:-$root/models/lenet5-mnist-ensemble.onnx}")
 name=$(basename "$model" .onnx)
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null

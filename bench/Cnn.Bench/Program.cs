@@ -5,7 +5,9 @@
 //   inference MODEL.onnx  Cnn.Inference: batch-1 latency, batch-64 throughput, all feature maps (into a reused buffer
 //                         and into new arrays) against a plain prediction, and ML.NET's PredictionEngine on the model.
 //   handwriting MODEL.onnx  accuracy, confident mistakes and calibration on data/handwriting-eval (unseen writers),
-//                         each digit rendered in several styles of photo and read as `cnn predict` reads a file.
+//                         each digit rendered in several styles of photo and read as `cnn predict` reads a file;
+//                         then the t10k digits of --mnist DIR (default data/mnist-5k) raw and as photos (alone with
+//                         --mnist-only: a run's validation split, written by Cnn.TrainBench validation, for model choices).
 //   font-digits FONTS OUT  renders 0-9 of each handwriting font in FONTS as IDX files (data/handwriting-eval/build.sh).
 //   profile MODEL.onnx    ONNX Runtime's own profile of MODEL.onnx asked for every output at --batch N (default 64):
 //                         mean kernel time per node of the optimised graph, so layout reorders and slow layers show.
@@ -15,7 +17,7 @@ using Microsoft.ML.OnnxRuntime;
 
 if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits"))
 {
-    Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile|handwriting MODEL.onnx [--iterations N] [--threads N] [--batch N] [--limit N] [--sheet PNG]");
+    Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile|handwriting MODEL.onnx [--iterations N] [--threads N] [--batch N] [--limit N] [--sheet PNG] [--data DIR] [--mnist DIR] [--mnist-only]");
     Console.Error.WriteLine("       Cnn.Bench font-digits FONT_DIR OUT_DIR");
     return 2;
 }
@@ -29,7 +31,8 @@ if (args[0] == "handwriting")
 {
     string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
     string data = OptionText("--data") ?? Path.Combine(root, "data", "handwriting-eval");
-    return Cnn.Bench.HandwritingBench.Run(args[1], data, Option("--limit", int.MaxValue), OptionText("--sheet"));
+    string mnist = OptionText("--mnist") ?? Path.Combine(root, "data", "mnist-5k");
+    return Cnn.Bench.HandwritingBench.Run(args[1], data, mnist, Option("--limit", int.MaxValue), OptionText("--sheet"), args.Contains("--mnist-only"));
 }
 
 if (args[0] == "profile")

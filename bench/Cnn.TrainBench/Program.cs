@@ -9,9 +9,16 @@ using F = TorchSharp.torch.nn.functional;
 // PyTorch. Usage: Cnn.TrainBench lenet|cifar [--threads N] [--batch N] [--steps N] [--channels-last] [--no-mkldnn]
 //                 [--torchsharp-adam]
 //                 Cnn.TrainBench pool|expand   (2×2 average pooling: libtorch's kernels against the alternatives)
+//                 Cnn.TrainBench validation RUN_DIR OUT_DIR   (a LeNet run's validation split as t10k IDX files)
 // --no-mkldnn calls at::Context::setUserEnabledMkldnn(false) by its C++ symbol (TorchSharp does not expose it): a
 // diagnostic for this libtorch build only.
 string model = args.Length > 0 ? args[0] : "lenet";
+if (model == "validation" && args.Length == 3)
+{
+    Cnn.Train.TorchRuntime.EnsureLoaded();
+    return await Cnn.TrainBench.ValidationSplit.Write(args[1], args[2]);
+}
+
 int threads = Option("--threads", 1);
 int batch = Option("--batch", model == "lenet" ? 64 : 128);
 int steps = Option("--steps", model == "lenet" ? 2000 : 150);

@@ -21,6 +21,7 @@ internal static class CnnApp
             train.AddCommand<TrainLeNetCommand>("lenet")
                 .WithDescription(Train.Recipes.Recipes.LeNet.Summary)
                 .WithExample("train", "lenet")
+                .WithExample("train", "lenet", "--dataset", "mnist")
                 .WithExample("train", "lenet", "--dataset", "fashion-mnist", "--epochs", "15");
             train.AddCommand<TrainCifarCommand>("cifar")
                 .WithDescription(Train.Recipes.Recipes.Cifar.Summary)
@@ -31,23 +32,23 @@ internal static class CnnApp
             .WithExample("sweep", "lenet", "--lr", "1e-3,3e-3", "--width", "0.5,1,2");
         config.AddCommand<ReportCommand>("report")
             .WithDescription("One Markdown page with a run's metrics, curves, confusion matrix, mistakes, architecture and feature maps.")
-            .WithExample("report", "runs/lenet5-digits", "--image", "my-seven.png");
+            .WithExample("report", "runs/lenet-mnist-20261202-101500", "--image", "my-seven.png");
         config.AddCommand<ExportCommand>("export")
             .WithDescription("Write a run's model as ONNX: FILE.onnx (logits, probabilities) and FILE.features.onnx (+ every conv and pool output).")
-            .WithExample("export", "runs/lenet5-digits-20261127-101500");
+            .WithExample("export", "runs/lenet-mnist-20261202-101500");
         config.AddCommand<VerifyCommand>("verify")
             .WithDescription("Check an exported ONNX file against TorchSharp on test images and random inputs; exit 1 above tolerance.")
             .WithExample("verify", "runs/x/model.onnx", "--run", "runs/x");
         config.AddCommand<PredictCommand>("predict")
             .WithDescription("Label and top classes of images (photos or drawings of digits are preprocessed like MNIST).")
-            .WithExample("predict", "models/lenet5-digits.onnx", "my-seven.jpg", "--sheet", "sheet.png");
+            .WithExample("predict", "models/lenet5-mnist.onnx", "my-seven.jpg", "--sheet", "sheet.png");
         config.AddCommand<FeatureMapsCommand>("featuremaps")
             .WithDescription("Feature-map grids (PNG) and values (.npy) of one image, per conv and pool layer.")
-            .WithExample("featuremaps", "models/lenet5-digits.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
+            .WithExample("featuremaps", "models/lenet5-mnist.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
         config.AddCommand<ServeCommand>("serve")
             .WithDescription("Serve models over HTTP (API v1, metrics, OpenAPI) with the draw-a-digit explorer page at /.")
-            .WithExample("serve", "models/lenet5-digits.onnx")
-            .WithExample("serve", "models/lenet5-digits.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
+            .WithExample("serve", "models/lenet5-mnist-ensemble.onnx")
+            .WithExample("serve", "models/lenet5-mnist-ensemble.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
         config.SetExceptionHandler((exception, _) => ErrorReport.Print(errors, exception, args));
     }
 }

@@ -86,7 +86,8 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
         Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
         Assert.Contains($"Default: {Environment.ProcessorCount}", output);
-        Assert.Contains("One of: digits (5,000 real MNIST digits, embedded); mnist (", output);
+        Assert.Contains("One of: digits (5,000 MNIST digits (a seeded subset), embedded); mnist (", output);
+        Assert.Contains("--split-seed <N>", output);
     }
 
     [Theory]

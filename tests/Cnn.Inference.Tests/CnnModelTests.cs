@@ -21,13 +21,13 @@ public sealed class CnnModelTests : IDisposable
         Assert.Equal(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], _model.Labels);
         Assert.Equal(new TensorShape(1, 28, 28), _model.Card.Input.Shape);
         Assert.Equal("lenet5", _model.Card.ModelName);
-        Assert.Equal("digits", _model.Card.Dataset);
+        Assert.Equal("mnist", _model.Card.Dataset);
         Assert.Equal(PreprocessingKind.Digit, _model.Card.Preprocessing);
         Assert.Equal(["conv1", "pool1", "conv2", "pool2"], _model.FeatureNames);
         Assert.Equal("cpu", _model.Device);
     }
 
-    /// <summary>The digits-5k test set as the model trained on it: deskewed by the same MomentDeskew when its card says so.</summary>
+    /// <summary>The embedded test digits (1,000 of MNIST's test set) as the model trained on it: deskewed by the same MomentDeskew when its card says so.</summary>
     private static float[] TestSetFor(CnnModel model)
     {
         var pixels = Digits.Floats(0, Digits.Count);
@@ -42,27 +42,34 @@ public sealed class CnnModelTests : IDisposable
         return pixels;
     }
 
-    [Fact]
-    public void Digits_test_set_accuracy_matches_what_training_reported()
+    /// <summary>
+    /// The embedded test digits are 1,000 of the 10,000 the card's test accuracy was measured on, so the model cannot
+    /// miss more of them than the card says it missed of all 10,000: a broken export (wrong normalisation, layout or
+    /// weights) misses hundreds.
+    /// </summary>
+    private static void ReadsTheTestDigitsAsItsCardSays(CnnModel model)
     {
-        var predictions = _model.PredictBatch(TestSetFor(_model), Digits.Count);
-        double accuracy = predictions.Select((p, i) => p.Index == Digits.Label(i) ? 1.0 : 0.0).Average();
-        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-digits.summary.json")));
-        Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
-        Assert.Equal(summary.RootElement.GetProperty("test_accuracy").GetDouble(), accuracy, 3);
+        var predictions = model.PredictBatch(TestSetFor(model), Digits.Count);
+        int missed = predictions.Where((p, i) => p.Index != Digits.Label(i)).Count();
+        int missedOfAll = (int)Math.Round((1 - model.Card.TestAccuracy!.Value) * 10_000);
+        Assert.True(missed <= missedOfAll, $"{model.Source}: {missed} of the 1,000 embedded test digits wrong; its card says {missedOfAll} of MNIST's 10,000");
+    }
+
+    [Fact]
+    public void Digits_test_set_accuracy_agrees_with_what_training_reported()
+    {
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-mnist.summary.json")));
+        Assert.Equal(summary.RootElement.GetProperty("test_accuracy").GetDouble(), _model.Card.TestAccuracy);
+        ReadsTheTestDigitsAsItsCardSays(_model);
     }
 
     [Fact]
     public void The_shipped_ensemble_reads_the_test_set_as_its_card_says_and_shows_its_first_nets_maps()
     {
         using var ensemble = CnnModel.Load(Repository.EnsemblePath);
-        Assert.Equal(3, ensemble.Card.Members.Count);
-        var predictions = ensemble.PredictBatch(TestSetFor(ensemble), Digits.Count);
-        double accuracy = predictions.Select((p, i) => p.Index == Digits.Label(i) ? 1.0 : 0.0).Average();
-        Assert.Equal(ensemble.Card.TestAccuracy!.Value, accuracy, 3);
-        Assert.True(accuracy >= 0.98, $"accuracy {accuracy}");
-        Assert.Equal(_model.GetKernels("conv1").Values, ensemble.GetKernels("conv1").Values);
-        Assert.Equal(_model.Card.TestAccuracy, ensemble.Card.Members[0].TestAccuracy);
+        Assert.True(ensemble.Card.Members.Count >= 2, $"{ensemble.Card.Members.Count} members");
+        ReadsTheTestDigitsAsItsCardSays(ensemble);
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], ensemble.FeatureNames);
     }
 
     [Fact]
@@ -320,7 +327,7 @@ public sealed class CnnModelTests : IDisposable
         });
         using var model = CnnModel.Load(old);
         Assert.Equal(("1.0", false, 1.0, 0), (model.Card.FormatVersion, model.Card.Deskew, model.Card.Temperature, model.Card.Members.Count));
-        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-digits.summary.json")));
+        var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "models", "lenet5-mnist.summary.json")));
         Assert.Equal(summary.RootElement.GetProperty("temperature").GetDouble(), _model.Card.Temperature);
     }
 
@@ -493,27 +500,31 @@ public sealed class CnnModelTests : IDisposable
         Assert.Equal(("conv1", 6, 1, 5, 5), (kernels.Layer, kernels.OutChannels, kernels.InChannels, kernels.Height, kernels.Width));
         Assert.Equal((16, 6), (_model.GetKernels("conv2").OutChannels, _model.GetKernels("conv2").InChannels));
 
-        // An image at the training mean is 0 after normalisation; one pixel a std brighter is 1 there. conv1 (5×5, pad 2)
-        // then adds exactly the kernel, flipped around that pixel, wherever ReLU lets both values through.
+        // A flat image is a constant after normalisation; one pixel a std brighter is 1 more there. conv1 (5×5, pad 2)
+        // then adds exactly the kernel, flipped around that pixel, wherever ReLU lets both values through. Which
+        // channels pass depends on the biases and the flat level, so three levels are tried.
         double mean = _model.Card.Normalization.Mean[0], std = _model.Card.Normalization.Std[0];
-        var blank = Enumerable.Repeat((float)mean, 784).ToArray();
-        var dot = blank.ToArray();
-        dot[(14 * 28) + 14] = (float)(mean + std);
-        var a = _model.GetFeatureMaps(blank, ["conv1"]).Maps["conv1"];
-        var b = _model.GetFeatureMaps(dot, ["conv1"]).Maps["conv1"];
         int compared = 0;
-        for (int c = 0; c < 6; c++)
+        foreach (double level in new[] { mean, mean + std, 0 })
         {
-            for (int i = 0; i < 5; i++)
+            var blank = Enumerable.Repeat((float)level, 784).ToArray();
+            var dot = blank.ToArray();
+            dot[(14 * 28) + 14] = (float)(level + std);
+            var a = _model.GetFeatureMaps(blank, ["conv1"]).Maps["conv1"];
+            var b = _model.GetFeatureMaps(dot, ["conv1"]).Maps["conv1"];
+            for (int c = 0; c < 6; c++)
             {
-                for (int j = 0; j < 5; j++)
+                for (int i = 0; i < 5; i++)
                 {
-                    int y = 14 - i + 2, x = 14 - j + 2;
-                    float before = a.Channel(c)[(y * 28) + x], after = b.Channel(c)[(y * 28) + x];
-                    if (before > 0 && after > 0)
+                    for (int j = 0; j < 5; j++)
                     {
-                        Assert.Equal(kernels.Kernel(c, 0)[(i * 5) + j], after - before, 4);
-                        compared++;
+                        int y = 14 - i + 2, x = 14 - j + 2;
+                        float before = a.Channel(c)[(y * 28) + x], after = b.Channel(c)[(y * 28) + x];
+                        if (before > 0 && after > 0)
+                        {
+                            Assert.Equal(kernels.Kernel(c, 0)[(i * 5) + j], after - before, 4);
+                            compared++;
+                        }
                     }
                 }
             }

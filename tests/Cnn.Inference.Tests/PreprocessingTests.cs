@@ -24,7 +24,7 @@ public sealed class PreprocessingTests : IDisposable
         { "grey noisy paper", 30 },
         { "rgba alpha", 30 },
         { "very thick", 30 },
-        { "very thin", 27 },
+        { "very thin", 30 },
         { "white on black", 30 },
     };
 

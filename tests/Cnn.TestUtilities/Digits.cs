@@ -5,7 +5,7 @@ using SkiaSharp;
 namespace Cnn.Tests;
 
 /// <summary>
-/// The digits-5k test images (read straight from the IDX files, without Cnn.Train) and drawings made from them the way
+/// The embedded data set's test images (data/mnist-5k: MNIST test digits, read straight from the IDX files, without Cnn.Train) and drawings made from them the way
 /// a person's photo or scan would look: scaled onto a canvas, dark ink on paper, noisy grey paper, thick or thin pens,
 /// transparent backgrounds. Everything is drawn with whole-image canvas operations.
 /// </summary>

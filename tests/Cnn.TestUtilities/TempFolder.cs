@@ -35,12 +35,12 @@ public static class Repository
     public static string Root { get; } = typeof(Repository).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
         .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 
-    public static string ModelPath => System.IO.Path.Combine(Root, "models", "lenet5-digits.onnx");
+    public static string ModelPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist.onnx");
 
-    public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-digits.features.onnx");
+    public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist.features.onnx");
 
     /// <summary>The committed ensemble of three digits nets (the first is <see cref="ModelPath"/>'s).</summary>
-    public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-digits-ensemble.onnx");
+    public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-ensemble.onnx");
 
-    public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "digits-5k");
+    public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "mnist-5k");
 }

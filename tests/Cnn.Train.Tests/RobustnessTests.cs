@@ -215,10 +215,10 @@ public sealed class RobustnessTests : IDisposable
     [Fact]
     public async Task A_run_on_the_embedded_digits_reloads_the_same_split_for_resume()
     {
-        // config.json records the embedded data set as "embedded:digits-5k"; --resume, verify and report reload it.
+        // config.json records the embedded data set as "embedded:mnist-5k"; --resume, verify and report reload it.
         var recipe = Recipes.Recipes.LeNet;
         using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, Tiny), downloader: null);
-        Assert.Equal("embedded:digits-5k", prepared.Config.Data.Source);
+        Assert.Equal("embedded:mnist-5k", prepared.Config.Data.Source);
         Assert.Equal((3200, 800, 1000), (prepared.Config.Data.TrainCount, prepared.Config.Data.ValidationCount, prepared.Config.Data.TestCount));
 
         var run = new RunFolder(_dir.Combine("digits"));

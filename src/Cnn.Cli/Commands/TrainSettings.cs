@@ -83,6 +83,10 @@ public abstract class TrainSettings : CommandSettings
     [DefaultsDescription("Seed of initialisation, split, shuffling and augmentation.", nameof(TrainOptions.Seed))]
     public long? Seed { get; init; }
 
+    [CommandOption("--split-seed <N>")]
+    [Description("Seed of the train/validation split alone; give an ensemble's members one, so they share a validation split none of them trained on. Default: --seed")]
+    public long? SplitSeed { get; init; }
+
     [CommandOption("--threads <N>")]
     [DefaultsDescription("libtorch CPU threads (the number of cores by default).", nameof(TrainOptions.Threads))]
     public int? Threads { get; init; }
@@ -156,6 +160,7 @@ public abstract class TrainSettings : CommandSettings
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,
+            SplitSeed = SplitSeed ?? defaults.SplitSeed,
             Threads = Threads ?? defaults.Threads,
             Device = Device ?? defaults.Device,
         };

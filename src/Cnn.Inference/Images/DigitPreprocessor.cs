@@ -58,7 +58,14 @@ internal static class DigitPreprocessor
         var frame = Frame(crop, height, width);
         if (targetInk is > 0)
         {
-            frame = StrokeWeight.Normalise(frame, width, height, targetInk.Value);
+            var weighted = StrokeWeight.Normalise(frame, width, height, targetInk.Value);
+            if (!ReferenceEquals(weighted, frame))
+            {
+                // Thickening grows the strokes' ends too (a thin "1" became 24 px tall): fit the result into MNIST's
+                // box again, as MNIST's own digits, pen width included, fit it.
+                var (bx0, by0, bx1, by1) = InkAnalysis.BoundingBox(weighted, width, height);
+                frame = Frame(Crop(weighted, width, bx0, by0, bx1 - bx0 + 1, by1 - by0 + 1), height, width);
+            }
         }
 
         frame = InkAnalysis.CentreOfMass(frame, width, height);
