@@ -36,6 +36,12 @@ public sealed record InferenceOptions
     /// <summary>Where to run; see <see cref="ExecutionDevice"/>.</summary>
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Auto;
 
+    /// <summary>
+    /// ONNX Runtime's own telemetry events, off by default: an embedded model does not call home unless the app says
+    /// so. ONNX Runtime keeps this switch once per process, so the last model loaded decides it.
+    /// </summary>
+    public bool OnnxRuntimeTelemetry { get; init; }
+
     /// <summary>Receives warnings, such as the CUDA fallback; default: <see cref="System.Diagnostics.Trace"/>.</summary>
     public Action<string>? Warning { get; init; }
 

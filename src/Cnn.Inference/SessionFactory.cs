@@ -9,6 +9,7 @@ internal static class SessionFactory
     /// <summary>A session over <paramref name="model"/> (the file's bytes) and the device it runs on, "cpu" or "cuda".</summary>
     public static (InferenceSession Session, string Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true)
     {
+        ApplyTelemetry(options.OnnxRuntimeTelemetry);
         bool tryCuda = options.Device != ExecutionDevice.Cpu;
         if (tryCuda)
         {
@@ -37,6 +38,23 @@ internal static class SessionFactory
         {
             throw new InvalidModelException($"{source}: ONNX Runtime cannot load it: {e.Message}", e);
         }
+    }
+
+    /// <summary>What was last asked of ONNX Runtime's process-wide telemetry switch (it offers no way to read it back).</summary>
+    internal static bool? TelemetryEnabled { get; private set; }
+
+    private static void ApplyTelemetry(bool enabled)
+    {
+        if (enabled)
+        {
+            OrtEnv.Instance().EnableTelemetryEvents();
+        }
+        else
+        {
+            OrtEnv.Instance().DisableTelemetryEvents();
+        }
+
+        TelemetryEnabled = enabled;
     }
 
     private static SessionOptions Options(InferenceOptions options, bool cuda)
