@@ -32,7 +32,46 @@ internal static class ImageDecoder
             throw new InvalidImageException($"{source}: image data is truncated or corrupt ({decoded}); expected a complete {info.Width}×{info.Height} image");
         }
 
-        return new DecodedImage(source, info.Width, info.Height, rgba);
+        return Oriented(new DecodedImage(source, info.Width, info.Height, rgba), codec.EncodedOrigin);
+    }
+
+    /// <summary>
+    /// The image as it is meant to be seen: a phone stores a photo as the sensor read it and says in EXIF how to turn it
+    /// (a 7 shot in portrait and stored on its side was read as a 4 before this).
+    /// </summary>
+    internal static DecodedImage Oriented(DecodedImage image, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or 0)
+        {
+            return image;
+        }
+
+        int w = image.Width, h = image.Height;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(image.Rgba.Span);
+        var rgba = new byte[ow * oh * 4];
+        var output = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(rgba.AsSpan());
+        for (int y = 0; y < oh; y++)
+        {
+            for (int x = 0; x < ow; x++)
+            {
+                // Where the displayed pixel (x, y) is stored.
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    _ => (w - 1 - y, x), // LeftBottom
+                };
+                output[(y * ow) + x] = source[(sy * w) + sx];
+            }
+        }
+
+        return new DecodedImage(image.Source, ow, oh, rgba);
     }
 
     /// <summary>Reads a whole stream, refusing one longer than <paramref name="maxBytes"/>.</summary>
