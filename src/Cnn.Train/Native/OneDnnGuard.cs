@@ -8,7 +8,9 @@ namespace Cnn.Train;
 /// fewer than 6 channels (width below 1), at a different batch on every run with the same seed, at 1 and 2 threads;
 /// with ONEDNN_MAX_CPU_ISA=AVX2 the same runs are finite and identical, so one of its AVX-512 kernels for so few
 /// channels reads memory it never wrote. For such nets training turns oneDNN off for its duration, and libtorch
-/// runs its own convolutions: slower, but right and reproducible. Nets of width 1 and above keep oneDNN.
+/// runs its own convolutions: slower, but right and reproducible. NNPACK goes off with it: libtorch would try it next
+/// and log "Could not initialize NNPACK" on every convolution of a CPU it does not support. Nets of width 1 and above
+/// keep oneDNN.
 /// </summary>
 internal static class OneDnnGuard
 {
@@ -40,9 +42,10 @@ internal static class OneDnnGuard
         try
         {
             var context = GlobalContext();
-            bool was = UserEnabledMkldnn(context);
+            var restore = new Restore(context, UserEnabledMkldnn(context), UserEnabledNnpack(context));
             SetUserEnabledMkldnn(context, false);
-            return new Restore(context, was);
+            SetUserEnabledNnpack(context, false);
+            return restore;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -51,9 +54,13 @@ internal static class OneDnnGuard
         }
     }
 
-    private sealed class Restore(IntPtr context, bool enabled) : IDisposable
+    private sealed class Restore(IntPtr context, bool mkldnn, bool nnpack) : IDisposable
     {
-        public void Dispose() => SetUserEnabledMkldnn(context, enabled);
+        public void Dispose()
+        {
+            SetUserEnabledMkldnn(context, mkldnn);
+            SetUserEnabledNnpack(context, nnpack);
+        }
     }
 
     private sealed class Nothing : IDisposable
@@ -74,4 +81,11 @@ internal static class OneDnnGuard
 
     [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
+
+    [DllImport("libtorch_cpu.so", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.I1)]
+    private static extern bool UserEnabledNnpack(IntPtr context);
+
+    [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.I1)] bool enabled);
 }
