@@ -94,7 +94,7 @@ internal static class HandwritingBench
     {
         var known = Read(mnistFolder, "t10k", "MNIST-format digits", 1);
         int count = Math.Min(limit, known.Count);
-        var raw = InDistribution(models, known).Take(count).ToList();
+        var raw = InDistribution(models, known, count);
         Report($"{count:N0} digits of {Path.GetFileName(Path.GetFullPath(mnistFolder))}, raw IDX", raw);
         var photos = Photographed(models, known, PhotoStyle, count);
         Report($"the same as photos ({PhotoStyle})", photos);
@@ -137,10 +137,10 @@ internal static class HandwritingBench
     /// MNIST-format digits as stored (the hands the model trained beside), deskewed first when the card says so, as
     /// training evaluated them.
     /// </summary>
-    private static List<(float Confidence, bool Correct)> InDistribution(List<CnnModel> models, Source source)
+    private static List<(float Confidence, bool Correct)> InDistribution(List<CnnModel> models, Source source, int count)
     {
         var results = new List<(float, bool)>();
-        for (int i = 0; i < source.Labels.Length; i++)
+        for (int i = 0; i < count; i++)
         {
             var pixels = source.Image(i).ToArray().Select(b => b / 255f).ToArray();
             if (models[0].Card.Deskew)
