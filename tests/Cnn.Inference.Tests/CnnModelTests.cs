@@ -407,6 +407,24 @@ public sealed class CnnModelTests : IDisposable
     }
 
     [Fact]
+    public void A_features_file_whose_labels_differ_is_refused_naming_the_labels_not_the_weights()
+    {
+        string model = Path.Combine(_temp, "l.onnx");
+        string sibling = Path.Combine(_temp, "l.features.onnx");
+        File.Copy(Repository.ModelPath, model);
+        var features = File.ReadAllBytes(Repository.FeaturesPath);
+        string card = OnnxMetadata.Card(features);
+        Assert.Contains("\"labels\":[\"0\",", card);
+        File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
+        {
+            [OnnxNames.ModelCardKey] = card.Replace("\"labels\":[\"0\",", "\"labels\":[\"zero\","),
+        }));
+
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(model));
+        Assert.StartsWith($"{sibling} does not belong to {model}: its labels (zero, 1, 2, 3, 4, 5, 6, 7, 8, 9) are not the model's (0, 1, 2, 3, 4, 5, 6, 7, 8, 9);", e.Message);
+    }
+
+    [Fact]
     public void Invalid_options_are_named()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => CnnModel.Load(Repository.ModelPath, new InferenceOptions { MaxImagePixels = 0 }));
