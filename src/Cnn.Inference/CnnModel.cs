@@ -255,6 +255,16 @@ public sealed class CnnModel : IDisposable
     public DecodedImage Decode(ReadOnlySpan<byte> encoded, string source) =>
         ImageDecoder.Decode(encoded, source, _options.MaxImagePixels);
 
+    /// <summary>
+    /// The width and height of an encoded image, from its header alone (nothing is decoded): what a server needs to
+    /// budget decoding work before doing it.
+    /// </summary>
+    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
+    /// <param name="source">Names the image in messages.</param>
+    /// <returns>The size as displayed, EXIF orientation applied.</returns>
+    /// <exception cref="InvalidImageException">Not an image.</exception>
+    public (int Width, int Height) MeasureImage(ReadOnlySpan<byte> encoded, string source) => ImageDecoder.Measure(encoded, source);
+
     /// <summary>Reads and decodes an image from <paramref name="stream"/>.</summary>
     /// <param name="stream">The encoded image.</param>
     /// <param name="source">Names the image in messages.</param>

@@ -4,6 +4,7 @@ using Cnn.Inference;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cnn.Serve;
 
@@ -15,6 +16,9 @@ internal static class ModelEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
+        var options = app.ServiceProvider.GetRequiredService<ServeOptions>();
+        string limits = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Limits: a body of at most {options.MaxBodyBytes:N0} bytes (--max-body, else 413); each image at most {options.MaxImagePixels:N0} pixels (--max-image-pixels) and all images of a request at most {options.MaxRequestPixels:N0} (--max-request-pixels), checked from their headers before decoding (413); JSON pixels within the model's input range (else 422).");
         var v1 = app.MapGroup("/v1/models").WithTags("models");
         v1.MapGet("/", (ModelRegistry registry) => Results.Json(registry.Models.Select(Describe).ToArray(), ServeJson.Api.ModelDtoArray))
             .WithSummary("Every served model").Produces<ModelDto[]>();
@@ -22,10 +26,12 @@ internal static class ModelEndpoints
             .WithSummary("One model").Produces<ModelDto>().ProducesProblem(404);
         v1.MapPost("/{name}/predict", PredictAsync)
             .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
+            .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
             .Produces<PredictionDto>().Produces<PredictionDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         v1.MapPost("/{name}/featuremaps", FeatureMapsAsync)
             .WithSummary("The prediction, what the net saw and the feature maps (float32 little-endian, base64) of the layers asked for")
+            .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
             .Produces<FeatureMapsDto>().Produces<FeatureMapsDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry) =>
@@ -40,7 +46,7 @@ internal static class ModelEndpoints
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
-        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options, context.RequestAborted);
         using var admitted = await gate.EnterAsync(context.RequestAborted);
         var request = received.Prepare(served.Current);
         long start = Stopwatch.GetTimestamp();
@@ -60,7 +66,7 @@ internal static class ModelEndpoints
             throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
         }
 
-        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options.MaxBodyBytes, context.RequestAborted);
+        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options, context.RequestAborted);
         using var admitted = await gate.EnterAsync(context.RequestAborted);
         var request = received.Prepare(served.Current);
         long start = Stopwatch.GetTimestamp();

@@ -27,9 +27,10 @@ internal static class RequestImageReader
 {
     private static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/webp", "image/bmp"];
 
-    public static async Task<ReceivedImages> ReadAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
+    public static async Task<ReceivedImages> ReadAsync(HttpRequest request, CnnModel model, ServeOptions options, CancellationToken cancel)
     {
         string type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
+        long maxBody = options.MaxBodyBytes;
         if (request.ContentLength > maxBody)
         {
             throw Problems.TooLarge($"the body is {request.ContentLength:N0} bytes; the limit is {maxBody:N0} (--max-body)");
@@ -44,11 +45,18 @@ internal static class RequestImageReader
         if (type == "multipart/form-data")
         {
             var files = await ReadFormAsync(request, cancel);
-            return new ReceivedImages(m => [.. files.Select(file =>
+            var encoded = files.Select(file =>
             {
                 using var stream = file.OpenReadStream();
-                return m.Prepare(m.Decode(stream, string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName));
-            })], true);
+                using var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                return (Name: string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName, Bytes: memory.ToArray());
+            }).ToList();
+            return new ReceivedImages(m =>
+            {
+                CheckRequestPixels(m, encoded, options.MaxRequestPixels);
+                return [.. encoded.Select(file => m.Prepare(m.Decode(file.Bytes, file.Name)))];
+            }, true);
         }
 
         if (type == "application/json")
@@ -103,6 +111,22 @@ internal static class RequestImageReader
             { Images: { Length: > 0 } images, Pixels: null } => Ready([.. images.Select((p, i) => Image(p ?? [], i))], true),
             _ => throw Problems.BadRequest("expected a JSON object with either \"pixels\": [C·H·W floats] or \"images\": [[...], ...] (not both, not empty)"),
         };
+    }
+
+    /// <summary>All images' pixels together, from their headers, against the request's budget: 413 before any is decoded.</summary>
+    private static void CheckRequestPixels(CnnModel model, List<(string Name, byte[] Bytes)> files, long limit)
+    {
+        long total = 0;
+        foreach (var (name, bytes) in files)
+        {
+            var (width, height) = model.MeasureImage(bytes, name);
+            total += (long)width * height;
+        }
+
+        if (total > limit)
+        {
+            throw Problems.TooLarge($"the request's {files.Count} images hold {total:N0} pixels in all; the limit is {limit:N0} (--max-request-pixels)");
+        }
     }
 
     /// <summary>Pixels need no decoding: they were checked as they were read.</summary>

@@ -155,6 +155,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         "huge pixel" => (Predict, () => PixelsWith(3, "1e30"), "application/json", HttpStatusCode.UnprocessableEntity, "image 0: pixel 3 is 1E+30; expected values in 0..1"),
         "3e38 pixels" => (Predict, () => Encoding.UTF8.GetBytes($"{{\"pixels\": [{string.Join(",", Enumerable.Repeat("3e38", 784))}]}}"), "application/json", HttpStatusCode.UnprocessableEntity, "image 0: pixel 0 is 3E+38; expected values in 0..1"),
         "truncated multipart" => (Predict, TruncatedMultipart, "multipart/form-data; boundary=XyZ", HttpStatusCode.BadRequest, "the multipart body is malformed"),
+        "images over --max-request-pixels" => (Predict, TwoLargePngs, "multipart/form-data; boundary=XyZ", HttpStatusCode.RequestEntityTooLarge, "the request's 2 images hold 6,000,000 pixels in all; the limit is 5,000,000 (--max-request-pixels)"),
         _ => throw new ArgumentException(name),
     };
 
@@ -174,6 +175,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     [InlineData("huge pixel")]
     [InlineData("3e38 pixels")]
     [InlineData("truncated multipart")]
+    [InlineData("images over --max-request-pixels")]
     public async Task Bad_input_is_a_problem_json_with_its_status_and_never_a_5xx(string name)
     {
         var (path, body, type, status, detail) = BadRequest(name);
@@ -227,6 +229,8 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         var openApi = await Json(await _server.Client.GetAsync("/openapi/v1.json"));
         Assert.StartsWith("3.1", openApi.GetProperty("openapi").GetString());
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/v1/models/{name}/featuremaps", out _));
+        string predictDoc = openApi.GetProperty("paths").GetProperty("/v1/models/{name}/predict").GetProperty("post").GetProperty("description").GetString()!;
+        Assert.Contains("each image at most 4,000,000 pixels (--max-image-pixels) and all images of a request at most 5,000,000 (--max-request-pixels)", predictDoc);
         var scalar = await _server.Client.GetAsync("/scalar/");
         Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
         Assert.DoesNotContain("cdn.", await scalar.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
@@ -298,6 +302,16 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         var pixels = Enumerable.Repeat("0", 784).ToArray();
         pixels[index] = value;
         return Encoding.UTF8.GetBytes($"{{\"pixels\": [{string.Join(",", pixels)}]}}");
+    }
+
+    /// <summary>A multipart body of two 2000×1500 PNGs: each under the 4-megapixel image limit, together over the request's 5.</summary>
+    private static byte[] TwoLargePngs()
+    {
+        using var surface = SKSurface.Create(new SKImageInfo(2000, 1500));
+        surface.Canvas.Clear(SKColors.White);
+        var png = Digits.Png(surface);
+        byte[] Part(string name) => Encoding.ASCII.GetBytes($"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n");
+        return [.. Part("a.png"), .. png, .. "\r\n"u8, .. Part("b.png"), .. png, .. "\r\n--XyZ--\r\n"u8];
     }
 
     /// <summary>A multipart body that stops in the middle of its file, before the closing boundary.</summary>

@@ -37,6 +37,7 @@ public sealed class TestServer : IAsyncDisposable
             Quiet = true,
             MaxBodyBytes = 2_000_000,
             MaxImagePixels = 4_000_000,
+            MaxRequestPixels = 5_000_000,
             ReloadDelay = TimeSpan.FromMilliseconds(100),
             DrainDelay = TimeSpan.FromMilliseconds(50),
         };

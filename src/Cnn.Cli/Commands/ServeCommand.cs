@@ -29,6 +29,14 @@ public sealed class ServeSettings : CommandSettings
     [ServeDefaultDescription("Largest request body; larger ones get 413.", nameof(ServeOptions.MaxBodyBytes))]
     public long? MaxBody { get; init; }
 
+    [CommandOption("--max-image-pixels <N>")]
+    [ServeDefaultDescription("Largest image a request may carry, checked from its header before decoding; larger ones get 413.", nameof(ServeOptions.MaxImagePixels))]
+    public long? MaxImagePixels { get; init; }
+
+    [CommandOption("--max-request-pixels <N>")]
+    [ServeDefaultDescription("Most pixels all images of one request may hold together (many photos in one multipart upload), checked before any is decoded; over it 413.", nameof(ServeOptions.MaxRequestPixels))]
+    public long? MaxRequestPixels { get; init; }
+
     [CommandOption("--min-probability <P>")]
     [ServeDefaultDescription("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never.", nameof(ServeOptions.MinProbability))]
     public double? MinProbability { get; init; }
@@ -57,6 +65,8 @@ public sealed class ServeSettings : CommandSettings
                 IntraOpThreads = Threads ?? d.IntraOpThreads,
                 MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
                 MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
+                MaxImagePixels = MaxImagePixels ?? d.MaxImagePixels,
+                MaxRequestPixels = MaxRequestPixels ?? d.MaxRequestPixels,
                 MinProbability = MinProbability ?? d.MinProbability,
                 CorsOrigins = CorsOrigins ?? d.CorsOrigins,
                 AllowedHosts = AllowedHosts ?? d.AllowedHosts,

@@ -74,6 +74,28 @@ internal static class ImageDecoder
         return new DecodedImage(image.Source, ow, oh, rgba);
     }
 
+    /// <summary>The image's width and height as displayed (EXIF orientation applied), read from its header alone.</summary>
+    public static (int Width, int Height) Measure(ReadOnlySpan<byte> encoded, string source)
+    {
+        if (encoded.IsEmpty)
+        {
+            throw new InvalidImageException($"{source}: empty file; expected an image (PNG, JPEG, BMP, WebP)");
+        }
+
+        using var data = SKData.CreateCopy(encoded);
+        var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var result);
+        if (codec == null)
+        {
+            stream.Dispose();
+            throw new InvalidImageException($"{source}: not an image SkiaSharp can decode ({result}); expected PNG, JPEG, BMP or WebP");
+        }
+
+        var info = codec.Info;
+        bool sideways = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        return sideways ? (info.Height, info.Width) : (info.Width, info.Height);
+    }
+
     /// <summary>Reads a whole stream, refusing one longer than <paramref name="maxBytes"/>.</summary>
     public static byte[] ReadAll(Stream stream, string source, long maxBytes)
     {
