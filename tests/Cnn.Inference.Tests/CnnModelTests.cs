@@ -392,15 +392,8 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void A_features_file_from_other_weights_is_refused_naming_both_files()
     {
-        string model = Path.Combine(_temp, "m.onnx");
-        string sibling = Path.Combine(_temp, "m.features.onnx");
-        File.Copy(Repository.ModelPath, model);
-        var features = File.ReadAllBytes(Repository.FeaturesPath);
-        string card = OnnxMetadata.Card(features);
-        File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
-        {
-            [OnnxNames.ModelCardKey] = System.Text.RegularExpressions.Regex.Replace(card, "\"weights_sha256\":\"[0-9a-f]{64}\"", $"\"weights_sha256\":\"{new string('a', 64)}\""),
-        }));
+        var (model, sibling) = WithFeaturesCard("m", card =>
+            System.Text.RegularExpressions.Regex.Replace(card, "\"weights_sha256\":\"[0-9a-f]{64}\"", $"\"weights_sha256\":\"{new string('a', 64)}\""));
 
         var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(model));
         Assert.StartsWith($"{sibling} does not belong to {model}: its weights (sha256 aaaaaaaaaaaa…) are not the model's (", e.Message);
@@ -409,19 +402,28 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void A_features_file_whose_labels_differ_is_refused_naming_the_labels_not_the_weights()
     {
-        string model = Path.Combine(_temp, "l.onnx");
-        string sibling = Path.Combine(_temp, "l.features.onnx");
-        File.Copy(Repository.ModelPath, model);
-        var features = File.ReadAllBytes(Repository.FeaturesPath);
-        string card = OnnxMetadata.Card(features);
-        Assert.Contains("\"labels\":[\"0\",", card);
-        File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
+        var (model, sibling) = WithFeaturesCard("l", card =>
         {
-            [OnnxNames.ModelCardKey] = card.Replace("\"labels\":[\"0\",", "\"labels\":[\"zero\","),
-        }));
+            Assert.Contains("\"labels\":[\"0\",", card);
+            return card.Replace("\"labels\":[\"0\",", "\"labels\":[\"zero\",");
+        });
 
         var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(model));
         Assert.StartsWith($"{sibling} does not belong to {model}: its labels (zero, 1, 2, 3, 4, 5, 6, 7, 8, 9) are not the model's (0, 1, 2, 3, 4, 5, 6, 7, 8, 9);", e.Message);
+    }
+
+    /// <summary>The shipped model copied as NAME.onnx beside its features file with the card <paramref name="edit"/> makes of it.</summary>
+    private (string Model, string Sibling) WithFeaturesCard(string name, Func<string, string> edit)
+    {
+        string model = Path.Combine(_temp, $"{name}.onnx");
+        string sibling = Path.Combine(_temp, $"{name}.features.onnx");
+        File.Copy(Repository.ModelPath, model);
+        var features = File.ReadAllBytes(Repository.FeaturesPath);
+        File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
+        {
+            [OnnxNames.ModelCardKey] = edit(OnnxMetadata.Card(features)),
+        }));
+        return (model, sibling);
     }
 
     [Fact]

@@ -7,21 +7,7 @@ internal static class ImageDecoder
 {
     public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string source, long maxPixels)
     {
-        if (encoded.IsEmpty)
-        {
-            throw new InvalidImageException($"{source}: empty file; expected an image (PNG, JPEG, BMP, WebP)");
-        }
-
-        using var data = SKData.CreateCopy(encoded);
-        // The codec owns the stream once created.
-        var stream = new SKMemoryStream(data);
-        using var codec = SKCodec.Create(stream, out var result);
-        if (codec == null)
-        {
-            stream.Dispose();
-            throw new InvalidImageException($"{source}: not an image SkiaSharp can decode ({result}); expected PNG, JPEG, BMP or WebP");
-        }
-
+        using var codec = Open(encoded, source);
         var info = codec.Info;
         CheckSize(info.Width, info.Height, source, maxPixels);
         var rgba = new byte[info.Width * info.Height * 4];
@@ -47,7 +33,7 @@ internal static class ImageDecoder
         }
 
         int w = image.Width, h = image.Height;
-        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        bool swap = IsSideways(origin);
         int ow = swap ? h : w, oh = swap ? w : h;
         var source = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(image.Rgba.Span);
         var rgba = new byte[ow * oh * 4];
@@ -77,24 +63,35 @@ internal static class ImageDecoder
     /// <summary>The image's width and height as displayed (EXIF orientation applied), read from its header alone.</summary>
     public static (int Width, int Height) Measure(ReadOnlySpan<byte> encoded, string source)
     {
+        using var codec = Open(encoded, source);
+        var info = codec.Info;
+        return IsSideways(codec.EncodedOrigin) ? (info.Height, info.Width) : (info.Width, info.Height);
+    }
+
+    /// <summary>A codec over a copy of <paramref name="encoded"/>, its header read; nothing decoded yet.</summary>
+    private static SKCodec Open(ReadOnlySpan<byte> encoded, string source)
+    {
         if (encoded.IsEmpty)
         {
             throw new InvalidImageException($"{source}: empty file; expected an image (PNG, JPEG, BMP, WebP)");
         }
 
+        // The stream holds its own reference to the data, and the codec owns the stream once created.
         using var data = SKData.CreateCopy(encoded);
         var stream = new SKMemoryStream(data);
-        using var codec = SKCodec.Create(stream, out var result);
+        var codec = SKCodec.Create(stream, out var result);
         if (codec == null)
         {
             stream.Dispose();
             throw new InvalidImageException($"{source}: not an image SkiaSharp can decode ({result}); expected PNG, JPEG, BMP or WebP");
         }
 
-        var info = codec.Info;
-        bool sideways = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
-        return sideways ? (info.Height, info.Width) : (info.Width, info.Height);
+        return codec;
     }
+
+    /// <summary>Orientations whose stored image is the displayed one turned a quarter: width and height swap.</summary>
+    private static bool IsSideways(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
     /// <summary>Reads a whole stream, refusing one longer than <paramref name="maxBytes"/>.</summary>
     public static byte[] ReadAll(Stream stream, string source, long maxBytes)
