@@ -3,7 +3,8 @@
 # a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
 # 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors and the
 # server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it);
-# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-ensemble.onnx).
+# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-ensemble.onnx);
+# IMAGE=NAME serves it from the container image instead of the `cnn serve` process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${DURATION:-10}
@@ -13,15 +14,25 @@ url="http://127.0.0.1:$port"
 model=$(realpath "${MODEL:-$root/models/lenet5-mnist-ensemble.onnx}")
 name=$(basename "$model" .onnx)
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
-cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
-
+# IMAGE=localhost/cnn-serve:latest runs the same load against the container (bash deploy/build-image.sh builds it),
+# started as deploy/k8s runs it: read-only root, no capabilities, --threads 1 is left to the default like the process.
+image=${IMAGE:-}
 start=$(date +%s%N)
-"${cnn[@]}" serve "$model" --urls "$url" --quiet > /tmp/cnn-serve-bench.log 2>&1 &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+if [ -n "$image" ]; then
+  source "$root/deploy/podman-env.sh"
+  container=cnn-serve-bench-$$
+  podman run -d --name "$container" --read-only --cap-drop=ALL -p "127.0.0.1:$port:8080" "$image" "/models/$name.onnx" --quiet >/dev/null
+  server=$(podman inspect --format '{{.State.Pid}}' "$container")
+  trap 'podman rm -f "$container" >/dev/null 2>&1 || true' EXIT
+else
+  dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
+  start=$(date +%s%N)
+  dotnet "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll" serve "$model" --urls "$url" --quiet > /tmp/cnn-serve-bench.log 2>&1 &
+  server=$!
+  trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+fi
 until curl -sf "$url/readyz" >/dev/null; do sleep 0.02; done
-echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (process start, model load and warm-up)"
+echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (${image:+container creation, }process start, model load and warm-up)"
 
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
 run() { # NAME CONNECTIONS SECONDS PATH FILE TYPE
@@ -48,7 +59,12 @@ if [ "$soak" -gt 0 ]; then
 fi
 echo "after: /readyz $(curl -s -o /dev/null -w '%{http_code}' "$url/readyz"), RSS $(rss) MB"
 stop=$(date +%s%N)
-kill -TERM $server
-wait $server && code=0 || code=$?
-trap - EXIT
+if [ -n "$image" ]; then
+  podman stop -t 30 "$container" >/dev/null
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$container")
+else
+  kill -TERM $server
+  wait $server && code=0 || code=$?
+  trap - EXIT
+fi
 echo "SIGTERM to exit: $(( ($(date +%s%N) - stop) / 1000000 )) ms, exit code $code"

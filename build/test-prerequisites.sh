@@ -5,6 +5,8 @@
 #     is not used; it needs a host this project does not assume).
 #   - DejaVu Sans: figures and their tests draw text with it (SkiaSharp's bundled natives have no fontconfig).
 #   - flock (util-linux): the run-folder lock test holds a lock with it from another process.
+#   - optional: npm's kubernetes-models and yaml for the manifest test, when npm is there; podman is not installed
+#     here (the container tests say they are skipped without it).
 # Takes milliseconds when everything is there.
 set -u
 check() {
@@ -14,6 +16,13 @@ check() {
     command -v flock > /dev/null 2>&1 || missing+=(util-linux)
     [ ${#missing[@]} -eq 0 ]
 }
+# Optional, for the manifest test (skipped without it): npm's kubernetes-models and yaml, into artifacts/node, once.
+node_modules="$(cd "$(dirname "$0")/.." && pwd)/artifacts/node"
+if command -v npm > /dev/null 2>&1 && [ ! -f "$node_modules/node_modules/yaml/package.json" ]; then
+    npm install --prefix "$node_modules" --no-audit --no-fund --silent kubernetes-models@5.1.0 yaml@2.9.1 > /dev/null 2>&1 ||
+        echo "note: npm could not install kubernetes-models; the manifest test will be skipped"
+fi
+
 check && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then

@@ -1,4 +1,5 @@
 using Cnn.Cli.Commands;
+using Cnn.Serve.Host;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

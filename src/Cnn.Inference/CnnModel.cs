@@ -28,7 +28,7 @@ public sealed class CnnModel : IDisposable
 
     private readonly IReadOnlyDictionary<string, ConvKernels> _kernels;
 
-    private CnnModel(ModelFile file, InferenceSession session, string device, ModelFile? sibling, InferenceOptions options)
+    private CnnModel(ModelFile file, InferenceSession session, ExecutionDevice device, ModelFile? sibling, InferenceOptions options)
     {
         _kernels = file.ReadKernels();
         _session = session;
@@ -47,8 +47,8 @@ public sealed class CnnModel : IDisposable
     /// <summary>Where the model was loaded from.</summary>
     public string Source { get; }
 
-    /// <summary>cpu or cuda: where ONNX Runtime runs it.</summary>
-    public string Device { get; }
+    /// <summary>Where ONNX Runtime runs it: <see cref="ExecutionDevice.Cpu"/> or <see cref="ExecutionDevice.Cuda"/>, never Auto.</summary>
+    public ExecutionDevice Device { get; }
 
     /// <summary>Everything the file says about itself: labels, input, normalisation, preprocessing, feature maps, provenance.</summary>
     public ModelCard Card { get; }

@@ -1,17 +1,6 @@
+using Cnn.Contracts;
+
 namespace Cnn.Inference;
-
-/// <summary>Where inference runs.</summary>
-public enum ExecutionDevice
-{
-    /// <summary>CUDA when the app's ONNX Runtime natives include it and a GPU answers, else the CPU, silently.</summary>
-    Auto,
-
-    /// <summary>The CPU.</summary>
-    Cpu,
-
-    /// <summary>CUDA, falling back to the CPU with one <see cref="InferenceOptions.Warning"/> when CUDA cannot be used.</summary>
-    Cuda,
-}
 
 /// <summary>How a <see cref="CnnModel"/> is loaded and how it treats images. Validated once, when a model is loaded.</summary>
 public sealed record InferenceOptions
@@ -38,7 +27,9 @@ public sealed record InferenceOptions
 
     /// <summary>
     /// ONNX Runtime's own telemetry events, off by default: an embedded model does not call home unless the app says
-    /// so. ONNX Runtime keeps this switch once per process, so the last model loaded decides it.
+    /// so. ONNX Runtime keeps this switch once per process, so the last model loaded decides it. Off also sets
+    /// ONNX Runtime's <c>ORT_DISABLE_TELEMETRY=1</c> (unless already set) before the first model loads, which keeps its
+    /// Linux and macOS builds from starting their uploader and persisting a device identifier at all.
     /// </summary>
     public bool OnnxRuntimeTelemetry { get; init; }
 

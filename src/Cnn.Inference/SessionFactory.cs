@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 
@@ -6,8 +7,8 @@ namespace Cnn.Inference;
 /// <summary>Opens ONNX Runtime sessions on the device the options ask for, falling back to the CPU when CUDA cannot be used.</summary>
 internal static class SessionFactory
 {
-    /// <summary>A session over <paramref name="model"/> (the file's bytes) and the device it runs on, "cpu" or "cuda".</summary>
-    public static (InferenceSession Session, string Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true)
+    /// <summary>A session over <paramref name="model"/> (the file's bytes) and the device it runs on, CPU or CUDA.</summary>
+    public static (InferenceSession Session, ExecutionDevice Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true)
     {
         ApplyTelemetry(options.OnnxRuntimeTelemetry);
         bool tryCuda = options.Device != ExecutionDevice.Cpu;
@@ -16,7 +17,7 @@ internal static class SessionFactory
             try
             {
                 using var cuda = Options(options, cuda: true);
-                return (new InferenceSession(model, cuda), "cuda");
+                return (new InferenceSession(model, cuda), ExecutionDevice.Cuda);
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
@@ -32,7 +33,7 @@ internal static class SessionFactory
         using var cpu = Options(options, cuda: false);
         try
         {
-            return (new InferenceSession(model, cpu), "cpu");
+            return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
         }
         catch (OnnxRuntimeException e)
         {
@@ -45,6 +46,12 @@ internal static class SessionFactory
 
     private static void ApplyTelemetry(bool enabled)
     {
+        if (!enabled)
+        {
+            // Must precede OrtEnv.Instance(): the uploader starts when ONNX Runtime's environment is created.
+            TelemetryOptOut.Apply();
+        }
+
         if (enabled)
         {
             OrtEnv.Instance().EnableTelemetryEvents();

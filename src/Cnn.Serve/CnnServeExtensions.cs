@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
@@ -25,7 +26,8 @@ public static class CnnServeExtensions
         services.AddSingleton<ServeMetrics>();
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService(provider => provider.GetRequiredService<ModelRegistry>());
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJson.Default));
+        // Typed results and request bodies go through the framework's options: the same settings as ServeJson.Api.
+        services.ConfigureHttpJsonOptions(json => ServeJson.Configure(json.SerializerOptions).TypeInfoResolverChain.Insert(0, ServeJson.Default));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         if (options.AllowedHosts.Count > 0)
@@ -75,8 +77,10 @@ public static class CnnServeExtensions
         app.UseExceptionHandler();
         app.UseMiddleware<BrowserGuard>();
         ModelEndpoints.Map(app);
-        app.MapGet("/healthz", () => Results.Text("ok")).WithTags("operations").WithSummary("The process is alive");
-        app.MapGet("/readyz", (ModelRegistry registry) => registry.Ready ? Results.Text("ready") : Results.Problem(statusCode: 503, title: "Not ready", detail: "models are loading"))
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).WithTags("operations").WithSummary("The process is alive");
+        app.MapGet("/readyz", Results<ContentHttpResult, ProblemHttpResult> (ModelRegistry registry) => registry.Ready
+                ? TypedResults.Text("ready")
+                : TypedResults.Problem(statusCode: 503, title: "Not ready", detail: registry.Stopping ? "the server is stopping" : "models are loading"))
             .WithTags("operations").WithSummary("Every model is loaded and warm");
         app.MapMetrics("/metrics", metrics.Registry);
         app.MapOpenApi();

@@ -26,7 +26,8 @@ public static class CnnServer
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        // The drain runs inside the host's shutdown, so the in-flight requests still get their 10 s after it.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainDelay + TimeSpan.FromSeconds(10));
         builder.Services.AddCnnServe(options);
         var app = builder.Build();
         app.UseCnnServe();

@@ -22,11 +22,11 @@ internal static class ExplorerPage
         foreach (var (name, bytes) in files)
         {
             string type = Types.GetValueOrDefault(Path.GetExtension(name), "application/octet-stream");
-            app.MapMethods(name == "index.html" ? "/" : $"/{name}", [HttpMethods.Get, HttpMethods.Head], () => Results.Bytes(bytes, type)).ExcludeFromDescription();
+            app.MapMethods(name == "index.html" ? "/" : $"/{name}", [HttpMethods.Get, HttpMethods.Head], () => TypedResults.Bytes(bytes, type)).ExcludeFromDescription();
         }
 
         // Browsers ask for it on their own; the page declares none, so answer "nothing" rather than 404.
-        app.MapGet("/favicon.ico", () => Results.NoContent()).ExcludeFromDescription();
+        app.MapGet("/favicon.ico", () => TypedResults.NoContent()).ExcludeFromDescription();
     }
 
     private static byte[] Read(string resource)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Cnn.Inference;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,29 +21,30 @@ internal static class ModelEndpoints
         string limits = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Limits: a body of at most {options.MaxBodyBytes:N0} bytes (--max-body, else 413); each image at most {options.MaxImagePixels:N0} pixels (--max-image-pixels) and all images of a request at most {options.MaxRequestPixels:N0} (--max-request-pixels), checked from their headers before decoding (413); JSON pixels within the model's input range (else 422).");
         var v1 = app.MapGroup("/v1/models").WithTags("models");
-        v1.MapGet("/", (ModelRegistry registry) => Results.Json(registry.Models.Select(Describe).ToArray(), ServeJson.Api.ModelDtoArray))
-            .WithSummary("Every served model").Produces<ModelDto[]>();
-        v1.MapGet("/{name}", (string name, ModelRegistry registry) => Results.Json(Describe(Find(registry, name)), ServeJson.Api.ModelDto))
-            .WithSummary("One model").Produces<ModelDto>().ProducesProblem(404);
+        // Typed results: the OpenAPI document takes each 200's schema from the handler's return type.
+        v1.MapGet("/", (ModelRegistry registry) => TypedResults.Ok(registry.Models.Select(Describe).ToArray()))
+            .WithSummary("Every served model");
+        v1.MapGet("/{name}", (string name, ModelRegistry registry) => TypedResults.Ok(Describe(Find(registry, name))))
+            .WithSummary("One model").ProducesProblem(404);
         v1.MapPost("/{name}/predict", PredictAsync)
             .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
             .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
-            .Produces<PredictionDto>().Produces<PredictionDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         v1.MapPost("/{name}/featuremaps", FeatureMapsAsync)
             .WithSummary("The prediction, what the net saw and the feature maps (float32 little-endian, base64) of the layers asked for")
             .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
-            .Produces<FeatureMapsDto>().Produces<FeatureMapsDto[]>().ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry) =>
             {
                 var k = Find(registry, name).Use(model => model.GetKernels(layer));
-                return Results.Json(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)), ServeJson.Api.WeightsDto);
+                return TypedResults.Ok(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)));
             })
-            .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").Produces<WeightsDto>().ProducesProblem(404);
+            .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").ProducesProblem(404);
     }
 
-    private static async Task<IResult> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
+    private static async Task<Results<Ok<PredictionDto>, Ok<PredictionDto[]>>> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
@@ -53,10 +55,10 @@ internal static class ModelEndpoints
         var predictions = served.Use(model => Predict(model, request.Images));
         metrics.Inference.WithLabels(served.Name, "predict").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
         var dtos = predictions.Select((p, i) => Dto(Finite(p, request.Images[i]), k)).ToArray();
-        return request.IsList ? Results.Json(dtos, ServeJson.Api.PredictionDtoArray) : Results.Json(dtos[0], ServeJson.Api.PredictionDto);
+        return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
 
-    private static async Task<IResult> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
+    private static async Task<Results<Ok<FeatureMapsDto>, Ok<FeatureMapsDto[]>>> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
@@ -72,7 +74,7 @@ internal static class ModelEndpoints
         long start = Stopwatch.GetTimestamp();
         var dtos = served.Use(model => request.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray());
         metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        return request.IsList ? Results.Json(dtos, ServeJson.Api.FeatureMapsDtoArray) : Results.Json(dtos[0], ServeJson.Api.FeatureMapsDto);
+        return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
 
     /// <summary>A prediction whose probabilities are numbers; NaN or infinity (which JSON cannot carry) is the input's problem.</summary>

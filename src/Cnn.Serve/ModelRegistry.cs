@@ -21,6 +21,9 @@ internal sealed class ModelRegistry(ServeOptions options, ServeMetrics metrics, 
     /// <summary>True once every model is loaded and warm.</summary>
     public bool Ready => _ready;
 
+    /// <summary>True from SIGTERM (or Ctrl-C) on: not ready because the server is draining, not because it is loading.</summary>
+    public bool Stopping { get; private set; }
+
     public IReadOnlyCollection<ServedModel> Models => _models.Values;
 
     public ServedModel? Find(string name) => _models.GetValueOrDefault(name);
@@ -57,6 +60,7 @@ internal sealed class ModelRegistry(ServeOptions options, ServeMetrics metrics, 
     /// </summary>
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        Stopping = true;
         _ready = false;
         log.LogInformation("stopping: /readyz answers 503; draining for {Ms:F0} ms", options.DrainDelay.TotalMilliseconds);
         await Task.Delay(options.DrainDelay, cancellationToken).ConfigureAwait(false);

@@ -50,6 +50,21 @@ internal static class OpenApiBodies
             },
         };
         operation.RequestBody = body;
+        OneOrMany(operation);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The handlers' <c>Results&lt;Ok&lt;T&gt;, Ok&lt;T[]&gt;&gt;</c>: the framework keeps one schema per status (the array), so
+    /// the 200 says both: one object for a single image, an array for a list.
+    /// </summary>
+    private static void OneOrMany(OpenApiOperation operation)
+    {
+        if (operation.Responses is { } responses && responses.TryGetValue("200", out var ok)
+            && ok.Content is { } content && content.TryGetValue("application/json", out var json) && json.Schema is { Items: { } item } list)
+        {
+            json.Schema = new OpenApiSchema { OneOf = [item, list] };
+            ok.Description = "One object for a single image (an image body or {\"pixels\"}); an array, in order, for a list (multipart files or {\"images\"})";
+        }
     }
 }

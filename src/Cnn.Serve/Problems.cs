@@ -1,5 +1,6 @@
 using Cnn.Inference;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Cnn.Serve;
 
@@ -57,7 +58,7 @@ internal static class Problems
         _ => null,
     };
 
-    public static IResult Result(ApiException e, HttpContext context) => Microsoft.AspNetCore.Http.Results.Problem(
+    public static ProblemHttpResult Result(ApiException e, HttpContext context) => TypedResults.Problem(
         statusCode: e.Status, title: e.Title, detail: e.Message, instance: context.Request.Path);
 }
 

@@ -77,10 +77,14 @@ public sealed record PixelsRequest(float[]? Pixels, float[][]? Images);
 internal sealed partial class ServeJson : JsonSerializerContext
 {
     /// <summary>The context the API writes with: base64 and labels unescaped ('+' stays '+'), as JSON allows.</summary>
-    public static ServeJson Api { get; } = new(new JsonSerializerOptions
+    public static ServeJson Api { get; } = new(Configure(new JsonSerializerOptions()));
+
+    /// <summary>The API's JSON settings, in one place: for <see cref="Api"/> and for the framework's options that typed results use.</summary>
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        return options;
+    }
 }

@@ -61,6 +61,9 @@ public sealed record ServeOptions
     /// </summary>
     public TimeSpan DrainDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>The longest <see cref="DrainDelay"/>: a drain is a few seconds for a load balancer to notice, not a way to keep a stopped server up.</summary>
+    public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(60);
+
     /// <summary>Returns these options, or throws <see cref="ArgumentException"/> naming the first one out of range.</summary>
     public ServeOptions Validated()
     {
@@ -81,6 +84,7 @@ public sealed record ServeOptions
         Require(MaxImagePixels >= 1, $"--max-image-pixels is {MaxImagePixels}; expected ≥ 1");
         Require(MaxRequestPixels >= MaxImagePixels, $"--max-request-pixels is {MaxRequestPixels}; expected at least --max-image-pixels ({MaxImagePixels}), so one image of the largest size fits");
         Require(MinProbability is >= 0 and <= 1, $"--min-probability is {MinProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
+        Require(DrainDelay >= TimeSpan.Zero && DrainDelay <= MaxDrain, $"--drain is {(DrainDelay == TimeSpan.MaxValue ? "out of range" : DrainDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + " s")}; expected 0..{MaxDrain.TotalSeconds:F0} seconds");
         Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");
         foreach (var origin in CorsOrigins)
         {

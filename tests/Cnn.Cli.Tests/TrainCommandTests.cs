@@ -97,6 +97,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--lr", "fast", "--lr is 'fast'; expected a number such as 0.003 or 3e-3")]
     [InlineData("--lr", "1e308", "--lr is 1E+308; expected a positive number up to 3.4e38")]
     [InlineData("--scheduler", "linear", "--scheduler is 'linear'; expected one of none, step, cosine, plateau, onecycle")]
+    [InlineData("--device", "tpu", "--device is 'tpu'; expected one of auto, cpu, cuda")]
     public void Unknown_options_and_unconvertible_values_exit_2_naming_them(string option, string value, string message)
     {
         var result = Cli.Run(Train("typo", option, value));
@@ -287,7 +288,6 @@ public class TrainSettingsTests
     [Theory]
     [InlineData("--lr", "-1", "--lr is -1; expected a positive number up to 3.4e38")]
     [InlineData("--width", "0", "--width is 0; expected a positive number (1 = the original net)")]
-    [InlineData("--device", "tpu", "--device is tpu; expected auto, cpu or cuda")]
     [InlineData("--dataset", "cifar", "--dataset is 'cifar'; lenet trains on digits, mnist or fashion-mnist")]
     [InlineData("--val-fraction", "1.5", "--val-fraction is 1.5; expected between 0 and 1")]
     public void Validation_messages_name_actual_and_expected(string option, string value, string message)
@@ -296,7 +296,6 @@ public class TrainSettingsTests
         {
             "--lr" => new TrainLeNetSettings { LearningRate = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
             "--width" => new TrainLeNetSettings { Width = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
-            "--device" => new TrainLeNetSettings { Device = value },
             "--dataset" => new TrainLeNetSettings { Dataset = value },
             _ => new TrainLeNetSettings { ValidationFraction = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
         };
@@ -312,6 +311,8 @@ public class TrainSettingsTests
         { new TrainLeNetSettings { StrokeChange = 2 }, "--stroke-change is 2; expected 0..1 (0 = strokes as they are)" },
         { new TrainLeNetSettings { Shear = -0.1 }, "--shear is -0.1; expected 0..1 (0 = no slant)" },
         { new TrainLeNetSettings { Elastic = 500 }, "--elastic is 500; expected 0..100 pixels (0 = no elastic distortion)" },
+        { new TrainLeNetSettings { Blur = 1.5 }, "--blur is 1.5; expected 0..1 (0 = no blur)" },
+        { new TrainLeNetSettings { NoAugment = true, Blur = 0.3 }, "--blur is 0.3 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
         { new TrainLeNetSettings { Deskew = true, NoDeskew = true }, "--deskew and --no-deskew were both given; expected at most one" },
     };
 

@@ -82,7 +82,7 @@ public sealed class CifarExportTests : IDisposable
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 200, 64);
         var recipe = Recipes.Cifar;
-        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 1, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0 };
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 1, BatchSize = 32, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0 };
         var run = new RunFolder(_dir.Combine("run"));
         using (var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, DataFolder: data), downloader: null))
         {

@@ -26,7 +26,7 @@ public sealed class TrainedRuns : IDisposable
         var recipe = Recipes.LeNet;
         foreach (var (width, seed) in new[] { (1.0, 1L), (2.0, 1L), (1.0, 2L) })
         {
-            var options = new TrainOptions { Epochs = 2, Threads = 1, Device = "cpu", Patience = 0, BatchSize = 32, ValidationFraction = 0.2, Seed = seed };
+            var options = new TrainOptions { Epochs = 2, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0, BatchSize = 32, ValidationFraction = 0.2, Seed = seed };
             using var prepared = recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, width, data), downloader: null).GetAwaiter().GetResult();
             var run = new RunFolder(_dir.Combine($"run-w{width}-s{seed}"));
             new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
@@ -193,7 +193,7 @@ public sealed class ExportTests(TrainedRuns trained) : IDisposable
         torch.manual_seed(5);
         var config = ConfigFor(new LeNet5Config());
         using var model = config.Model.Build();
-        var summary = new RunSummary("completed", 0.9, 0.3, 1, 0.3, 1, false, 1, 1, 61_706, 1, 1, "cpu", 100, Temperature: 2.5, TestEce: 0.05, TestEceCalibrated: 0.01);
+        var summary = new RunSummary("completed", 0.9, 0.3, 1, 0.3, 1, false, 1, 1, 61_706, 1, 1, Cnn.Contracts.ExecutionDevice.Cpu, 100, Temperature: 2.5, TestEce: 0.05, TestEceCalibrated: 0.01);
         var result = OnnxExporter.Export(model, config, summary, _dir.Combine("t.onnx"));
         Assert.Equal(2.5, result.Card.Temperature);
 

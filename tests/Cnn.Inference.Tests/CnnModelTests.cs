@@ -24,7 +24,7 @@ public sealed class CnnModelTests : IDisposable
         Assert.Equal("mnist", _model.Card.Dataset);
         Assert.Equal(PreprocessingKind.Digit, _model.Card.Preprocessing);
         Assert.Equal(["conv1", "pool1", "conv2", "pool2"], _model.FeatureNames);
-        Assert.Equal("cpu", _model.Device);
+        Assert.Equal(Cnn.Contracts.ExecutionDevice.Cpu, _model.Device);
     }
 
     /// <summary>The embedded test digits (1,000 of MNIST's test set) as the model trained on it: deskewed by the same MomentDeskew when its card says so.</summary>
@@ -263,7 +263,7 @@ public sealed class CnnModelTests : IDisposable
     {
         var warnings = new List<string>();
         using var model = CnnModel.Load(Repository.ModelPath, new InferenceOptions { Device = ExecutionDevice.Cuda, Warning = warnings.Add });
-        Assert.Equal("cpu", model.Device);
+        Assert.Equal(Cnn.Contracts.ExecutionDevice.Cpu, model.Device);
         var warning = Assert.Single(warnings);
         Assert.StartsWith("CUDA execution provider unavailable", warning);
         Assert.EndsWith("running on CPU", warning);

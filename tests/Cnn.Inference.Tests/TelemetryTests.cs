@@ -15,6 +15,8 @@ public sealed class TelemetryTests
         using (CnnModel.Load(Repository.ModelPath))
         {
             Assert.False(SessionFactory.TelemetryEnabled);
+            // The opt-out ONNX Runtime reads when its environment starts, as native code sees it.
+            Assert.Equal(OperatingSystem.IsWindows() ? null : "1", TelemetryOptOut.Current());
         }
 
         using (CnnModel.Load(Repository.ModelPath, new InferenceOptions { OnnxRuntimeTelemetry = true }))

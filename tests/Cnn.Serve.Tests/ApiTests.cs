@@ -237,6 +237,15 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/v1/models/{name}/featuremaps", out _));
         string predictDoc = openApi.GetProperty("paths").GetProperty("/v1/models/{name}/predict").GetProperty("post").GetProperty("description").GetString()!;
         Assert.Contains("each image at most 4,000,000 pixels (--max-image-pixels) and all images of a request at most 5,000,000 (--max-request-pixels)", predictDoc);
+        // The 200s follow the handlers' typed results: one object or an array for predict, the DTO for the rest.
+        JsonElement Ok(string path, string method) => openApi.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var oneOf = Ok("/v1/models/{name}/predict", "post").GetProperty("oneOf");
+        Assert.Equal("#/components/schemas/PredictionDto", oneOf[0].GetProperty("$ref").GetString());
+        Assert.Equal("#/components/schemas/PredictionDto", oneOf[1].GetProperty("items").GetProperty("$ref").GetString());
+        Assert.Equal("#/components/schemas/FeatureMapsDto", Ok("/v1/models/{name}/featuremaps", "post").GetProperty("oneOf")[0].GetProperty("$ref").GetString());
+        Assert.Equal("#/components/schemas/ModelDto", Ok("/v1/models/{name}", "get").GetProperty("$ref").GetString());
+        Assert.Equal("#/components/schemas/WeightsDto", Ok("/v1/models/{name}/layers/{layer}/weights", "get").GetProperty("$ref").GetString());
         var scalar = await _server.Client.GetAsync("/scalar/");
         Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
         Assert.DoesNotContain("cdn.", await scalar.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);

@@ -124,7 +124,7 @@ public sealed class CifarTests : IDisposable
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 700, 150);
         var recipe = Recipes.Recipes.Cifar;
-        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Patience = 0 };
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0 };
         using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.5, DataFolder: data), downloader: null);
         var training = prepared.Data;
         Assert.Equal((630, 70, 150), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
@@ -164,7 +164,7 @@ public sealed class CifarDeterminismTests : IDisposable
     {
         string data = SyntheticCifar.Write(_dir.Combine("data"), 200, 40);
         var recipe = Recipes.Recipes.Cifar;
-        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 3, BatchSize = 32, Threads = 1, Device = "cpu", Patience = 0, Scheduler = SchedulerKind.Cosine };
+        var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 3, BatchSize = 32, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0, Scheduler = SchedulerKind.Cosine };
         async Task<RunFolder> Train(string name, CancellationTokenSource? cancelAfterFirst = null)
         {
             using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.25, DataFolder: data), downloader: null);

@@ -13,7 +13,7 @@ public sealed class HandwritingTrainingTests : IDisposable
 {
     private static readonly TrainOptions Tiny = new()
     {
-        Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Seed = 5, Patience = 0, Scheduler = SchedulerKind.OneCycle,
+        Epochs = 3, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Seed = 5, Patience = 0, Scheduler = SchedulerKind.OneCycle,
         Augment = true, ValidationFraction = 0.2, Shear = 0.3, Elastic = 8, StrokeChange = 1, Deskew = true,
     };
 
@@ -72,6 +72,34 @@ public sealed class HandwritingTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Blur_softens_a_share_of_the_images_and_keeps_each_ones_brightest_value()
+    {
+        using var scope = NewDisposeScope();
+        var batch = Batch(64);
+        using var g1 = new Generator(5);
+        using var g2 = new Generator(5);
+        var plain = new AffineJitter().Apply(batch, g1);
+        var blurred = new AffineJitter(Blur: 0.5).Apply(batch, g2);
+        int changed = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            if (blurred[i].allclose(plain[i], rtol: 0, atol: 0))
+            {
+                continue;
+            }
+
+            changed++;
+            // Blurring spreads ink onto more pixels, and the brightest pixel keeps its value.
+            Assert.True(blurred[i].gt(0.05).sum().item<long>() > plain[i].gt(0.05).sum().item<long>(), $"image {i} was changed but not spread");
+            Assert.Equal(plain[i].max().item<float>(), blurred[i].max().item<float>(), 1e-5f);
+        }
+
+        Assert.InRange(changed, 16, 48);
+        using var g3 = new Generator(5);
+        Assert.True(new AffineJitter(Blur: 0.5).Apply(batch, g3).allclose(blurred, rtol: 0, atol: 0));
+    }
+
+    [Fact]
     public void Shear_and_elastic_distortion_move_ink_without_losing_it_and_repeat_with_the_seed()
     {
         using var scope = NewDisposeScope();
@@ -92,7 +120,7 @@ public sealed class HandwritingTrainingTests : IDisposable
         using var g3 = new Generator(9);
         using var g4 = new Generator(9);
         var old = new AffineJitter().Apply(batch, g3);
-        var zeroExtras = new AffineJitter(MaxShear: 0, ElasticAlpha: 0, StrokeChange: 0).Apply(batch, g4);
+        var zeroExtras = new AffineJitter(MaxShear: 0, ElasticAlpha: 0, StrokeChange: 0, Blur: 0).Apply(batch, g4);
         Assert.True(old.allclose(zeroExtras, rtol: 0, atol: 0));
         Assert.True(torch.rand(1, generator: g3).allclose(torch.rand(1, generator: g4), rtol: 0, atol: 0));
     }

@@ -11,7 +11,7 @@ public sealed class RobustnessTests : IDisposable
 {
     private static readonly TrainOptions Tiny = new()
     {
-        Epochs = 2, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Seed = 5, Patience = 0, ValidationFraction = 0.2,
+        Epochs = 2, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Seed = 5, Patience = 0, ValidationFraction = 0.2,
     };
 
     private readonly TempFolder _dir = new();

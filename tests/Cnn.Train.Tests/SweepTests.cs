@@ -10,7 +10,7 @@ public sealed class SweepTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private static RunSummary Summary(double accuracy, int epochs) =>
-        new("completed", accuracy, 0.1, epochs, 0.2, epochs, false, 1000, 2000, 100, 1, 1, "cpu", 200);
+        new("completed", accuracy, 0.1, epochs, 0.2, epochs, false, 1000, 2000, 100, 1, 1, Cnn.Contracts.ExecutionDevice.Cpu, 200);
 
     [Fact]
     public void Grid_is_every_combination_in_order()

@@ -14,7 +14,7 @@ public sealed class TrainerTests : IDisposable
 {
     private static readonly TrainOptions Tiny = new()
     {
-        Epochs = 4, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = "cpu", Seed = 11, Patience = 0, Scheduler = SchedulerKind.OneCycle, Augment = true,
+        Epochs = 4, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Seed = 11, Patience = 0, Scheduler = SchedulerKind.OneCycle, Augment = true,
         ValidationFraction = 0.2,
     };
 

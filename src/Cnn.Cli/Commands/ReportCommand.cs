@@ -129,7 +129,7 @@ public sealed class ReportCommand(IAnsiConsole console) : AsyncCommand<ReportSet
         md.AppendLine(CultureInfo.InvariantCulture, $"| best epoch | {summary.BestEpoch} of {summary.EpochsRun}{(summary.StoppedEarly ? " (early stop)" : "")}, validation loss {summary.BestValidationLoss:F4} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| parameters | {summary.Parameters:N0} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| data | {config.Data.TrainCount:N0} train / {config.Data.ValidationCount:N0} validation / {config.Data.TestCount:N0} test |");
-        md.AppendLine(CultureInfo.InvariantCulture, $"| training | Adam, lr {o.LearningRate:G}, batch {o.BatchSize}, {o.Scheduler}, patience {o.Patience}, augment {o.Augment}{(o.Deskew ? ", deskew" : "")}, seed {o.Seed}, {o.Threads} threads, {summary.Device} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| training | Adam, lr {o.LearningRate:G}, batch {o.BatchSize}, {o.Scheduler}, patience {o.Patience}, augment {o.Augment}{(o.Deskew ? ", deskew" : "")}, seed {o.Seed}, {o.Threads} threads, {summary.Device.ToString().ToLowerInvariant()} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| speed | {summary.TrainImagesPerSecond:N0} training images/s, {summary.TrainSeconds:F1} s of training, peak RSS {summary.PeakRssMegabytes:N0} MB |\n");
         md.AppendLine($"## Training curves\n\n![curves]({Rel(run.File(RunFigures.Curves))})\n");
         md.AppendLine($"## Confusion matrix (test set)\n\n![confusion]({Rel(run.File(RunFigures.Confusion))})\n");

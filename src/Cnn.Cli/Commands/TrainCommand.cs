@@ -31,7 +31,7 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
         console.MarkupLineInterpolated(
             $"[bold]{config.Model.Name}[/] on [bold]{config.Data.Dataset}[/] ({config.Data.TrainCount:N0} train / {config.Data.ValidationCount:N0} val / {config.Data.TestCount:N0} test) → {run.Path}");
         console.MarkupLineInterpolated(
-            $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device}; {allocator}[/]");
+            $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device.ToString().ToLowerInvariant()}; {allocator}[/]");
         var outcome = TrainingProgress.Run(console, observer => new Trainer(run, config, prepared.Data, observer).Fit(resume, cancel));
         if (outcome.Interrupted)
         {

@@ -59,6 +59,10 @@ public abstract class TrainSettings : CommandSettings
     [DefaultsDescription("lenet, with augmentation: share of images whose strokes get a pixel thinner or thicker, 0 = none.", nameof(TrainOptions.StrokeChange))]
     public double? StrokeChange { get; init; }
 
+    [CommandOption("--blur <P>")]
+    [DefaultsDescription("lenet, with augmentation: share of images blurred (Gaussian, σ 0.6–1.2 px, brightest value kept), 0 = none.", nameof(TrainOptions.Blur))]
+    public double? Blur { get; init; }
+
     [CommandOption("--no-augment")]
     [Description("Turn augmentation off")]
     public bool? NoAugment { get; init; }
@@ -93,7 +97,7 @@ public abstract class TrainSettings : CommandSettings
 
     [CommandOption("--device <D>")]
     [DefaultsDescription("auto, cpu or cuda.", nameof(TrainOptions.Device))]
-    public string? Device { get; init; }
+    public Cnn.Contracts.ExecutionDevice? Device { get; init; }
 
     [CommandOption("--out <DIR>")]
     [Description("Run folder: new, or empty. Default: runs/MODEL-DATASET-yyyyMMdd-HHmmss")]
@@ -157,6 +161,7 @@ public abstract class TrainSettings : CommandSettings
             Shear = Shear ?? (augment ? defaults.Shear : 0),
             Elastic = Elastic ?? (augment ? defaults.Elastic : 0),
             StrokeChange = StrokeChange ?? (augment ? defaults.StrokeChange : 0),
+            Blur = Blur ?? (augment ? defaults.Blur : 0),
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,

@@ -4,7 +4,8 @@ namespace Cnn.Inference;
 
 /// <summary>
 /// A photo or drawing of one handwritten digit → an MNIST-like frame: grey over white paper, inverted to white ink on
-/// black when the paper is light, thresholded (Otsu, raised above the paper's grain), specks dropped, cropped to the
+/// black when the paper is light, thresholded (Otsu, raised above the paper's grain) to find the strokes, specks
+/// dropped, the strokes' soft edges put back, cropped to the
 /// ink, the long side scaled into MNIST's 20-of-28 box, stroke weight moved towards the training data's, the centre
 /// of mass moved to the centre, and — for a model trained on deskewed digits — the slant taken out by
 /// <see cref="MomentDeskew"/>, the code its training data went through.
@@ -28,6 +29,12 @@ internal static class DigitPreprocessor
 
     /// <summary>Within this many standard deviations of the paper's grey, a pixel is paper.</summary>
     private const float PaperSigmas = 4;
+
+    /// <summary>The soft edges start halfway between this many standard deviations above the paper and the threshold.</summary>
+    private const float EdgeSigmas = 2;
+
+    /// <summary>The strokes' own grey: this quantile of the thresholded strokes' grey (a few brighter specks do not set it).</summary>
+    private const double StrokeLevel = 0.9;
 
     /// <summary>Ink blobs smaller than this share of the largest one are specks of noise, not strokes.</summary>
     private const double SpeckShare = 0.1;
@@ -115,12 +122,50 @@ internal static class DigitPreprocessor
         }
 
         InkAnalysis.DropSpecks(ink, gray.Width, gray.Height, SpeckShare);
-        if (InkAnalysis.BoundingBox(ink, gray.Width, gray.Height).X1 < 0)
+        var box = InkAnalysis.BoundingBox(ink, gray.Width, gray.Height);
+        if (box.X1 < 0)
         {
             throw new NoInkException($"{source}: no ink found: nothing is brighter than the paper's grey ({Math.Min(threshold, 1) * 255:F0} of 255) after inverting; expected a drawn digit");
         }
 
-        return ink;
+        return SoftEdges(g, ink, gray.Width, gray.Height, (paper + (EdgeSigmas * grain) + threshold) / 2, Math.Max(box.X1 - box.X0, box.Y1 - box.Y0) + 1);
+    }
+
+    /// <summary>
+    /// The strokes with their soft edges: grey mapped linearly from <paramref name="floor"/> (0) to the strokes' own
+    /// level (1), kept within about one MNIST pixel of the thresholded strokes. Cutting at the threshold alone shaved
+    /// the edges MNIST's digits have and left the strokes' grey below 1; on the validation split's photos this lost
+    /// 0.35 points against the raw digits, with the soft edges 0.30, and the six photo styles read 99.22 % instead of
+    /// 99.12 % (docs/experiments.md).
+    /// </summary>
+    private static float[] SoftEdges(float[] g, float[] strokes, int w, int h, float floor, int extent)
+    {
+        var inside = new List<float>();
+        for (int i = 0; i < g.Length; i++)
+        {
+            if (strokes[i] > 0)
+            {
+                inside.Add(g[i]);
+            }
+        }
+
+        inside.Sort();
+        float level = inside[(int)((inside.Count - 1) * StrokeLevel)];
+        if (level <= floor + (1 / 255f))
+        {
+            return strokes;
+        }
+
+        // One pixel of the 28-px frame is about a twentieth of the digit's long side here.
+        var near = InkAnalysis.Near(strokes, w, h, (int)Math.Ceiling(extent / 20.0));
+        var soft = new float[g.Length];
+        float scale = 1 / (level - floor);
+        for (int i = 0; i < g.Length; i++)
+        {
+            soft[i] = near[i] ? Math.Clamp((g[i] - floor) * scale, 0, 1) : 0;
+        }
+
+        return soft;
     }
 
     /// <summary>The located box, widened by <see cref="Margin"/> located pixels of paper, in source resolution (capped).</summary>

@@ -107,6 +107,48 @@ internal static class InkAnalysis
         }
     }
 
+    /// <summary>Pixels within <paramref name="radius"/> (chessboard distance) of a pixel above 0: a square dilation, separably.</summary>
+    public static bool[] Near(float[] ink, int w, int h, int radius)
+    {
+        var rows = new bool[ink.Length];
+        for (int y = 0; y < h; y++)
+        {
+            Spread(i => ink[(y * w) + i] > 0, i => rows[(y * w) + i] = true, w, radius);
+        }
+
+        var near = new bool[ink.Length];
+        for (int x = 0; x < w; x++)
+        {
+            Spread(i => rows[(i * w) + x], i => near[(i * w) + x] = true, h, radius);
+        }
+
+        return near;
+    }
+
+    /// <summary>Marks every index of a line within <paramref name="radius"/> of a set one, in two passes.</summary>
+    private static void Spread(Func<int, bool> isSet, Action<int> mark, int length, int radius)
+    {
+        int last = int.MinValue / 2;
+        for (int i = 0; i < length; i++)
+        {
+            last = isSet(i) ? i : last;
+            if (i - last <= radius)
+            {
+                mark(i);
+            }
+        }
+
+        last = int.MaxValue / 2;
+        for (int i = length - 1; i >= 0; i--)
+        {
+            last = isSet(i) ? i : last;
+            if (last - i <= radius)
+            {
+                mark(i);
+            }
+        }
+    }
+
     /// <summary>The inclusive box around every pixel above 0; X1 &lt; X0 when there is none.</summary>
     public static (int X0, int Y0, int X1, int Y1) BoundingBox(float[] ink, int w, int h)
     {

@@ -28,19 +28,23 @@ public static class TorchRuntime
     }
 
     /// <summary>auto: CUDA when libtorch sees a GPU, else CPU. cuda without a GPU is an error.</summary>
-    public static torch.Device ResolveDevice(string device)
+    public static torch.Device ResolveDevice(Cnn.Contracts.ExecutionDevice device)
     {
         EnsureLoaded();
         return device switch
         {
-            "cpu" => torch.CPU,
-            "cuda" when torch.cuda.is_available() => torch.CUDA,
-            "cuda" => throw new InvalidOperationException(
+            Cnn.Contracts.ExecutionDevice.Cpu => torch.CPU,
+            Cnn.Contracts.ExecutionDevice.Cuda when torch.cuda.is_available() => torch.CUDA,
+            Cnn.Contracts.ExecutionDevice.Cuda => throw new InvalidOperationException(
                 "--device cuda: libtorch sees no CUDA device (this build uses libtorch-cpu unless built with -p:TorchBackend=cuda)"),
-            "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
-            _ => throw new ArgumentException($"device '{device}'; expected auto, cpu or cuda", nameof(device)),
+            Cnn.Contracts.ExecutionDevice.Auto => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+            _ => throw new ArgumentException($"device {device}; expected auto, cpu or cuda", nameof(device)),
         };
     }
+
+    /// <summary>The device a resolved libtorch device is, as runs record it.</summary>
+    public static Cnn.Contracts.ExecutionDevice Describe(torch.Device device) =>
+        device.type == DeviceType.CUDA ? Cnn.Contracts.ExecutionDevice.Cuda : Cnn.Contracts.ExecutionDevice.Cpu;
 
     /// <summary>
     /// Explains why libLibTorchSharp.so in <paramref name="folder"/> would not load: every symbol version it needs from a

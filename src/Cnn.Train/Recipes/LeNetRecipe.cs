@@ -67,7 +67,7 @@ public sealed class LeNetRecipe : Recipe
                 $"{describe(nameof(TrainOptions.Deskew))} is on for {dataset.Name}; deskewing is for handwritten digits ({Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name))})");
         }
 
-        var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange) };
+        var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur) };
         foreach (var (name, value) in extras)
         {
             if (value > 0 && !options.Augment)

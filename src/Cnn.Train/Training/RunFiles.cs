@@ -65,7 +65,7 @@ public sealed record RunSummary(
     long Parameters,
     double TrainSeconds,
     int Threads,
-    string Device,
+    Cnn.Contracts.ExecutionDevice Device,
     double PeakRssMegabytes,
     double Temperature = 1,
     double TestEce = 0,

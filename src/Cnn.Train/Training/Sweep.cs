@@ -83,7 +83,7 @@ public static class Sweep
     private static void CheckSameRun(RunFolder run, RunConfig saved, RunRequest request)
     {
         var differences = new List<string>();
-        var (was, now) = (saved.Training with { Threads = 1, Device = "auto" }, request.Options with { Threads = 1, Device = "auto" });
+        var (was, now) = (saved.Training with { Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Auto }, request.Options with { Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Auto });
         foreach (var property in typeof(TrainOptions).GetProperties())
         {
             object? a = property.GetValue(was), b = property.GetValue(now);

@@ -51,6 +51,9 @@ public sealed record TrainOptions
     /// <summary>With <see cref="Augment"/>, the share of LeNet's training images whose strokes are made a pixel thinner or thicker; 0 = none.</summary>
     public double StrokeChange { get; init; }
 
+    /// <summary>With <see cref="Augment"/>, the share of LeNet's training images blurred (Gaussian, σ 0.6–1.2 px, brightest value kept); 0 = none.</summary>
+    public double Blur { get; init; }
+
     /// <summary>
     /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Contracts.MomentDeskew"/>) before
     /// training, evaluating and predicting; the model card tells Cnn.Inference to do the same.
@@ -68,8 +71,8 @@ public sealed record TrainOptions
     /// <summary>Intra-op threads for libtorch on CPU.</summary>
     public int Threads { get; init; } = 1;
 
-    /// <summary>auto, cpu or cuda.</summary>
-    public string Device { get; init; } = "auto";
+    /// <summary>Auto (CUDA when libtorch sees a GPU, else the CPU), Cpu or Cuda (an error without a GPU).</summary>
+    public Cnn.Contracts.ExecutionDevice Device { get; init; } = Cnn.Contracts.ExecutionDevice.Auto;
 
     /// <summary>Share of the training file held out for validation (MNIST: 5,000 of 60,000).</summary>
     public double ValidationFraction { get; init; } = 1.0 / 12.0;
@@ -112,10 +115,11 @@ public sealed record TrainOptions
         Require(StepGamma > 0 && StepGamma <= 1, nameof(StepGamma), StepGamma, "in (0, 1]");
         Require(PlateauPatience >= 0, nameof(PlateauPatience), PlateauPatience, "≥ 0");
         Require(PlateauFactor > 0 && PlateauFactor < 1, nameof(PlateauFactor), PlateauFactor, "in (0, 1)");
-        Require(Device is "auto" or "cpu" or "cuda", nameof(Device), Device, "auto, cpu or cuda");
+        Require(Enum.IsDefined(Device), nameof(Device), Device, "auto, cpu or cuda");
         Require(Shear is >= 0 and <= 1, nameof(Shear), Shear, "0..1 (0 = no slant)");
         Require(Elastic is >= 0 and <= 100, nameof(Elastic), Elastic, "0..100 pixels (0 = no elastic distortion)");
         Require(StrokeChange is >= 0 and <= 1, nameof(StrokeChange), StrokeChange, "0..1 (0 = strokes as they are)");
+        Require(Blur is >= 0 and <= 1, nameof(Blur), Blur, "0..1 (0 = no blur)");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
     }

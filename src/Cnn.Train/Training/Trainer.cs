@@ -211,7 +211,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         bool stoppedEarly = state.EpochsDone < _options.Epochs;
         var summary = new RunSummary("completed", test.Accuracy, test.Loss, state.BestEpoch, state.BestValidationLoss, state.EpochsDone, stoppedEarly,
             imagesPerSecond, session.EvalImagesPerSecond, session.Model.parameters().Sum(p => p.numel()), state.TrainSeconds, _options.Threads,
-            session.Device.ToString(), ProcessMemory.PeakRssMegabytes(), calibration.Temperature, calibration.TestEce, calibration.TestEceCalibrated);
+            TorchRuntime.Describe(session.Device), ProcessMemory.PeakRssMegabytes(), calibration.Temperature, calibration.TestEce, calibration.TestEceCalibrated);
         run.WriteSummary(summary);
         return new TrainOutcome(summary, false, state.EpochsDone, test);
     }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Cnn.Cli.Commands;
+namespace Cnn.Serve.Host;
 
 /// <summary>Options of <c>cnn serve</c>; unset ones take <see cref="ServeOptions"/>' defaults, which the help prints.</summary>
 public sealed class ServeSettings : CommandSettings
@@ -49,11 +49,16 @@ public sealed class ServeSettings : CommandSettings
     [Description("A Host header the server answers (example.com, *.example.com); repeat for several; others get 400. Default: any")]
     public string[]? AllowedHosts { get; init; }
 
+    [CommandOption("--drain <SECONDS>")]
+    [ServeDefaultDescription("After SIGTERM, how long /readyz answers 503 while requests are still served, so a load balancer stops sending before connections close (Kubernetes: a few seconds, less than terminationGracePeriodSeconds).", nameof(ServeOptions.DrainDelay))]
+    public double? Drain { get; init; }
+
     [CommandOption("--quiet")]
     [Description("No log line per request")]
     public bool Quiet { get; init; }
 
-    internal ServeOptions Options
+    /// <summary>The validated options these settings describe; unset ones take <see cref="ServeOptions"/>' defaults.</summary>
+    public ServeOptions Options
     {
         get
         {
@@ -70,16 +75,34 @@ public sealed class ServeSettings : CommandSettings
                 MinProbability = MinProbability ?? d.MinProbability,
                 CorsOrigins = CorsOrigins ?? d.CorsOrigins,
                 AllowedHosts = AllowedHosts ?? d.AllowedHosts,
+                DrainDelay = Drain is { } seconds ? DrainSpan(seconds) : d.DrainDelay,
                 Quiet = Quiet,
             }).Validated();
         }
     }
 
-    public override ValidationResult Validate() => SettingsCheck.Of(() => _ = Options);
+    // A non-finite or huge value is reported by the options' own range check, not by TimeSpan's overflow.
+    private static TimeSpan DrainSpan(double seconds) =>
+        double.IsFinite(seconds) && Math.Abs(seconds) < 1e6 ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
+
+    /// <summary>Builds the options once, so every rule lives in <see cref="ServeOptions.Validated"/>.</summary>
+    /// <returns>Success, or the rule's message.</returns>
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            _ = Options;
+            return ValidationResult.Success();
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+    }
 }
 
 /// <summary>
-/// <c>cnn serve</c>: the HTTP API and the explorer page for one or more models, until SIGTERM or Ctrl-C, which let the
+/// <c>cnn serve</c> and <c>cnn-serve</c> (the serve-only host a container runs): the HTTP API and the explorer page for one or more models, until SIGTERM or Ctrl-C, which let the
 /// requests in flight finish and exit 0.
 /// </summary>
 public sealed class ServeCommand(IAnsiConsole console) : AsyncCommand<ServeSettings>
@@ -99,6 +122,9 @@ public sealed class ServeCommand(IAnsiConsole console) : AsyncCommand<ServeSetti
 [AttributeUsage(AttributeTargets.Property)]
 internal sealed class ServeDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)
 {
-    public override string Description =>
-        $"{DescriptionValue} Default: {Convert.ToString(typeof(ServeOptions).GetProperty(property)!.GetValue(new ServeOptions()), System.Globalization.CultureInfo.InvariantCulture)}";
+    public override string Description => $"{DescriptionValue} Default: {Format(typeof(ServeOptions).GetProperty(property)!.GetValue(new ServeOptions()))}";
+
+    private static string? Format(object? value) => value is TimeSpan span
+        ? span.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,21 @@
+using Cnn.Serve.Host;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+// cnn-serve MODELS... [options]: `cnn serve` without the rest of the CLI.
+var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 240;
+    errors.Profile.Width = 240;
+}
+
+var app = new CommandApp<ServeCommand>();
+app.Configure(config =>
+{
+    config.SetApplicationName("cnn-serve");
+    config.UseStrictParsing();
+    config.AddExample("models/lenet5-mnist-ensemble.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
+    config.SetExceptionHandler((exception, _) => ServeErrors.Print(errors, exception));
+});
+return await app.RunAsync(args);

@@ -1,0 +1,158 @@
+// The feature maps: a grid of heatmaps per layer on the layer's colour scale, values on hover or by keyboard, and a
+// detail panel with one map enlarged beside the kernels that produce it.
+import { viridis, diverging } from './colors.js';
+import { floats, paint, range } from './tensors.js';
+import { kernels } from './api.js';
+
+const $ = id => document.getElementById(id);
+
+/**
+ * The layer grids and the detail panel of one model. current() returns the last decoded answer (or null), so the
+ * grids and the panel always show what is on screen.
+ */
+export function createLayers(model, current) {
+  const weights = new Map();   // layer → kernels (or null for layers without)
+  let selected = null;         // {layer, channel, tile} shown enlarged
+  let cursor = [0, 0];         // the enlarged map's cell the keyboard reads out
+
+  const value = (layer, channel, x, y) => {
+    const map = current()?.maps[layer];
+    if (!map) return null;
+    const [, height, width] = map.shape;
+    return map.values[channel * height * width + y * width + x];
+  };
+  const say = (layer, channel, x, y) => {
+    const v = value(layer, channel, x, y);
+    $('hover').textContent = v == null ? '' : `${layer} map ${channel} at (${x}, ${y}): ${v.toPrecision(4)}`;
+  };
+
+  function build() {
+    const list = $('layer-list');
+    list.replaceChildren();
+    for (const layer of model.feature_layers) {
+      const [channels, height, width] = layer.shape;
+      const panel = document.createElement('div');
+      panel.className = 'layer';
+      panel.dataset.layer = layer.name;
+      panel.innerHTML = '<h3></h3><div class="legend"><span class="min"></span><canvas width="140" height="1"></canvas><span class="max"></span></div><div class="grid"></div>';
+      panel.querySelector('h3').textContent = `${layer.name} · ${channels} maps of ${height}×${width}`;
+      paint(panel.querySelector('.legend canvas'), 140, 1, p => viridis(p / 139));
+      const grid = panel.querySelector('.grid');
+      for (let c = 0; c < channels; c++) {
+        const tile = document.createElement('button');
+        tile.type = 'button';
+        tile.className = channels > 24 ? 'tile small' : 'tile';
+        tile.setAttribute('aria-label', `${layer.name} map ${c}: enlarge, with its kernels and values`);
+        const canvas = document.createElement('canvas');
+        canvas.width = width;
+        canvas.height = height;
+        tile.append(canvas);
+        tile.addEventListener('click', () => open(layer, c, tile));
+        canvas.addEventListener('mousemove', e => hover(e, layer.name, c));
+        canvas.addEventListener('mouseleave', () => { $('hover').textContent = ''; });
+        grid.append(tile);
+      }
+      list.append(panel);
+    }
+  }
+
+  function hover(e, layer, channel) {
+    const canvas = e.currentTarget;
+    const box = canvas.getBoundingClientRect();
+    const x = Math.min(canvas.width - 1, Math.floor((e.clientX - box.left) * canvas.width / box.width));
+    const y = Math.min(canvas.height - 1, Math.floor((e.clientY - box.top) * canvas.height / box.height));
+    say(layer, channel, x, y);
+  }
+
+  /** Repaints every grid from a decoded answer, and the open panel. */
+  function show(result) {
+    for (const [name, map] of Object.entries(result.maps)) showLayer(name, map);
+    if (selected) showDetail();
+  }
+
+  function showLayer(name, { shape: [channels, height, width], values }) {
+    const panel = document.querySelector(`.layer[data-layer="${CSS.escape(name)}"]`);
+    if (!panel) return;
+    const [min, max] = range(values);
+    panel.querySelector('.min').textContent = min.toPrecision(3);
+    panel.querySelector('.max').textContent = max.toPrecision(3);
+    const canvases = panel.querySelectorAll('.grid canvas');
+    const plane = height * width;
+    for (let c = 0; c < channels; c++) {
+      paint(canvases[c], width, height, p => viridis((values[c * plane + p] - min) / (max - min)));
+    }
+  }
+
+  async function open(layer, channel, tile) {
+    selected = { layer: layer.name, channel, tile };
+    cursor = [Math.floor(layer.shape[2] / 2), Math.floor(layer.shape[1] / 2)];
+    $('detail').hidden = false;
+    if (!weights.has(layer.name)) weights.set(layer.name, await kernels(model, layer));
+    showDetail();
+    $('close-detail').focus();
+  }
+
+  function showDetail() {
+    const { layer, channel } = selected;
+    $('detail-title').textContent = `${layer} · map ${channel}`;
+    const big = $('big');
+    const map = current()?.maps[layer];
+    if (map) {
+      const [, height, width] = map.shape;
+      const [min, max] = range(map.values);
+      const plane = height * width;
+      paint(big, width, height, p => viridis((map.values[channel * plane + p] - min) / (max - min)));
+      $('big-caption').textContent = `${height}×${width}, on ${layer}'s scale ${min.toPrecision(3)} … ${max.toPrecision(3)}`;
+    } else {
+      paint(big, 1, 1, () => [255, 255, 255]);
+      $('big-caption').textContent = 'draw a digit to see this map';
+    }
+    big.setAttribute('aria-label', `${layer} map ${channel}, enlarged: arrow keys read its values`);
+    showKernels(layer, channel);
+  }
+
+  function showKernels(layer, channel) {
+    const w = weights.get(layer);
+    const box = $('kernels');
+    box.replaceChildren();
+    if (!w) {
+      $('kernel-caption').textContent = `${layer} has no weights: it pools the map before it over small windows`;
+      return;
+    }
+    const [, inputs, kh, kw] = w.shape;
+    const size = kh * kw;
+    const mine = floats(w.data).subarray(channel * inputs * size, (channel + 1) * inputs * size);
+    const scale = Math.max(...mine.map(Math.abs)) || 1;
+    for (let i = 0; i < inputs; i++) {
+      const canvas = document.createElement('canvas');
+      canvas.className = 'kernel';
+      canvas.title = `kernel from input channel ${i}`;
+      paint(canvas, kw, kh, p => diverging(mine[i * size + p] / scale));
+      box.append(canvas);
+    }
+    $('kernel-caption').textContent = `the ${inputs} kernel${inputs > 1 ? 's' : ''} (${kh}×${kw}) that map ${channel} applies, one per input channel: blue negative, red positive, largest ${scale.toPrecision(3)}`;
+  }
+
+  /** Closes the panel and gives the focus back to the map that opened it. */
+  function close() {
+    const tile = selected?.tile;
+    selected = null;
+    $('detail').hidden = true;
+    tile?.focus();
+  }
+
+  // The enlarged map, by keyboard: arrows move a cursor over its cells and the value is read out (#hover is live).
+  function step(e) {
+    if (!selected) return;
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const move = moves[e.key];
+    const map = current()?.maps[selected.layer];
+    if (!move || !map) return;
+    e.preventDefault();
+    const [, height, width] = map.shape;
+    cursor = [Math.min(width - 1, Math.max(0, cursor[0] + move[0])), Math.min(height - 1, Math.max(0, cursor[1] + move[1]))];
+    say(selected.layer, selected.channel, cursor[0], cursor[1]);
+  }
+
+  return { build, show, close, step, isOpen: () => selected !== null };
+}
