@@ -10,7 +10,7 @@ using Spectre.Console.Cli;
 namespace Cnn.Cli.Commands;
 
 /// <summary>Options of <c>cnn sweep</c>: a grid over learning rate, width and seed, each point trained by the recipe.</summary>
-public sealed class SweepSettings : CommandSettings
+public sealed class SweepSettings : RunSettings
 {
     [CommandArgument(0, "<MODEL>")]
     [Description("lenet or cifar")]
@@ -19,6 +19,7 @@ public sealed class SweepSettings : CommandSettings
     [CommandOption("--lr <LIST>")]
     [Description("Comma-separated learning rates. Default: 1e-4,3e-4,1e-3,3e-3,1e-2")]
     [DefaultValue("1e-4,3e-4,1e-3,3e-3,1e-2")]
+    [Sets(nameof(TrainOptions.LearningRate))]
     public string LearningRates { get; init; } = "1e-4,3e-4,1e-3,3e-3,1e-2";
 
     [CommandOption("--width <LIST>")]
@@ -29,41 +30,26 @@ public sealed class SweepSettings : CommandSettings
     [CommandOption("--seeds <LIST>")]
     [Description("Comma-separated seeds; with several, sweep.md adds mean ± std per setting. Default: 1")]
     [DefaultValue("1")]
+    [Sets(nameof(TrainOptions.Seed))]
     public string Seeds { get; init; } = "1";
-
-    [CommandOption("--epochs <N>")]
-    [DefaultsDescription("Maximum epochs per run.", nameof(TrainOptions.Epochs))]
-    public int? Epochs { get; init; }
-
-    [CommandOption("--patience <N>")]
-    [DefaultsDescription("Early stopping patience per run; 0 = off.", nameof(TrainOptions.Patience))]
-    public int? Patience { get; init; }
-
-    [CommandOption("--scheduler <S>")]
-    [DefaultsDescription("Learning-rate schedule: none, step, cosine, plateau or onecycle.", nameof(TrainOptions.Scheduler))]
-    public SchedulerKind? Scheduler { get; init; }
 
     [CommandOption("--dataset <NAME>")]
     [Description("The recipe's data set, as for cnn train. Default: digits for lenet, cifar100 for cifar")]
     public string? Dataset { get; init; }
 
-    [CommandOption("--data <DIR>")]
-    [Description("Data folder, as for cnn train")]
-    public string? Data { get; init; }
-
     [CommandOption("--labels <L>")]
     [Description("cifar: coarse or fine. Default: coarse")]
     public CifarLabels? Labels { get; init; }
-
-    [CommandOption("--threads <N>")]
-    [DefaultsDescription("libtorch CPU threads.", nameof(TrainOptions.Threads))]
-    public int? Threads { get; init; }
 
     [CommandOption("--out <DIR>")]
     [Description("Sweep folder (one run folder per point, sweep.csv, sweep.md); running the same command again resumes it. Default: runs/sweep-MODEL-DATASET")]
     public string? Out { get; init; }
 
-    internal Recipe Recipe => Recipes.Get(Model);
+    internal override Recipe Recipe => Recipes.Get(Model);
+
+    internal override string? DatasetName => Dataset;
+
+    internal override CifarLabels? LabelSet => Labels;
 
     internal IReadOnlyList<SweepPoint> Points => Sweep.Grid(
         ParseList(LearningRates, "--lr", double.Parse), ParseList(Widths, "--width", double.Parse), ParseList(Seeds, "--seeds", long.Parse));
@@ -90,26 +76,10 @@ public sealed class SweepSettings : CommandSettings
     /// <summary>The request of one point: the recipe's defaults, the sweep's options, the point's rate, seed and width.</summary>
     internal RunRequest Request(SweepPoint point)
     {
-        var dataset = Recipe.Dataset(Dataset);
-        var defaults = Recipe.Defaults(dataset);
-        var options = defaults with
-        {
-            Epochs = Epochs ?? defaults.Epochs,
-            Patience = Patience ?? defaults.Patience,
-            Scheduler = Scheduler ?? defaults.Scheduler,
-            Threads = Threads ?? defaults.Threads,
-            LearningRate = point.LearningRate,
-            Seed = point.Seed,
-        };
-        return new RunRequest(dataset, options.Validated(OptionName), point.Width, Data, Labels ?? CifarLabels.Coarse);
+        var dataset = Recipe.Dataset(DatasetName);
+        var options = WithSharedOptions(Recipe.Defaults(dataset)) with { LearningRate = point.LearningRate, Seed = point.Seed };
+        return new RunRequest(dataset, options.Validated(OptionName), point.Width, Data, LabelSet ?? CifarLabels.Coarse);
     }
-
-    private static string OptionName(string property) => property switch
-    {
-        nameof(TrainOptions.LearningRate) => "--lr",
-        nameof(TrainOptions.Seed) => "--seeds",
-        _ => "--" + property.ToLowerInvariant(),
-    };
 
     private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
     {
@@ -138,7 +108,7 @@ public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSetti
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, interrupt.Token).Token;
         var recipe = settings.Recipe;
         var points = settings.Points;
-        string dataset = recipe.Dataset(settings.Dataset).Name;
+        string dataset = recipe.Dataset(settings.DatasetName).Name;
         string folder = Path.GetFullPath(settings.Out ?? Path.Combine("runs", $"sweep-{recipe.Name}-{dataset}"));
         // Two sweeps into one folder would race on its points and reports.
         using var sweepLock = RunLock.Acquire(folder);

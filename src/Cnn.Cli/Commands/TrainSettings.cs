@@ -10,15 +10,12 @@ using Spectre.Console.Cli;
 namespace Cnn.Cli.Commands;
 
 /// <summary>
-/// Options every <c>cnn train</c> command has, bound to a <see cref="Recipe"/>: an unset option takes the recipe's
-/// default for the data set, the help text prints those defaults, and <see cref="TrainOptions.Validated(Func{string, string})"/>
-/// checks the result once.
+/// The options <c>cnn train</c> and <c>cnn sweep</c> share, bound to a <see cref="Recipe"/>: an unset option takes the
+/// recipe's default for the data set, the help text prints those defaults, and each option is named in messages by
+/// its command-line name.
 /// </summary>
-public abstract class TrainSettings : CommandSettings
+public abstract class RunSettings : CommandSettings
 {
-    /// <summary>The only options <c>--resume</c> takes along: where the run continues may change, not what it computes.</summary>
-    private static readonly string[] ResumeMayChange = [nameof(Threads), nameof(Device), nameof(Resume)];
-
     [CommandOption("--data <DIR>")]
     [Description("Folder with the data set's files; missing ones are downloaded into it where the data set can be. Default: ~/.cache/cnn/NAME (fashion-mnist: /usr/share/datasets/fashion-mnist when present)")]
     public string? Data { get; init; }
@@ -27,14 +24,6 @@ public abstract class TrainSettings : CommandSettings
     [DefaultsDescription("Maximum epochs.", nameof(TrainOptions.Epochs))]
     public int? Epochs { get; init; }
 
-    [CommandOption("--lr <X>")]
-    [DefaultsDescription("Adam learning rate (the peak for onecycle).", nameof(TrainOptions.LearningRate))]
-    public double? LearningRate { get; init; }
-
-    [CommandOption("--batch-size <N>")]
-    [DefaultsDescription("Images per batch.", nameof(TrainOptions.BatchSize))]
-    public int? BatchSize { get; init; }
-
     [CommandOption("--patience <N>")]
     [DefaultsDescription("Early stopping: epochs without a better validation loss; 0 = off.", nameof(TrainOptions.Patience))]
     public int? Patience { get; init; }
@@ -42,6 +31,59 @@ public abstract class TrainSettings : CommandSettings
     [CommandOption("--scheduler <S>")]
     [DefaultsDescription("Learning-rate schedule: none, step, cosine, plateau or onecycle.", nameof(TrainOptions.Scheduler))]
     public SchedulerKind? Scheduler { get; init; }
+
+    [CommandOption("--threads <N>")]
+    [DefaultsDescription("libtorch CPU threads (the number of cores by default).", nameof(TrainOptions.Threads))]
+    public int? Threads { get; init; }
+
+    /// <summary>The recipe this command trains.</summary>
+    internal abstract Recipe Recipe { get; }
+
+    /// <summary>The <c>--dataset</c> given, if any.</summary>
+    internal abstract string? DatasetName { get; }
+
+    /// <summary>The CIFAR label set; lenet has one.</summary>
+    internal virtual CifarLabels? LabelSet => null;
+
+    /// <summary>The command-line name of a <see cref="TrainOptions"/> property: the settings property of that name or the one marked for it (LearningRate → --lr).</summary>
+    internal string OptionName(string property) =>
+        GetType().GetProperties()
+            .Where(p => p.Name == property || p.GetCustomAttribute<SetsAttribute>()?.Property == property)
+            .Select(p => p.GetCustomAttribute<CommandOptionAttribute>()?.LongNames.Select(n => $"--{n}").FirstOrDefault())
+            .FirstOrDefault(name => name != null) ?? property;
+
+    /// <summary>The recipe's defaults with the options both commands have applied.</summary>
+    protected TrainOptions WithSharedOptions(TrainOptions defaults) => defaults with
+    {
+        Epochs = Epochs ?? defaults.Epochs,
+        Patience = Patience ?? defaults.Patience,
+        Scheduler = Scheduler ?? defaults.Scheduler,
+        Threads = Threads ?? defaults.Threads,
+    };
+}
+
+/// <summary>Marks a settings property that sets a <see cref="TrainOptions"/> property of another name, for messages.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class SetsAttribute(string property) : Attribute
+{
+    public string Property { get; } = property;
+}
+
+/// <summary>
+/// Options every <c>cnn train</c> command has; <see cref="TrainOptions.Validated(Func{string, string})"/> checks the result once.
+/// </summary>
+public abstract class TrainSettings : RunSettings
+{
+    /// <summary>The only options <c>--resume</c> takes along: where the run continues may change, not what it computes.</summary>
+    private static readonly string[] ResumeMayChange = [nameof(Threads), nameof(Device), nameof(Resume)];
+
+    [CommandOption("--lr <X>")]
+    [DefaultsDescription("Adam learning rate (the peak for onecycle).", nameof(TrainOptions.LearningRate))]
+    public double? LearningRate { get; init; }
+
+    [CommandOption("--batch-size <N>")]
+    [DefaultsDescription("Images per batch.", nameof(TrainOptions.BatchSize))]
+    public int? BatchSize { get; init; }
 
     [CommandOption("--augment")]
     [DefaultsDescription("lenet: random rotation (±10°), scale (±10 %) and shift (±2 px); cifar: random crop of the 4-px padded image and horizontal flip.", nameof(TrainOptions.Augment))]
@@ -91,10 +133,6 @@ public abstract class TrainSettings : CommandSettings
     [Description("Seed of the train/validation split alone; give an ensemble's members one, so they share a validation split none of them trained on. Default: --seed")]
     public long? SplitSeed { get; init; }
 
-    [CommandOption("--threads <N>")]
-    [DefaultsDescription("libtorch CPU threads (the number of cores by default).", nameof(TrainOptions.Threads))]
-    public int? Threads { get; init; }
-
     [CommandOption("--device <D>")]
     [DefaultsDescription("auto, cpu or cuda.", nameof(TrainOptions.Device))]
     public Cnn.Contracts.ExecutionDevice? Device { get; init; }
@@ -106,15 +144,6 @@ public abstract class TrainSettings : CommandSettings
     [CommandOption("--resume <DIR>")]
     [Description("Continue the run in DIR from its last checkpoint (from epoch 1 if it stopped before one) with its saved options; only --threads and --device may be given with it")]
     public string? Resume { get; init; }
-
-    /// <summary>The recipe this command trains.</summary>
-    internal abstract Recipe Recipe { get; }
-
-    /// <summary>The <c>--dataset</c> given, if any.</summary>
-    internal abstract string? DatasetName { get; }
-
-    /// <summary>The CIFAR label set; lenet has one.</summary>
-    internal virtual CifarLabels? LabelSet => null;
 
     public override ValidationResult Validate() => SettingsCheck.Of(() =>
     {
@@ -149,13 +178,10 @@ public abstract class TrainSettings : CommandSettings
         }
 
         bool augment = NoAugment == true ? false : Augment ?? defaults.Augment;
-        var options = defaults with
+        var options = WithSharedOptions(defaults) with
         {
-            Epochs = Epochs ?? defaults.Epochs,
             LearningRate = LearningRate ?? defaults.LearningRate,
             BatchSize = BatchSize ?? defaults.BatchSize,
-            Patience = Patience ?? defaults.Patience,
-            Scheduler = Scheduler ?? defaults.Scheduler,
             Augment = augment,
             // The recipe's jitter defaults go with its augmentation; without it only what was asked for stays (and is refused).
             Shear = Shear ?? (augment ? defaults.Shear : 0),
@@ -166,22 +192,18 @@ public abstract class TrainSettings : CommandSettings
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,
             SplitSeed = SplitSeed ?? defaults.SplitSeed,
-            Threads = Threads ?? defaults.Threads,
             Device = Device ?? defaults.Device,
         };
         Recipe.Check(dataset, options.Validated(OptionName), OptionName);
         return new RunRequest(dataset, options, Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse);
     }
 
-    /// <summary>The command-line name of a settings property, e.g. LearningRate → --lr.</summary>
-    internal string OptionName(string property) =>
-        GetType().GetProperty(property)?.GetCustomAttribute<CommandOptionAttribute>()?.LongNames.Select(n => $"--{n}").FirstOrDefault() ?? property;
-
     private void CheckResumeOptions()
     {
         var given = GetType().GetProperties()
             .Where(p => p.GetCustomAttribute<CommandOptionAttribute>() != null && !ResumeMayChange.Contains(p.Name) && p.GetValue(this) != null)
             .Select(p => OptionName(p.Name))
+            .Order(StringComparer.Ordinal)
             .ToList();
         if (given.Count > 0)
         {
