@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Cnn.Cli.Figures;
+using Cnn.Reports;
 using Cnn.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
-using Cnn.Cli.Figures;
+using Cnn.Reports;
 using Cnn.Inference;
 using Cnn.Serve;
 using Spectre.Console;

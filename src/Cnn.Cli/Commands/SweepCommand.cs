@@ -1,11 +1,12 @@
 using System.ComponentModel;
 using System.Globalization;
-using Cnn.Train;
+using Cnn.Reports;
 using Cnn.Train.Data;
 using Cnn.Train.Recipes;
 using Cnn.Train.Training;
-using Spectre.Console;
+using Cnn.Train;
 using Spectre.Console.Cli;
+using Spectre.Console;
 
 namespace Cnn.Cli.Commands;
 
@@ -137,7 +138,7 @@ public sealed class SweepCommand(IAnsiConsole console) : AsyncCommand<SweepSetti
         }
 
         Sweep.WriteReports(folder, results);
-        var plots = Figures.SweepFigures.Write(folder, results);
+        var plots = SweepFigures.Write(folder, results);
         console.MarkupLineInterpolated($"wrote {Path.Combine(folder, Sweep.CsvFile)}, {Path.Combine(folder, Sweep.MarkdownFile)} and {string.Join(", ", plots.Select(Path.GetFileName))}");
         return 0;
     }

@@ -1,10 +1,11 @@
 using System.Globalization;
-using Cnn.Train;
+using Cnn.Reports;
 using Cnn.Train.Data;
 using Cnn.Train.Recipes;
 using Cnn.Train.Training;
-using Spectre.Console;
+using Cnn.Train;
 using Spectre.Console.Cli;
+using Spectre.Console;
 
 namespace Cnn.Cli.Commands;
 
@@ -40,7 +41,7 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
             return 130;
         }
 
-        var figures = Figures.RunFigures.Write(run, config, prepared.Data, outcome.Summary!, outcome.Test!);
+        var figures = RunFigures.Write(run, config, prepared.Data, outcome.Summary!, outcome.Test!);
         var s = outcome.Summary!;
         console.MarkupLineInterpolated(
             $"[green]test accuracy {s.TestAccuracy:P2}[/] (best epoch {s.BestEpoch} of {s.EpochsRun}{(s.StoppedEarly ? ", stopped early" : "")}), {s.TrainImagesPerSecond:N0} images/s, {s.Parameters:N0} parameters, peak RSS {s.PeakRssMegabytes:N0} MB");

@@ -22,7 +22,20 @@ public interface ITrainingObserver
 }
 
 /// <summary>Mean cross-entropy, accuracy, each image's predicted class with its softmax probability, and the logits (N × classes), over one set.</summary>
-public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, float[] Confidence, float[] Logits);
+public sealed record Evaluation(double Loss, double Accuracy, int[] Predicted, float[] Confidence, float[] Logits)
+{
+    /// <summary>Counts [true class, predicted class] of these predictions against <paramref name="truth"/>.</summary>
+    public int[,] Confusion(IReadOnlyList<int> truth, int classes)
+    {
+        var counts = new int[classes, classes];
+        for (int i = 0; i < truth.Count; i++)
+        {
+            counts[truth[i], Predicted[i]]++;
+        }
+
+        return counts;
+    }
+}
 
 /// <summary>How a call to <see cref="Trainer.Fit"/> ended; <see cref="Test"/> holds the test set's predictions of the best weights.</summary>
 public sealed record TrainOutcome(RunSummary? Summary, bool Interrupted, int EpochsDone, Evaluation? Test = null);

@@ -5,7 +5,7 @@ using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>
 /// The figures every run gets in its folder: curves.png (loss and accuracy per epoch, best epoch marked),
@@ -13,7 +13,7 @@ namespace Cnn.Cli.Figures;
 /// calibration.png (the test set's reliability diagram before and after temperature scaling) and
 /// architecture.svg / architecture.png (generated from the model's module tree).
 /// </summary>
-internal static class RunFigures
+public static class RunFigures
 {
     public const string Curves = "curves.png";
     public const string Confusion = "confusion.png";
@@ -29,7 +29,7 @@ internal static class RunFigures
         DrawCurves(run.ReadMetrics(), summary.BestEpoch, run.File(Curves));
         var testLabels = data.Test.Labels.data<long>().ToArray();
         var labels = testLabels.Select(l => (int)l).ToArray();
-        DrawConfusion(labels, test.Predicted, config.Data.ClassNames, run.File(Confusion));
+        DrawConfusion(test.Confusion(labels, config.Data.ClassNames.Count), config.Data.ClassNames, run.File(Confusion));
         DrawMistakes(data.Test, labels, test.Predicted, test.Confidence, config.Data.ClassNames, run.File(Mistakes));
         DrawCalibration(test, testLabels, config.Data.ClassNames.Count, summary, run.File(Calibration));
         // The architecture needs the module tree only, not the trained weights.
@@ -55,14 +55,10 @@ internal static class RunFigures
         Drawing.SavePng(surface, path);
     }
 
-    private static void DrawConfusion(int[] truth, int[] predicted, IReadOnlyList<string> names, string path)
+    private static void DrawConfusion(int[,] counts, IReadOnlyList<string> names, string path)
     {
         int n = names.Count;
-        var counts = new int[n, n];
-        for (int i = 0; i < truth.Length; i++)
-        {
-            counts[truth[i], predicted[i]]++;
-        }
+        int total = counts.Cast<int>().Sum();
 
         int cell = n <= 10 ? 44 : 26;
         using var nameText = Drawing.Text(n <= 10 ? 12 : 10);
@@ -73,8 +69,8 @@ internal static class RunFigures
         canvas.Clear(SKColors.White);
         using (var title = Drawing.Text(16))
         {
-            double accuracy = Enumerable.Range(0, n).Sum(i => counts[i, i]) / (double)truth.Length;
-            canvas.DrawText($"Confusion matrix: {truth.Length:N0} test images, {accuracy.ToString("P2", CultureInfo.InvariantCulture)} correct", 10, 24, title);
+            double accuracy = Enumerable.Range(0, n).Sum(i => counts[i, i]) / (double)total;
+            canvas.DrawText($"Confusion matrix: {total:N0} test images, {accuracy.ToString("P2", CultureInfo.InvariantCulture)} correct", 10, 24, title);
             using var note = Drawing.Text(12, new SKColor(80, 80, 80));
             canvas.DrawText("rows: true class, columns: predicted class; colour: share of the row", 10, 44, note);
         }

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>Shared pieces of the figures: font, colour map, PNG output.</summary>
 internal static class Drawing

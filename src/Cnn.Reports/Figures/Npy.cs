@@ -1,10 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>Writes float32 arrays in NumPy's .npy format (version 1.0), readable with numpy.load.</summary>
-internal static class Npy
+public static class Npy
 {
     public static void Save(string path, float[] values, params int[] shape)
     {

@@ -2,13 +2,13 @@ using System.Globalization;
 using Cnn.Inference;
 using SkiaSharp;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>
 /// One row of the predictions sheet: a thumbnail of the input (at most a cell's size, so a row costs kilobytes however
 /// large the photo; premultiplied RGBA), what the net saw, and its prediction.
 /// </summary>
-internal sealed record SheetRow(string File, int ThumbWidth, int ThumbHeight, byte[] Thumbnail, PreparedImage Prepared, Prediction Prediction)
+public sealed record SheetRow(string File, int ThumbWidth, int ThumbHeight, byte[] Thumbnail, PreparedImage Prepared, Prediction Prediction)
 {
     public static SheetRow Of(string file, DecodedImage original, PreparedImage prepared, Prediction prediction)
     {
@@ -29,7 +29,7 @@ internal sealed record SheetRow(string File, int ThumbWidth, int ThumbHeight, by
 }
 
 /// <summary>The seed's figure 4: each input, what the net saw (the preprocessed image) and the predicted label.</summary>
-internal static class PredictionSheet
+public static class PredictionSheet
 {
     /// <summary>The most images one sheet draws; a larger run draws its first ones and says so.</summary>
     public const int MaxRows = 200;

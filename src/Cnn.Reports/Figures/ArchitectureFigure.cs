@@ -5,7 +5,7 @@ using Cnn.Export;
 using SkiaSharp;
 using static TorchSharp.torch;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>One layer of the architecture figure: its module name, kind, output shape and parameter count.</summary>
 internal sealed record LayerBox(string Name, string Kind, IReadOnlyList<long> OutputShape, long Parameters);

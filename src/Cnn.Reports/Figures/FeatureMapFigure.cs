@@ -2,13 +2,13 @@ using System.Globalization;
 using Cnn.Inference;
 using SkiaSharp;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>
 /// One layer's feature maps as a grid: a tile per channel in viridis on the layer's common scale (so tiles compare),
 /// a title, a label per tile and a colour bar with the scale's ends — the seed's figures 1–3.
 /// </summary>
-internal static class FeatureMapFigure
+public static class FeatureMapFigure
 {
     private const int Margin = 16;
     private const int TitleHeight = 40;

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Cnn.Train.Training;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>The sweep's plots: accuracy against learning rate and against parameters, validation-loss curves per learning rate, epochs until early stop.</summary>
-internal static class SweepFigures
+public static class SweepFigures
 {
     public static IReadOnlyList<string> Write(string folder, IReadOnlyList<SweepResult> results)
     {

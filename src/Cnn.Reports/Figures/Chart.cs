@@ -1,7 +1,7 @@
 using System.Globalization;
 using SkiaSharp;
 
-namespace Cnn.Cli.Figures;
+namespace Cnn.Reports;
 
 /// <summary>A line/marker series of a <see cref="Chart"/>.</summary>
 internal sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, SKColor Color);
