@@ -236,7 +236,7 @@ public sealed class CnnModel : IDisposable
     /// <returns>True for a conv layer of this model.</returns>
     public bool HasKernels(string layer) => _kernels.ContainsKey(layer);
 
-    /// <summary>Reads and decodes an image file (PNG, JPEG, BMP, WebP).</summary>
+    /// <summary>Reads and decodes an image file (PNG, JPEG, BMP, WebP), as <see cref="Decode(ReadOnlySpan{byte}, string)"/> decodes bytes.</summary>
     /// <param name="imagePath">The file.</param>
     /// <returns>Its RGBA pixels.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -247,10 +247,14 @@ public sealed class CnnModel : IDisposable
         return Decode(ImageFile.Read(imagePath, _options.MaxEncodedBytes), imagePath);
     }
 
-    /// <summary>Decodes encoded image bytes; <paramref name="source"/> names them in errors.</summary>
+    /// <summary>
+    /// Decodes encoded image bytes for this model's input; <paramref name="source"/> names them in errors. A JPEG or WebP
+    /// whose long side is over 4,096 pixels is decoded at its decoder's 1/2, 1/4 or 1/8 scale, keeping the long side at
+    /// least 2,048 (more than any preprocessing reads): a 40-megapixel photo costs a quarter of the memory and time.
+    /// </summary>
     /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
     /// <param name="source">Names the image in messages.</param>
-    /// <returns>Its RGBA pixels.</returns>
+    /// <returns>Its RGBA pixels, EXIF orientation applied.</returns>
     /// <exception cref="InferenceException">Not a decodable image, or over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
     public DecodedImage Decode(ReadOnlySpan<byte> encoded, string source) =>
         ImageDecoder.Decode(encoded, source, _options.MaxImagePixels);

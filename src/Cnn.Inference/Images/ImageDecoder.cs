@@ -5,20 +5,46 @@ namespace Cnn.Inference;
 /// <summary>Decodes PNG, JPEG, BMP and WebP with SkiaSharp into <see cref="DecodedImage"/>s; every error names the input.</summary>
 internal static class ImageDecoder
 {
+    /// <summary>
+    /// A JPEG or WebP is decoded at a reduced scale (its decoder's own 1/2, 1/4 or 1/8) as long as the long side stays
+    /// at least this many pixels: the most any preprocessing reads (the digit pipeline's working size). A 40-megapixel
+    /// photo then costs a quarter of the memory and decoding work.
+    /// </summary>
+    internal const int MinDecodedLongSide = 2048;
+
     public static DecodedImage Decode(ReadOnlySpan<byte> encoded, string source, long maxPixels)
     {
         using var codec = Open(encoded, source);
         var info = codec.Info;
         CheckSize(info.Width, info.Height, source, maxPixels);
-        var rgba = new byte[info.Width * info.Height * 4];
-        var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var size = DecodedSize(codec);
+        var rgba = new byte[size.Width * size.Height * 4];
+        var target = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var decoded = codec.GetPixels(target, rgba);
         if (decoded != SKCodecResult.Success)
         {
             throw new InvalidImageException($"{source}: image data is truncated or corrupt ({decoded}); expected a complete {info.Width}×{info.Height} image");
         }
 
-        return Oriented(new DecodedImage(source, info.Width, info.Height, rgba), codec.EncodedOrigin);
+        return Oriented(new DecodedImage(source, size.Width, size.Height, rgba), codec.EncodedOrigin);
+    }
+
+    /// <summary>The smallest size the codec decodes to natively whose long side is still at least <see cref="MinDecodedLongSide"/>.</summary>
+    private static SKSizeI DecodedSize(SKCodec codec)
+    {
+        var best = codec.Info.Size;
+        foreach (float scale in (ReadOnlySpan<float>)[0.5f, 0.25f, 0.125f])
+        {
+            var scaled = codec.GetScaledDimensions(scale);
+            if (Math.Max(scaled.Width, scaled.Height) < MinDecodedLongSide || scaled.Width >= best.Width)
+            {
+                break;
+            }
+
+            best = scaled;
+        }
+
+        return best;
     }
 
     /// <summary>
