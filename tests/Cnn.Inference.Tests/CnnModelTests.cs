@@ -421,7 +421,7 @@ public sealed class CnnModelTests : IDisposable
         var features = File.ReadAllBytes(Repository.FeaturesPath);
         File.WriteAllBytes(sibling, OnnxMetadata.Replace(features, new Dictionary<string, string>
         {
-            [OnnxNames.ModelCardKey] = edit(OnnxMetadata.Card(features)),
+            [OnnxMetadata.CardKey] = edit(OnnxMetadata.Card(features)),
         }));
         return (model, sibling);
     }
@@ -562,7 +562,7 @@ public sealed class CnnModelTests : IDisposable
     {
         var bytes = File.ReadAllBytes(Repository.ModelPath);
         string path = Path.Combine(_temp, name);
-        File.WriteAllBytes(path, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = edit(OnnxMetadata.Card(bytes)) }));
+        File.WriteAllBytes(path, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxMetadata.CardKey] = edit(OnnxMetadata.Card(bytes)) }));
         return path;
     }
 }

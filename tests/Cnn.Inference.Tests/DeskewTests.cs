@@ -87,7 +87,7 @@ public sealed class DeskewTests : IDisposable
         string card = OnnxMetadata.Card(bytes);
         Assert.Contains("\"deskew\":false", card, StringComparison.Ordinal);
         string deskewPath = _dir.Combine("deskew.onnx");
-        File.WriteAllBytes(deskewPath, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card.Replace("\"deskew\":false", "\"deskew\":true") }));
+        File.WriteAllBytes(deskewPath, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxMetadata.CardKey] = card.Replace("\"deskew\":false", "\"deskew\":true") }));
         using var deskewing = CnnModel.Load(deskewPath);
         using var plain = CnnModel.Load(Repository.ModelPath);
 

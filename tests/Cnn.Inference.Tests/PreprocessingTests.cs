@@ -309,7 +309,7 @@ public sealed class PreprocessingTests : IDisposable
         var bytes = File.ReadAllBytes(Repository.ModelPath);
         string card = OnnxMetadata.Card(bytes).Replace("\"preprocessing\":\"digit\"", $"\"preprocessing\":\"{kind}\"");
         string path = _dir.Combine($"{kind}.onnx");
-        File.WriteAllBytes(path, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card }));
+        File.WriteAllBytes(path, OnnxMetadata.Replace(bytes, new Dictionary<string, string> { [OnnxMetadata.CardKey] = card }));
         return CnnModel.Load(path);
     }
 }

@@ -104,7 +104,7 @@ public sealed class LifecycleTests
 
         // A new export of the pair, renamed into place as `cnn export` does (here: the same weights, another card).
         string card = System.Text.RegularExpressions.Regex.Replace(shipped, "\"test_accuracy\":[0-9.]+", "\"test_accuracy\":0.5");
-        File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxNames.ModelCardKey] = card }));
+        File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxMetadata.CardKey] = card }));
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
         await Until(async () => await Accuracy() == 0.5);
         var prediction = await server.PostAsync("/v1/models/lenet5-mnist/predict", Digits.Png28(0), "image/png");
