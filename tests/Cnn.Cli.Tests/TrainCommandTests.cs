@@ -212,7 +212,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         var result = Cli.Run(Train("nan", "--lr", "1e30", "--epochs", "2"));
         Assert.Equal(1, result.ExitCode);
-        Assert.Matches(@"^error: training diverged: the loss is (NaN|\+infinity|-infinity) at epoch 1, batch [0-9]+ \(learning rate 1E\+30\); no epoch had finished, so there is no checkpoint\. Try a lower --lr\.$", result.Stderr.Trim());
+        Assert.Matches(@"^error: training diverged: the loss is (NaN|\+infinity|-infinity) at epoch 1, batch [0-9]+ \(learning rate [0-9.]+E\+[0-9]+ at that step, --lr 1E\+30\); no epoch had finished, so there is no checkpoint\. Try a lower --lr\.$", result.Stderr.Trim());
         Assert.DoesNotContain("   at ", result.Output);
     }
 

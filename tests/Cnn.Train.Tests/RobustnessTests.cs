@@ -136,7 +136,7 @@ public sealed class RobustnessTests : IDisposable
         };
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(resume: false));
 
-        Assert.Equal($"training diverged: the loss is NaN at epoch 3, batch 1 (learning rate 0.003); {run.Path} keeps the checkpoint of epoch 2 and the best weights in model.pt. Try a lower --lr.", e.Message);
+        Assert.Equal($"training diverged: the loss is NaN at epoch 3, batch 1 (learning rate 0.00215 at that step, --lr 0.003); {run.Path} keeps the checkpoint of epoch 2 and the best weights in model.pt. Try a lower --lr.", e.Message);
         Assert.Equal(2, run.ReadMetrics().Count);
         Assert.False(File.Exists(run.File(RunFolder.SummaryFile)));
         // What was kept is whole: the run resumes from its checkpoint and finishes.

@@ -255,7 +255,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             int end = Math.Min(start + _options.BatchSize, data.Train.Count);
             lr = schedule.At(((long)(epoch - 1) * session.Batches) + b);
             var (loss, hits) = TrainBatch(session, permutation, start, end, jitter, generator, lr);
-            CheckFinite(loss, epoch, b + 1);
+            CheckFinite(loss, epoch, b + 1, lr);
             lossSum += loss * (end - start);
             correct += hits;
             seen += end - start;
@@ -290,7 +290,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         return (loss.item<float>(), logits.argmax(1).eq(y).sum().item<long>());
     }
 
-    private void CheckFinite(float loss, int epoch, int batch)
+    private void CheckFinite(float loss, int epoch, int batch, double lr)
     {
         if (float.IsFinite(loss))
         {
@@ -302,7 +302,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             : $"{run.Path} keeps the checkpoint of epoch {epoch - 1} and the best weights in {RunFolder.WeightsFile}";
         string value = float.IsNaN(loss) ? "NaN" : loss > 0 ? "+infinity" : "-infinity";
         throw new TrainingDivergedException(FormattableString.Invariant(
-            $"training diverged: the loss is {value} at epoch {epoch}, batch {batch} (learning rate {_options.LearningRate:G}); {kept}. Try a lower --lr."));
+            $"training diverged: the loss is {value} at epoch {epoch}, batch {batch} (learning rate {lr:G3} at that step, --lr {_options.LearningRate:G}); {kept}. Try a lower --lr."));
     }
 
     private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
