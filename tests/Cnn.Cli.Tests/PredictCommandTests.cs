@@ -291,6 +291,10 @@ public sealed class ServeCommandTests : IDisposable
         var unsure = Cli.Run("serve", Repository.ModelPath, "--min-probability", "-0.1");
         Assert.Equal(2, unsure.ExitCode);
         Assert.Contains("--min-probability is -0.1; expected 0..1 (0 = never unsure)", unsure.Stderr);
+        var drain = Cli.Run("serve", Repository.ModelPath, "--drain", "-1");
+        Assert.Equal(2, drain.ExitCode);
+        Assert.Contains("--drain is -1 s; expected 0..60 seconds", drain.Stderr);
+        Assert.Contains("--drain is out of range; expected 0..60 seconds", Cli.Run("serve", Repository.ModelPath, "--drain", "1e300").Stderr);
         var twice = Cli.Run("serve", Repository.ModelPath, Repository.ModelPath);
         Assert.Contains("two models share a name (lenet5-mnist, lenet5-mnist)", twice.Stderr);
         var missing = Cli.Run("serve", _dir.Combine("none.onnx"), "--urls", "http://127.0.0.1:0");
