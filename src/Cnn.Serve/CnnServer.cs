@@ -26,6 +26,9 @@ public static class CnnServer
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        // A model that cannot be loaded stops the start with an exception the caller reports in one line (a stack
+        // trace only for a bug); the host's own "Hosting failed to start" log would print the trace for every typo.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         // The drain runs inside the host's shutdown, so the in-flight requests still get their 10 s after it.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainDelay + TimeSpan.FromSeconds(10));
         builder.Services.AddCnnServe(options);

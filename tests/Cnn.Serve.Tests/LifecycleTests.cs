@@ -119,6 +119,16 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void A_model_that_cannot_be_loaded_stops_the_process_with_one_line()
+    {
+        using var dir = new TempFolder();
+        string cnn = typeof(LifecycleTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "CnnCliPath").Value!;
+        var (code, output) = ChildProcess.Run("dotnet", dir.Path, cnn, "serve", dir.Combine("missing.onnx"), "--urls", "http://127.0.0.1:0");
+        Assert.Equal(1, code);
+        Assert.Equal($"error: model file not found: {dir.Combine("missing.onnx")}", output.Trim());
+    }
+
+    [Fact]
     public async Task Sigterm_lets_requests_in_flight_finish_and_exits_0()
     {
         using var dir = new TempFolder();
