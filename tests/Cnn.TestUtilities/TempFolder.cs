@@ -39,7 +39,7 @@ public static class Repository
 
     public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist.features.onnx");
 
-    /// <summary>The committed ensemble of two width-2 LeNet-5s (models/README.md), the explorer page's default.</summary>
+    /// <summary>The committed ensemble of two width-4 LeNet-5s (models/README.md), the explorer page's default.</summary>
     public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-ensemble.onnx");
 
     public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "mnist-5k");

@@ -9,11 +9,11 @@ namespace Cnn.Train;
 /// (24 and 64: NaN at batches 2, 308 and 523 of three runs). With ONEDNN_MAX_CPU_ISA=AVX2 the same runs are finite
 /// (and, at width 0.5, identical), so one of its AVX-512 kernels reads memory it never wrote. Widths 1 and 2 (6 and 12
 /// conv1 channels) trained finite and bit-identical run after run, the shipped models among them; every other width
-/// trains with oneDNN off for the duration, and libtorch runs its own convolutions: slower, but right and
+/// trains, and runs forward passes, with oneDNN off for the duration, and libtorch runs its own convolutions: slower, but right and
 /// reproducible. NNPACK goes off with it: libtorch would try it next and log "Could not initialize NNPACK" on every
 /// convolution of a CPU it does not support.
 /// </summary>
-internal static class OneDnnGuard
+public static class OneDnnGuard
 {
     /// <summary>The conv1 channel counts LeNet-5 was measured to train right with oneDNN (widths 1 and 2); others train without.</summary>
     internal static readonly int[] MeasuredConv1Channels = [6, 12];
@@ -34,33 +34,64 @@ internal static class OneDnnGuard
         }
     }
 
-    /// <summary>oneDNN off until disposed when <paramref name="config"/> needs it; otherwise nothing.</summary>
+    /// <summary>
+    /// oneDNN off until disposed when <paramref name="config"/> needs it (training, and any forward pass: an export's
+    /// test accuracy, a verification, a report); otherwise nothing.
+    /// </summary>
     public static IDisposable For(ModelConfig config) =>
         config is LeNet5Config lenet && !MeasuredConv1Channels.Contains(lenet.Conv1Channels) ? Off() : Nothing.Instance;
+
+    // libtorch's switches are process-wide, so the guards are counted: the first one saves and turns them off, the
+    // last one disposed puts them back, whatever order several nets' guards (an ensemble's members) are disposed in.
+    private static readonly Lock Gate = new();
+    private static int _holders;
+    private static (bool Mkldnn, bool Nnpack) _saved;
 
     private static IDisposable Off()
     {
         try
         {
-            var context = GlobalContext();
-            var restore = new Restore(context, UserEnabledMkldnn(context), UserEnabledNnpack(context));
-            SetUserEnabledMkldnn(context, false);
-            SetUserEnabledNnpack(context, false);
-            return restore;
+            lock (Gate)
+            {
+                var context = GlobalContext();
+                if (_holders++ == 0)
+                {
+                    _saved = (UserEnabledMkldnn(context), UserEnabledNnpack(context));
+                    SetUserEnabledMkldnn(context, false);
+                    SetUserEnabledNnpack(context, false);
+                }
+
+                return new Holder();
+            }
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // Another libtorch build without these symbols: train as before.
+            // Another libtorch build without these symbols: run as before.
             return Nothing.Instance;
         }
     }
 
-    private sealed class Restore(IntPtr context, bool mkldnn, bool nnpack) : IDisposable
+    private sealed class Holder : IDisposable
     {
+        private bool _disposed;
+
         public void Dispose()
         {
-            SetUserEnabledMkldnn(context, mkldnn);
-            SetUserEnabledNnpack(context, nnpack);
+            lock (Gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+                if (--_holders == 0)
+                {
+                    var context = GlobalContext();
+                    SetUserEnabledMkldnn(context, _saved.Mkldnn);
+                    SetUserEnabledNnpack(context, _saved.Nnpack);
+                }
+            }
         }
     }
 
