@@ -126,6 +126,15 @@ public sealed class TrainerTests : IDisposable
             Assert.False(OneDnnGuard.Enabled, "oneDNN is still on for a net of 24 conv1 channels");
         }
 
+        // An ensemble's members hold a guard each and may release them in the order they were taken: oneDNN comes
+        // back only with the last one.
+        var first = OneDnnGuard.For(new LeNet5Config { Width = 4 });
+        var second = OneDnnGuard.For(new LeNet5Config { Width = 4 });
+        first.Dispose();
+        Assert.False(OneDnnGuard.Enabled, "oneDNN came back while a member still held its guard");
+        second.Dispose();
+        Assert.True(OneDnnGuard.Enabled, "oneDNN stayed off after the last guard");
+
         foreach (var width in new[] { 1.0, 2.0 })
         {
             using (OneDnnGuard.For(new LeNet5Config { Width = width }))
