@@ -1,5 +1,5 @@
-using Cnn.Contracts;
 using System.Diagnostics;
+using Cnn.Contracts;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Cnn.Inference;
@@ -46,18 +46,14 @@ internal static class SessionFactory
 
     private static void ApplyTelemetry(bool enabled)
     {
-        if (!enabled)
-        {
-            // Must precede OrtEnv.Instance(): the uploader starts when ONNX Runtime's environment is created.
-            TelemetryOptOut.Apply();
-        }
-
         if (enabled)
         {
             OrtEnv.Instance().EnableTelemetryEvents();
         }
         else
         {
+            // Must precede OrtEnv.Instance(): the uploader starts when ONNX Runtime's environment is created.
+            TelemetryOptOut.Apply();
             OrtEnv.Instance().DisableTelemetryEvents();
         }
 

@@ -110,42 +110,47 @@ internal static class InkAnalysis
     /// <summary>Pixels within <paramref name="radius"/> (chessboard distance) of a pixel above 0: a square dilation, separably.</summary>
     public static bool[] Near(float[] ink, int w, int h, int radius)
     {
+        var set = new bool[ink.Length];
+        for (int i = 0; i < ink.Length; i++)
+        {
+            set[i] = ink[i] > 0;
+        }
+
         var rows = new bool[ink.Length];
         for (int y = 0; y < h; y++)
         {
-            Spread(i => ink[(y * w) + i] > 0, i => rows[(y * w) + i] = true, w, radius);
+            Spread(set, rows, y * w, 1, w, radius);
         }
 
         var near = new bool[ink.Length];
         for (int x = 0; x < w; x++)
         {
-            Spread(i => rows[(i * w) + x], i => near[(i * w) + x] = true, h, radius);
+            Spread(rows, near, x, w, h, radius);
         }
 
         return near;
     }
 
-    /// <summary>Marks every index of a line within <paramref name="radius"/> of a set one, in two passes.</summary>
-    private static void Spread(Func<int, bool> isSet, Action<int> mark, int length, int radius)
+    /// <summary>
+    /// Along one line of <paramref name="length"/> cells from <paramref name="start"/>, <paramref name="stride"/> apart:
+    /// marks in <paramref name="output"/> every cell within <paramref name="radius"/> of a set one, in two passes.
+    /// </summary>
+    private static void Spread(bool[] input, bool[] output, int start, int stride, int length, int radius)
     {
         int last = int.MinValue / 2;
         for (int i = 0; i < length; i++)
         {
-            last = isSet(i) ? i : last;
-            if (i - last <= radius)
-            {
-                mark(i);
-            }
+            int at = start + (i * stride);
+            last = input[at] ? i : last;
+            output[at] |= i - last <= radius;
         }
 
         last = int.MaxValue / 2;
         for (int i = length - 1; i >= 0; i--)
         {
-            last = isSet(i) ? i : last;
-            if (last - i <= radius)
-            {
-                mark(i);
-            }
+            int at = start + (i * stride);
+            last = input[at] ? i : last;
+            output[at] |= last - i <= radius;
         }
     }
 
