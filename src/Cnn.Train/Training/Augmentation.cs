@@ -73,15 +73,21 @@ public sealed record AffineJitter(
     /// <summary>A separable Gaussian blur of every channel, zero outside the image.</summary>
     private static Tensor Gaussian(Tensor batch, double sigma)
     {
-        int radius = (int)Math.Ceiling(3 * sigma);
-        var x = arange(-radius, radius + 1, dtype: batch.dtype, device: batch.device);
-        var g = (-(x * x) / (2 * sigma * sigma)).exp();
+        var (g, radius) = GaussianWeights(sigma, batch.dtype, batch.device);
         g = g / g.sum();
         long channels = batch.shape[1];
         var horizontal = g.view(1, 1, 1, -1).expand(channels, 1, 1, (2 * radius) + 1);
         var vertical = g.view(1, 1, -1, 1).expand(channels, 1, (2 * radius) + 1, 1);
         var once = F.conv2d(batch, horizontal, padding: new long[] { 0, radius }, groups: channels);
         return F.conv2d(once, vertical, padding: new long[] { radius, 0 }, groups: channels);
+    }
+
+    /// <summary>exp(−x² / 2σ²) at the integers within 3σ of 0 (not normalised), and that reach.</summary>
+    private static (Tensor Weights, int Radius) GaussianWeights(double sigma, ScalarType dtype, Device device)
+    {
+        int radius = (int)Math.Ceiling(3 * sigma);
+        var x = arange(-radius, radius + 1, dtype: dtype, device: device);
+        return ((-(x * x) / (2 * sigma * sigma)).exp(), radius);
     }
 
     /// <summary>Rotation-and-scale followed by a shear x' = x + s·y, s drawn in ±MaxShear.</summary>
@@ -95,9 +101,7 @@ public sealed record AffineJitter(
     private Tensor Displacement(long n, long height, long width, Generator generator, Device device)
     {
         var field = rand(new long[] { n, 2, height, width }, generator: generator).to(device).mul_(2).sub_(1);
-        int radius = (int)Math.Ceiling(3 * ElasticSigma);
-        var x = arange(-radius, radius + 1, dtype: ScalarType.Float32, device: device);
-        var gauss = (-(x * x) / (2 * ElasticSigma * ElasticSigma)).exp();
+        var (gauss, radius) = GaussianWeights(ElasticSigma, ScalarType.Float32, device);
         var kernel = outer(gauss, gauss);
         kernel = (kernel / kernel.sum()).expand(2, 1, (2 * radius) + 1, (2 * radius) + 1);
         var smooth = F.conv2d(field, kernel, padding: new long[] { radius, radius }, groups: 2);
