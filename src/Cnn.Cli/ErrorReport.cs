@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cnn.Serve.Host;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -12,18 +13,10 @@ internal static partial class ErrorReport
 {
     public static int Print(IAnsiConsole errors, Exception exception, IReadOnlyList<string> args)
     {
-        var e = exception is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : exception;
-        bool expected = e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
-            or InvalidOperationException or Cnn.Train.TorchUnavailableException or CommandAppException or HttpRequestException
-            or NotSupportedException or Cnn.Inference.InferenceException or Cnn.Contracts.ModelCardException
+        var e = CommandErrors.Unwrap(exception);
+        bool expected = CommandErrors.IsUserMistake(e) || e is Cnn.Train.TorchUnavailableException or HttpRequestException
             or Cnn.Train.Training.TrainingDivergedException or Cnn.Train.RunFolderLockedException;
-        errors.MarkupLineInterpolated($"[red]error:[/] {Explain(e, args)}");
-        if (!expected)
-        {
-            errors.WriteException(e);
-        }
-
-        return e is CommandAppException ? 2 : 1;
+        return CommandErrors.Print(errors, e, Explain(e, args), expected);
     }
 
     /// <summary>Spectre's parse errors, reworded to name the option and what it takes.</summary>

@@ -74,24 +74,6 @@ internal sealed class DefaultsDescriptionAttribute(string text, string trainOpti
     public override string Description => $"{DescriptionValue} Default: {Cnn.Train.Recipes.Recipes.DescribeDefault(o => typeof(Cnn.Train.Training.TrainOptions).GetProperty(trainOption)!.GetValue(o)!)}";
 }
 
-/// <summary>Settings validation that builds the options the command will use, so each rule lives in one place.</summary>
-internal static class SettingsCheck
-{
-    /// <summary>Success when <paramref name="build"/> accepts the settings; its <see cref="ArgumentException"/>'s message as the error otherwise.</summary>
-    public static Spectre.Console.ValidationResult Of(Action build)
-    {
-        try
-        {
-            build();
-            return Spectre.Console.ValidationResult.Success();
-        }
-        catch (ArgumentException e)
-        {
-            return Spectre.Console.ValidationResult.Error(e.Message);
-        }
-    }
-}
-
 /// <summary>A description ending with the default of an <see cref="Cnn.Inference.InferenceOptions"/> property, read from the options record.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 internal sealed class InferenceDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)

@@ -16,6 +16,10 @@ app.Configure(config =>
     config.SetApplicationName("cnn-serve");
     config.UseStrictParsing();
     config.AddExample("models/lenet5-mnist-ensemble.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
-    config.SetExceptionHandler((exception, _) => ServeErrors.Print(errors, exception));
+    config.SetExceptionHandler((exception, _) =>
+    {
+        var e = CommandErrors.Unwrap(exception);
+        return CommandErrors.Print(errors, e, e.Message, CommandErrors.IsUserMistake(e));
+    });
 });
 return await app.RunAsync(args);

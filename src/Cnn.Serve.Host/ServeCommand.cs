@@ -87,18 +87,7 @@ public sealed class ServeSettings : CommandSettings
 
     /// <summary>Builds the options once, so every rule lives in <see cref="ServeOptions.Validated"/>.</summary>
     /// <returns>Success, or the rule's message.</returns>
-    public override ValidationResult Validate()
-    {
-        try
-        {
-            _ = Options;
-            return ValidationResult.Success();
-        }
-        catch (ArgumentException e)
-        {
-            return ValidationResult.Error(e.Message);
-        }
-    }
+    public override ValidationResult Validate() => SettingsCheck.Of(() => _ = Options);
 }
 
 /// <summary>

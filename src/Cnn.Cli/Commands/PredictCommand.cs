@@ -1,9 +1,10 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
-using Cnn.Reports;
 using Cnn.Inference;
+using Cnn.Reports;
 using Cnn.Serve;
+using Cnn.Serve.Host;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
