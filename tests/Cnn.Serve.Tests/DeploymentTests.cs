@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Cnn.Inference;
 using Cnn.Tests;
@@ -23,7 +22,7 @@ public sealed class DeploymentTests(ContainerImage image) : IClassFixture<Contai
         var shipped = Directory.GetFiles(Path.Combine(Repository.Root, "artifacts", "container", "app")).Select(Path.GetFileName).ToArray();
         Assert.Contains("libonnxruntime.so", shipped);
         Assert.DoesNotContain(shipped, f => f!.Contains("torch", StringComparison.OrdinalIgnoreCase) || (f.EndsWith(".dll", StringComparison.Ordinal) && f.StartsWith("onnxruntime", StringComparison.Ordinal)));
-        int port = FreePort();
+        int port = FreePort.Next();
         string name = $"cnn-serve-test-{port}";
         var started = Stopwatch.StartNew();
         var run = Podman.Run("run", "-d", "--name", name, "--read-only", "--cap-drop=ALL", "-p", $"127.0.0.1:{port}:8080", ContainerImage.Tag);
@@ -68,7 +67,7 @@ public sealed class DeploymentTests(ContainerImage image) : IClassFixture<Contai
     {
         Assert.True(image.Built, image.BuildLog);
         using var dir = new TempFolder();
-        int port = FreePort();
+        int port = FreePort.Next();
         // One replica on a free host port, under a name of its own; everything else as shipped.
         string manifest = File.ReadAllText(Path.Combine(Repository.Root, "deploy", "k8s", "deployment.yaml"))
             .Replace("replicas: 2", "replicas: 1")
@@ -139,13 +138,6 @@ public sealed class DeploymentTests(ContainerImage image) : IClassFixture<Contai
         }
 
         return false;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -65,7 +65,7 @@ public sealed class CifarTests : IDisposable
         string source = SyntheticCifar.Write(_dir.Combine("source"), 40, 20);
         var tarball = SyntheticCifar.Tarball(source);
         using var listener = new HttpListener();
-        int port = FreePort();
+        int port = FreePort.Next();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         var serve = Task.Run(async () =>
@@ -141,15 +141,6 @@ public sealed class CifarTests : IDisposable
         using var reloaded = await Recipes.Recipes.For(saved).ReloadAsync(saved);
         Assert.Equal(training.Info.ClassNames, reloaded.Info.ClassNames);
         Assert.Equal(training.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
-    }
-
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Cnn.Train.Data;
 
@@ -162,11 +161,7 @@ public sealed class DownloaderTests : IDisposable
 
         public LocalServer()
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            _prefix = $"http://127.0.0.1:{port}/";
+            _prefix = $"http://127.0.0.1:{FreePort.Next()}/";
             _listener.Prefixes.Add(_prefix);
             _listener.Start();
             _loop = Task.Run(Loop);
