@@ -50,7 +50,6 @@ public static class OnnxExporter
     {
         var config = run.ReadConfig();
         RunSummary? summary = File.Exists(run.File(RunFolder.SummaryFile)) ? run.ReadSummary() : null;
-        using var oneDnn = Cnn.Train.OneDnnGuard.For(config.Model);
         using var model = run.LoadModel(config);
         return Export(model, config, summary, modelPath, options);
     }

@@ -6,17 +6,12 @@ namespace Cnn.Export;
 /// <summary>A run's model with trained weights and its export plan: the TorchSharp side of a verification. Owns the model: dispose it.</summary>
 public sealed class RunModel : IDisposable
 {
-    // Held while the model lives: its forward passes (an ensemble's test accuracy, a verification) need oneDNN off
-    // at the widths where oneDNN computes wrong values, as training did.
-    private readonly IDisposable _oneDnn;
-
     public RunModel(RunFolder run)
     {
         Path = run.Path;
         Config = run.ReadConfig();
         Summary = File.Exists(run.File(RunFolder.SummaryFile)) ? run.ReadSummary() : null;
         Temperature = OnnxExporter.TemperatureOf(Summary);
-        _oneDnn = Cnn.Train.OneDnnGuard.For(Config.Model);
         Model = run.LoadModel(Config);
         try
         {
@@ -25,7 +20,6 @@ public sealed class RunModel : IDisposable
         catch
         {
             Model.Dispose();
-            _oneDnn.Dispose();
             throw;
         }
     }
@@ -45,9 +39,5 @@ public sealed class RunModel : IDisposable
     /// <summary>What the run's export divides the logits by before softmax (1 for a run without a fitted temperature).</summary>
     public double Temperature { get; }
 
-    public void Dispose()
-    {
-        Model.Dispose();
-        _oneDnn.Dispose();
-    }
+    public void Dispose() => Model.Dispose();
 }

@@ -43,7 +43,6 @@ public static class RunReport
 
     private static void WriteRunFigures(RunFolder run, RunConfig config, TrainingData data, RunSummary summary)
     {
-        using var oneDnn = OneDnnGuard.For(config.Model);
         using var model = run.LoadModel(config);
         var test = Trainer.Evaluate(model, data.Test, data.Normalization, TorchSharp.torch.CPU, config.Training.BatchSize);
         RunFigures.Write(run, config, data, summary, test);

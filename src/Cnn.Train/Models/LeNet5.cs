@@ -7,7 +7,9 @@ namespace Cnn.Train.Models;
 
 /// <summary>
 /// LeNet-5 (see <see cref="LeNet5Config"/>). Field names are the contract: they are the state-dict keys, the ONNX output
-/// names of the feature maps and the figure titles. Owns native tensors: dispose it.
+/// names of the feature maps and the figure titles. Owns native tensors: dispose it. At a width oneDNN computes wrong
+/// (<see cref="OneDnnGuard"/>) it holds oneDNN off for its lifetime, so every forward pass — training, an export's
+/// accuracy, a verification, a report — is right wherever it runs.
 /// </summary>
 public sealed class LeNet5 : Module<Tensor, Tensor>
 {
@@ -23,11 +25,13 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
     private readonly Linear fc2;
     private readonly ReLU relu4;
     private readonly Linear fc3;
+    private readonly IDisposable oneDnn;
 
     public LeNet5(LeNet5Config config)
         : base(nameof(LeNet5))
     {
         Config = config;
+        oneDnn = OneDnnGuard.For(config);
         conv1 = Conv2d(config.InChannels, config.Conv1Channels, LeNet5Config.KernelSize, padding: LeNet5Config.Conv1Padding);
         relu1 = ReLU();
         pool1 = AvgPool2d(LeNet5Config.PoolSize, LeNet5Config.PoolSize);
@@ -57,5 +61,11 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
         x = relu3.call(fc1.call(x));
         x = relu4.call(fc2.call(x));
         return fc3.call(x).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        oneDnn.Dispose();
     }
 }

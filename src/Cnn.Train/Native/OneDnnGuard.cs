@@ -35,8 +35,8 @@ public static class OneDnnGuard
     }
 
     /// <summary>
-    /// oneDNN off until disposed when <paramref name="config"/> needs it (training, and any forward pass: an export's
-    /// test accuracy, a verification, a report); otherwise nothing.
+    /// oneDNN off until disposed when <paramref name="config"/> needs it; otherwise nothing. <see cref="Models.LeNet5"/>
+    /// holds one for its lifetime, so its training and every forward pass run right.
     /// </summary>
     public static IDisposable For(ModelConfig config) =>
         config is LeNet5Config lenet && !MeasuredConv1Channels.Contains(lenet.Conv1Channels) ? Off() : Nothing.Instance;

@@ -72,7 +72,6 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         var device = TorchRuntime.ResolveDevice(_options.Device);
         torch.set_num_threads(_options.Threads);
         torch.manual_seed(_options.Seed);
-        using var oneDnn = OneDnnGuard.For(config.Model);
         using var model = config.Model.Build();
         model.to(device);
         using var adam = FlatAdam.Create(model, _options.LearningRate);
