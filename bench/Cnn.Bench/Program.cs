@@ -8,6 +8,7 @@
 //                         each digit rendered in several styles of photo and read as `cnn predict` reads a file;
 //                         then the t10k digits of --mnist DIR (default data/mnist-5k) raw and as photos (alone with
 //                         --mnist-only: a run's validation split, written by Cnn.TrainBench validation, for model choices).
+//   prepare MODEL.onnx IMAGE…  decoding and the card's preprocessing of each image file, and both with the prediction.
 //   font-digits FONTS OUT  renders 0-9 of each handwriting font in FONTS as IDX files (data/handwriting-eval/build.sh).
 //   profile MODEL.onnx    ONNX Runtime's own profile of MODEL.onnx asked for every output at --batch N (default 64):
 //                         mean kernel time per node of the optimised graph, so layout reorders and slow layers show.
@@ -15,9 +16,10 @@
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
-if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits"))
+if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits" or "prepare"))
 {
     Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile|handwriting MODEL.onnx [--iterations N] [--threads N] [--batch N] [--limit N] [--sheet PNG] [--data DIR] [--mnist DIR] [--mnist-only]");
+    Console.Error.WriteLine("       Cnn.Bench prepare MODEL.onnx IMAGE... [--iterations N]");
     Console.Error.WriteLine("       Cnn.Bench font-digits FONT_DIR OUT_DIR");
     return 2;
 }
@@ -33,6 +35,11 @@ if (args[0] == "handwriting")
     string data = OptionText("--data") ?? Path.Combine(root, "data", "handwriting-eval");
     string mnist = OptionText("--mnist") ?? Path.Combine(root, "data", "mnist-5k");
     return Cnn.Bench.HandwritingBench.Run(args[1], data, mnist, Option("--limit", int.MaxValue), OptionText("--sheet"), args.Contains("--mnist-only"));
+}
+
+if (args[0] == "prepare")
+{
+    return Cnn.Bench.PrepareBench.Run(args[1], [.. args.Skip(2).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))], Option("--iterations", 20_000));
 }
 
 if (args[0] == "profile")

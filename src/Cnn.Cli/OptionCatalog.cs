@@ -82,6 +82,14 @@ internal sealed class InferenceDefaultDescriptionAttribute(string text, string p
         $"{DescriptionValue} Default: {Convert.ToString(typeof(Cnn.Inference.InferenceOptions).GetProperty(property)!.GetValue(new Cnn.Inference.InferenceOptions()), System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
+/// <summary>A description ending with the default of a <see cref="Cnn.Train.Training.Distillation"/> property, read from the record.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DistillationDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)
+{
+    public override string Description =>
+        $"{DescriptionValue} Default: {Convert.ToString(typeof(Cnn.Train.Training.Distillation).GetProperty(property)!.GetValue(new Cnn.Train.Training.Distillation("")), System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
 /// <summary>The <c>--dataset</c> description of a recipe, listing its data sets from the registry.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 internal sealed class DatasetsDescriptionAttribute(string recipe) : DescriptionAttribute

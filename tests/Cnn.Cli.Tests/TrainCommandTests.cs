@@ -313,6 +313,12 @@ public class TrainSettingsTests
         { new TrainLeNetSettings { Elastic = 500 }, "--elastic is 500; expected 0..100 pixels (0 = no elastic distortion)" },
         { new TrainLeNetSettings { Blur = 1.5 }, "--blur is 1.5; expected 0..1 (0 = no blur)" },
         { new TrainLeNetSettings { NoAugment = true, Blur = 0.3 }, "--blur is 0.3 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
+        { new TrainLeNetSettings { Photos = 1.5 }, "--photos is 1.5; expected 0..1 (0 = none through the photo preprocessing)" },
+        { new TrainLeNetSettings { NoAugment = true, Photos = 0.5 }, "--photos is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
+        { new TrainLeNetSettings { Dataset = "fashion-mnist", Photos = 0.5 }, "--photos is on for fashion-mnist; it sends digits through the handwriting preprocessing, which is for digits or mnist" },
+        { new TrainLeNetSettings { DistillWeight = 0.5 }, "--distill-weight was given without --teacher; expected --teacher MODEL.onnx with it, or neither" },
+        { new TrainLeNetSettings { Teacher = "t.onnx", DistillTemperature = 0.5 }, "--distill-temperature is 0.5; expected 1..100" },
+        { new TrainLeNetSettings { Teacher = "t.onnx", DistillWeight = 2 }, "--distill-weight is 2; expected 0..1 (the teacher's share of the loss)" },
         { new TrainLeNetSettings { Deskew = true, NoDeskew = true }, "--deskew and --no-deskew were both given; expected at most one" },
     };
 
@@ -330,6 +336,8 @@ public class TrainSettingsTests
     {
         var request = new TrainLeNetSettings { NoAugment = true }.Request();
         Assert.Equal((false, 0.0, 0.0, 0.0), (request.Options.Augment, request.Options.Shear, request.Options.Elastic, request.Options.StrokeChange));
+        Assert.Equal(0.0, request.Options.Photos);
+        Assert.Equal("--photos is for handwriting (cnn train lenet); cifar augments by crop and flip only", new TrainCifarSettings { Photos = 0.5 }.Validate().Message);
         var cifar = new TrainCifarSettings { Elastic = 8 }.Validate();
         Assert.Equal("--elastic is for handwriting (cnn train lenet); cifar augments by crop and flip only", cifar.Message);
     }

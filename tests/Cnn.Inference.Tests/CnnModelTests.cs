@@ -73,6 +73,17 @@ public sealed class CnnModelTests : IDisposable
     }
 
     [Fact]
+    public void The_shipped_distilled_net_reads_the_test_set_as_its_card_says_and_names_the_committed_teacher()
+    {
+        using var distilled = CnnModel.Load(Path.Combine(Repository.Root, "models", "lenet5-mnist-distilled.onnx"));
+        ReadsTheTestDigitsAsItsCardSays(distilled);
+        var distill = distilled.Card.TrainingConfig!.Value.GetProperty("distill");
+        Assert.Equal("models/lenet5-mnist-ensemble.onnx", distill.GetProperty("teacher").GetString());
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        Assert.Equal(Convert.ToHexStringLower(sha.ComputeHash(File.ReadAllBytes(Repository.EnsemblePath))), distill.GetProperty("teacher_sha256").GetString());
+    }
+
+    [Fact]
     public void Batch_equals_one_by_one_and_top_is_sorted()
     {
         var batch = _model.PredictBatch(Digits.Floats(0, 7), 7);

@@ -279,6 +279,34 @@ public sealed class PreprocessingTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Select_near_and_the_ink_box_match_their_plain_definitions()
+    {
+        var random = new Random(6);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            // Few distinct values, so ties (the hard case of a quickselect) are everywhere.
+            var values = Enumerable.Range(0, random.Next(1, 300)).Select(_ => random.Next(12) / 11f).ToArray();
+            int k = random.Next(values.Length);
+            var sorted = values.Order().ToArray();
+            Assert.Equal(sorted[k], InkAnalysis.Select((float[])values.Clone(), k));
+
+            int w = random.Next(1, 40), h = random.Next(1, 40), radius = random.Next(0, 4);
+            var ink = Enumerable.Range(0, w * h).Select(_ => random.Next(25) == 0 ? 1f : 0f).ToArray();
+            var near = InkAnalysis.Near(ink, w, h, radius);
+            var box = InkAnalysis.BoundingBox(ink, w, h);
+            var set = Enumerable.Range(0, w * h).Where(i => ink[i] > 0).Select(i => (X: i % w, Y: i / w)).ToArray();
+            for (int i = 0; i < w * h; i++)
+            {
+                int x = i % w, y = i / w;
+                Assert.Equal(set.Any(p => Math.Max(Math.Abs(p.X - x), Math.Abs(p.Y - y)) <= radius), near[i]);
+            }
+
+            var expected = set.Length == 0 ? (w, h, -1, -1) : (set.Min(p => p.X), set.Min(p => p.Y), set.Max(p => p.X), set.Max(p => p.Y));
+            Assert.Equal(expected, box);
+        }
+    }
+
     /// <summary>The threshold bin maximising weight_b · weight_f · (mean_b − mean_f)², by trying every bin.</summary>
     private static float BruteForceOtsu(float[] values)
     {

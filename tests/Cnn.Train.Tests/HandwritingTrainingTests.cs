@@ -100,6 +100,57 @@ public sealed class HandwritingTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Photos_send_a_share_of_the_images_through_the_digit_preprocessing_and_repeat_with_the_seed()
+    {
+        using var scope = NewDisposeScope();
+        // Off-centre digits: the preprocessing puts what it reads back in the middle of the frame.
+        var batch = torch.roll(Batch(64), [3, 3], [2, 3]);
+        using var g1 = new Generator(11);
+        using var g2 = new Generator(11);
+        var photos = new PhotoRoundTrip(0.5, 0.13).Apply(batch, g1);
+        Assert.True(new PhotoRoundTrip(0.5, 0.13).Apply(batch, g2).allclose(photos, rtol: 0, atol: 0));
+        Assert.True(photos.min().item<float>() >= 0 && photos.max().item<float>() <= 1);
+        int changed = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            if (photos[i].allclose(batch[i], rtol: 0, atol: 0))
+            {
+                continue;
+            }
+
+            changed++;
+            var image = photos[i, 0].contiguous().data<float>().ToArray();
+            var ink = Enumerable.Range(0, 784).Where(p => image[p] > 0).Select(p => (X: p % 28, Y: p / 28)).ToArray();
+            int tall = ink.Max(p => p.Y) - ink.Min(p => p.Y) + 1, wide = ink.Max(p => p.X) - ink.Min(p => p.X) + 1;
+            // MNIST's box: the long side 20 of 28 px, give or take the soft edges' faint rim.
+            Assert.InRange(Math.Max(tall, wide), 19, 22);
+            double mass = image.Sum();
+            double rows = Enumerable.Range(0, 784).Sum(p => image[p] * (p / 28)) / mass;
+            double columns = Enumerable.Range(0, 784).Sum(p => image[p] * (p % 28)) / mass;
+            Assert.InRange(rows, 12.5, 14.5);
+            Assert.InRange(columns, 12.5, 14.5);
+        }
+
+        Assert.InRange(changed, 16, 48);
+        using var g3 = new Generator(11);
+        Assert.True(new PhotoRoundTrip(0, 0.13).Apply(batch, g3).allclose(batch, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void A_teacher_that_changed_since_the_run_started_is_refused_naming_both_hashes()
+    {
+        string teacher = _dir.Combine("teacher.onnx");
+        File.WriteAllText(teacher, "the teacher the run started with");
+        var settings = new Distillation(teacher) { TeacherSha256 = Distillation.Sha256Of(teacher) };
+        File.WriteAllText(teacher, "another model since");
+        using var data = Load(Tiny);
+        var e = Assert.Throws<ArgumentException>(() => DistillationTeacher.Load(settings, data.Info, 1));
+        Assert.Equal(
+            $"teacher {teacher}: its SHA-256 is {Distillation.Sha256Of(teacher)}, but this run started with a teacher of SHA-256 {settings.TeacherSha256}; a run learns from one teacher, so restore that file or start a new run",
+            e.Message);
+    }
+
+    [Fact]
     public void Shear_and_elastic_distortion_move_ink_without_losing_it_and_repeat_with_the_seed()
     {
         using var scope = NewDisposeScope();

@@ -106,6 +106,24 @@ public abstract class TrainSettings : RunSettings
     [DefaultsDescription("lenet, with augmentation: share of images blurred (Gaussian, σ 0.6–1.2 px, brightest value kept), 0 = none.", nameof(TrainOptions.Blur))]
     public double? Blur { get; init; }
 
+    [CommandOption("--photos <P>")]
+    [DefaultsDescription("lenet on handwritten digits, with augmentation: share of images drawn as a photo (dark ink on grainy paper, 2–4× larger) and read back through the preprocessing cnn predict gives a photo, 0 = none.", nameof(TrainOptions.Photos))]
+    public double? Photos { get; init; }
+
+    [CommandOption("--teacher <MODEL>")]
+    [Description("Distillation: also learn a trained model's probabilities (an ONNX file from cnn export, one net or an ensemble, reading the same images)")]
+    public string? Teacher { get; init; }
+
+    [CommandOption("--distill-temperature <T>")]
+    [Sets(nameof(Distillation.Temperature))]
+    [DistillationDefaultDescription("With --teacher: both models' logits are divided by T before the softmax.", nameof(Distillation.Temperature))]
+    public double? DistillTemperature { get; init; }
+
+    [CommandOption("--distill-weight <W>")]
+    [Sets(nameof(Distillation.Weight))]
+    [DistillationDefaultDescription("With --teacher: the teacher's share of the loss (the rest is cross-entropy with the labels).", nameof(Distillation.Weight))]
+    public double? DistillWeight { get; init; }
+
     [CommandOption("--no-augment")]
     [Description("Turn augmentation off")]
     public bool? NoAugment { get; init; }
@@ -178,6 +196,11 @@ public abstract class TrainSettings : RunSettings
             throw new ArgumentException($"--width is {w.ToString(CultureInfo.InvariantCulture)}; expected a positive number (1 = the original net)");
         }
 
+        if (Teacher == null && (DistillTemperature ?? DistillWeight) != null)
+        {
+            throw new ArgumentException($"{(DistillTemperature != null ? "--distill-temperature" : "--distill-weight")} was given without --teacher; expected --teacher MODEL.onnx with it, or neither");
+        }
+
         bool augment = NoAugment == true ? false : Augment ?? defaults.Augment;
         var options = WithSharedOptions(defaults) with
         {
@@ -189,6 +212,12 @@ public abstract class TrainSettings : RunSettings
             Elastic = Elastic ?? (augment ? defaults.Elastic : 0),
             StrokeChange = StrokeChange ?? (augment ? defaults.StrokeChange : 0),
             Blur = Blur ?? (augment ? defaults.Blur : 0),
+            Photos = Photos ?? (augment ? defaults.Photos : 0),
+            Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight)
+            {
+                // Missing files are reported when the teacher is loaded, with the rest of its checks.
+                TeacherSha256 = File.Exists(Teacher) ? Distillation.Sha256Of(Teacher) : null,
+            },
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,

@@ -90,7 +90,12 @@ internal static class DigitPreprocessor
     private static float[] Ink(Planes gray, string source)
     {
         var g = gray.Values;
-        float min = g.Min(), max = g.Max();
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (float v in g)
+        {
+            (min, max) = (Math.Min(min, v), Math.Max(max, v));
+        }
+
         if (max - min < MinContrast)
         {
             throw new NoInkException(
@@ -102,11 +107,13 @@ internal static class DigitPreprocessor
         bool invert = paper > 0.5f;
         if (invert)
         {
-            g = (float[])g.Clone();
+            var inverted = new float[g.Length];
             for (int i = 0; i < g.Length; i++)
             {
-                g[i] = 1 - g[i];
+                inverted[i] = 1 - g[i];
             }
+
+            g = inverted;
 
             paper = 1 - paper;
         }
@@ -140,17 +147,17 @@ internal static class DigitPreprocessor
     /// </summary>
     private static float[] SoftEdges(float[] g, float[] strokes, int w, int h, float floor, int extent)
     {
-        var inside = new List<float>();
+        var inside = new float[g.Length];
+        int count = 0;
         for (int i = 0; i < g.Length; i++)
         {
             if (strokes[i] > 0)
             {
-                inside.Add(g[i]);
+                inside[count++] = g[i];
             }
         }
 
-        inside.Sort();
-        float level = inside[(int)((inside.Count - 1) * StrokeLevel)];
+        float level = InkAnalysis.Select(inside.AsSpan(0, count), (int)((count - 1) * StrokeLevel));
         if (level <= floor + (1 / 255f))
         {
             return strokes;

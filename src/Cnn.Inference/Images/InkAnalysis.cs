@@ -110,48 +110,97 @@ internal static class InkAnalysis
     /// <summary>Pixels within <paramref name="radius"/> (chessboard distance) of a pixel above 0: a square dilation, separably.</summary>
     public static bool[] Near(float[] ink, int w, int h, int radius)
     {
-        var set = new bool[ink.Length];
-        for (int i = 0; i < ink.Length; i++)
-        {
-            set[i] = ink[i] > 0;
-        }
-
+        // Along each row, then down the columns a row at a time (with the last and next marked row of every column),
+        // so both passes walk memory in order.
         var rows = new bool[ink.Length];
         for (int y = 0; y < h; y++)
         {
-            Spread(set, rows, y * w, 1, w, radius);
+            int start = y * w, last = int.MinValue / 2;
+            for (int x = 0; x < w; x++)
+            {
+                last = ink[start + x] > 0 ? x : last;
+                rows[start + x] = x - last <= radius;
+            }
+
+            last = int.MaxValue / 2;
+            for (int x = w - 1; x >= 0; x--)
+            {
+                last = ink[start + x] > 0 ? x : last;
+                rows[start + x] |= last - x <= radius;
+            }
         }
 
         var near = new bool[ink.Length];
-        for (int x = 0; x < w; x++)
+        var mark = new int[w];
+        Array.Fill(mark, int.MinValue / 2);
+        for (int y = 0; y < h; y++)
         {
-            Spread(rows, near, x, w, h, radius);
+            for (int x = 0, at = y * w; x < w; x++, at++)
+            {
+                mark[x] = rows[at] ? y : mark[x];
+                near[at] = y - mark[x] <= radius;
+            }
+        }
+
+        Array.Fill(mark, int.MaxValue / 2);
+        for (int y = h - 1; y >= 0; y--)
+        {
+            for (int x = 0, at = y * w; x < w; x++, at++)
+            {
+                mark[x] = rows[at] ? y : mark[x];
+                near[at] |= mark[x] - y <= radius;
+            }
         }
 
         return near;
     }
 
     /// <summary>
-    /// Along one line of <paramref name="length"/> cells from <paramref name="start"/>, <paramref name="stride"/> apart:
-    /// marks in <paramref name="output"/> every cell within <paramref name="radius"/> of a set one, in two passes.
+    /// The value a sort of <paramref name="values"/> would put at index <paramref name="k"/>, found by quickselect
+    /// (reorders <paramref name="values"/>): the same number as sorting, without sorting all of it.
     /// </summary>
-    private static void Spread(bool[] input, bool[] output, int start, int stride, int length, int radius)
+    public static float Select(Span<float> values, int k)
     {
-        int last = int.MinValue / 2;
-        for (int i = 0; i < length; i++)
+        int lo = 0, hi = values.Length - 1;
+        while (lo < hi)
         {
-            int at = start + (i * stride);
-            last = input[at] ? i : last;
-            output[at] |= i - last <= radius;
+            float pivot = values[(int)(((uint)lo + (uint)hi) >> 1)];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (k <= j)
+            {
+                hi = j;
+            }
+            else if (k >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                break;
+            }
         }
 
-        last = int.MaxValue / 2;
-        for (int i = length - 1; i >= 0; i--)
-        {
-            int at = start + (i * stride);
-            last = input[at] ? i : last;
-            output[at] |= last - i <= radius;
-        }
+        return values[k];
     }
 
     /// <summary>The inclusive box around every pixel above 0; X1 &lt; X0 when there is none.</summary>
@@ -160,13 +209,25 @@ internal static class InkAnalysis
         int x0 = w, y0 = h, x1 = -1, y1 = -1;
         for (int y = 0; y < h; y++)
         {
-            for (int x = 0; x < w; x++)
+            var row = ink.AsSpan(y * w, w);
+            int first = 0;
+            while (first < w && row[first] <= 0)
             {
-                if (ink[(y * w) + x] > 0)
-                {
-                    (x0, x1, y0, y1) = (Math.Min(x0, x), Math.Max(x1, x), Math.Min(y0, y), Math.Max(y1, y));
-                }
+                first++;
             }
+
+            if (first == w)
+            {
+                continue;
+            }
+
+            int last = w - 1;
+            while (row[last] <= 0)
+            {
+                last--;
+            }
+
+            (x0, x1, y0, y1) = (Math.Min(x0, first), Math.Max(x1, last), Math.Min(y0, y), y);
         }
 
         return (x0, y0, x1, y1);

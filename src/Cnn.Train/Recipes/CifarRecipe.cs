@@ -50,7 +50,7 @@ public sealed class CifarRecipe : Recipe
         var handwritingOnly = new[]
         {
             (nameof(TrainOptions.Shear), options.Shear > 0), (nameof(TrainOptions.Elastic), options.Elastic > 0),
-            (nameof(TrainOptions.StrokeChange), options.StrokeChange > 0), (nameof(TrainOptions.Blur), options.Blur > 0), (nameof(TrainOptions.Deskew), options.Deskew),
+            (nameof(TrainOptions.StrokeChange), options.StrokeChange > 0), (nameof(TrainOptions.Blur), options.Blur > 0), (nameof(TrainOptions.Photos), options.Photos > 0), (nameof(TrainOptions.Deskew), options.Deskew),
         };
         foreach (var (name, set) in handwritingOnly)
         {

@@ -67,7 +67,13 @@ public sealed class LeNetRecipe : Recipe
                 $"{describe(nameof(TrainOptions.Deskew))} is on for {dataset.Name}; deskewing is for handwritten digits ({Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name))})");
         }
 
-        var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur) };
+        if (options.Photos > 0 && dataset.Preprocessing != PreprocessingKind.Digit)
+        {
+            throw new ArgumentException(
+                $"{describe(nameof(TrainOptions.Photos))} is on for {dataset.Name}; it sends digits through the handwriting preprocessing, which is for {Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name))}");
+        }
+
+        var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur), (nameof(TrainOptions.Photos), options.Photos) };
         foreach (var (name, value) in extras)
         {
             if (value > 0 && !options.Augment)

@@ -149,10 +149,18 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
 /// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
 public static class Augmentations
 {
-    public static IAugmentation For(Models.ModelConfig model, TrainOptions options) => model switch
+    /// <summary>The augmentation for <paramref name="model"/> with the run's options.</summary>
+    /// <param name="model">The architecture.</param>
+    /// <param name="options">The run's options.</param>
+    /// <param name="targetInk">The training data's mean intensity (its normalisation mean), which <see cref="PhotoRoundTrip"/>'s stroke weight aims at.</param>
+    public static IAugmentation For(Models.ModelConfig model, TrainOptions options, double targetInk) => model switch
     {
-        Models.LeNet5Config => new AffineJitter(MaxShear: options.Shear, ElasticAlpha: options.Elastic, StrokeChange: options.StrokeChange, Blur: options.Blur),
+        Models.LeNet5Config when options.Photos > 0 => new Chained(Jitter(options), new PhotoRoundTrip(options.Photos, targetInk, options.Deskew, options.Threads)),
+        Models.LeNet5Config => Jitter(options),
         Models.CifarCoarseNetConfig => new CropFlip(),
         _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
     };
+
+    private static AffineJitter Jitter(TrainOptions options) =>
+        new(MaxShear: options.Shear, ElasticAlpha: options.Elastic, StrokeChange: options.StrokeChange, Blur: options.Blur);
 }

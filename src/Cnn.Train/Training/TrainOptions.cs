@@ -55,6 +55,18 @@ public sealed record TrainOptions
     public double Blur { get; init; }
 
     /// <summary>
+    /// With <see cref="Augment"/>, the share of LeNet's training images drawn as a photo (dark ink on grainy paper,
+    /// 2–4× larger) and read back through the digit preprocessing a photo gets in prediction; 0 = none. Not written
+    /// when 0, so runs without it keep their config and model card.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double Photos { get; init; }
+
+    /// <summary>Learning from a trained model's probabilities as well as the labels; null = labels only (not written then).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Distillation? Distill { get; init; }
+
+    /// <summary>
     /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Contracts.MomentDeskew"/>) before
     /// training, evaluating and predicting; the model card tells Cnn.Inference to do the same.
     /// </summary>
@@ -120,6 +132,10 @@ public sealed record TrainOptions
         Require(Elastic is >= 0 and <= 100, nameof(Elastic), Elastic, "0..100 pixels (0 = no elastic distortion)");
         Require(StrokeChange is >= 0 and <= 1, nameof(StrokeChange), StrokeChange, "0..1 (0 = strokes as they are)");
         Require(Blur is >= 0 and <= 1, nameof(Blur), Blur, "0..1 (0 = no blur)");
+        Require(Distill is null || !string.IsNullOrWhiteSpace(Distill.Teacher), nameof(Distillation.Teacher), Distill?.Teacher ?? "", "the path of an ONNX model file");
+        Require(Distill is null || Distill.Temperature is >= 1 and <= 100, nameof(Distillation.Temperature), Distill?.Temperature ?? 0, "1..100");
+        Require(Distill is null || Distill.Weight is >= 0 and <= 1, nameof(Distillation.Weight), Distill?.Weight ?? 0, "0..1 (the teacher's share of the loss)");
+        Require(Photos is >= 0 and <= 1, nameof(Photos), Photos, "0..1 (0 = none through the photo preprocessing)");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
     }

@@ -75,7 +75,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         using var model = config.Model.Build();
         model.to(device);
         using var adam = FlatAdam.Create(model, _options.LearningRate);
-        var session = new Session(model, adam, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize);
+        using var teacher = _options.Distill is { } distill ? DistillationTeacher.Load(distill, config.Data, _options.Threads) : null;
+        var session = new Session(model, adam, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize, teacher);
         var (state, interrupted) = RunEpochs(session, Begin(resume, session), cancel);
         return interrupted ? new TrainOutcome(null, true, state.EpochsDone) : Finish(session, state);
     }
@@ -155,7 +156,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private (TrainerState State, bool Interrupted) RunEpochs(Session session, TrainerState state, CancellationToken cancel)
     {
         var schedule = new LrSchedule(_options, session.Batches, state.Plateau);
-        var jitter = _options.Augment ? Augmentations.For(config.Model, _options) : null;
+        var jitter = _options.Augment ? Augmentations.For(config.Model, _options, data.Normalization.Mean[0]) : null;
         for (int epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !StoppedEarly(state, epoch); epoch++)
         {
             var trained = TrainEpoch(session, schedule, jitter, epoch, cancel);
@@ -275,6 +276,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             x = jitter.Apply(x, generator);
         }
 
+        // The teacher reads raw intensities, as an exported model does; its normalisation is inside its graph.
+        var targets = session.Teacher?.Targets(x);
         x = data.Normalization.Apply(x);
         foreach (var group in session.Adam.Optimizer.ParamGroups)
         {
@@ -284,6 +287,11 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         session.Adam.ZeroGrad();
         var logits = session.Model.call(x);
         var loss = F.cross_entropy(logits, y);
+        if (targets is not null)
+        {
+            loss = session.Teacher!.Loss(logits, targets, loss);
+        }
+
         loss.backward();
         session.Adam.Step();
         return (loss.item<float>(), logits.argmax(1).eq(y).sum().item<long>());
@@ -307,8 +315,10 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
 
     /// <summary>The model, optimizer and device of one Fit call, and the evaluation time it has spent.</summary>
-    private sealed class Session(nn.Module<Tensor, Tensor> model, FlatAdam adam, Device device, int batches)
+    private sealed class Session(nn.Module<Tensor, Tensor> model, FlatAdam adam, Device device, int batches, DistillationTeacher? teacher)
     {
+        public DistillationTeacher? Teacher { get; } = teacher;
+
         private double _evalSeconds;
         private long _evalImages;
 
