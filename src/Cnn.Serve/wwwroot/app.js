@@ -4,8 +4,7 @@ import { listModels, featureMaps } from './api.js';
 import { createPad } from './pad.js';
 import { buildBars, show, showEmpty } from './result.js';
 import { createLayers } from './layers.js';
-
-const $ = id => document.getElementById(id);
+import { $ } from './dom.js';
 
 const state = {
   models: [],

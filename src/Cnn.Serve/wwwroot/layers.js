@@ -3,8 +3,7 @@
 import { viridis, diverging } from './colors.js';
 import { floats, paint, range } from './tensors.js';
 import { kernels } from './api.js';
-
-const $ = id => document.getElementById(id);
+import { $ } from './dom.js';
 
 /**
  * The layer grids and the detail panel of one model. current() returns the last decoded answer (or null), so the

@@ -1,7 +1,6 @@
 // The answer: label and probability, the unsure flag, a bar per class and what the net saw.
 import { floats, paint } from './tensors.js';
-
-const $ = id => document.getElementById(id);
+import { $ } from './dom.js';
 
 /** One list item per class, in the model's label order. */
 export function buildBars(labels) {
