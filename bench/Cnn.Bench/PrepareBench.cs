@@ -14,7 +14,6 @@ internal static class PrepareBench
         {
             var bytes = File.ReadAllBytes(path);
             var decoded = model.Decode(bytes, path);
-            var one = model.Predict(model.Prepare(decoded).Pixels);
             var timings = Timing.Interleaved(iterations, () => model.Decode(bytes, path), () => model.Prepare(decoded), () => model.Predict(model.Prepare(decoded).Pixels));
             string name = $"{Path.GetFileName(path)} {decoded.Width}×{decoded.Height}";
             foreach (var (step, t) in new[] { "decode", "prepare", "prepare+predict" }.Zip(timings))

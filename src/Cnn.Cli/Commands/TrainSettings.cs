@@ -213,11 +213,7 @@ public abstract class TrainSettings : RunSettings
             StrokeChange = StrokeChange ?? (augment ? defaults.StrokeChange : 0),
             Blur = Blur ?? (augment ? defaults.Blur : 0),
             Photos = Photos ?? (augment ? defaults.Photos : 0),
-            Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight)
-            {
-                // Missing files are reported when the teacher is loaded, with the rest of its checks.
-                TeacherSha256 = File.Exists(Teacher) ? Distillation.Sha256Of(Teacher) : null,
-            },
+            Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight),
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
             Seed = Seed ?? defaults.Seed,

@@ -114,7 +114,6 @@ internal static class DigitPreprocessor
             }
 
             g = inverted;
-
             paper = 1 - paper;
         }
 

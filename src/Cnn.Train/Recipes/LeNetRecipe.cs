@@ -61,16 +61,21 @@ public sealed class LeNetRecipe : Recipe
     /// <inheritdoc />
     public override void Check(DatasetSpec dataset, TrainOptions options, Func<string, string> describe)
     {
-        if (options.Deskew && dataset.Preprocessing != PreprocessingKind.Digit)
+        if (dataset.Preprocessing != PreprocessingKind.Digit)
         {
-            throw new ArgumentException(
-                $"{describe(nameof(TrainOptions.Deskew))} is on for {dataset.Name}; deskewing is for handwritten digits ({Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name))})");
-        }
-
-        if (options.Photos > 0 && dataset.Preprocessing != PreprocessingKind.Digit)
-        {
-            throw new ArgumentException(
-                $"{describe(nameof(TrainOptions.Photos))} is on for {dataset.Name}; it sends digits through the handwriting preprocessing, which is for {Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name))}");
+            string digitSets = Recipes.Join(Datasets.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name));
+            var digitsOnly = new[]
+            {
+                (nameof(TrainOptions.Deskew), options.Deskew, $"deskewing is for handwritten digits ({digitSets})"),
+                (nameof(TrainOptions.Photos), options.Photos > 0, $"it sends digits through the handwriting preprocessing, which is for {digitSets}"),
+            };
+            foreach (var (name, on, why) in digitsOnly)
+            {
+                if (on)
+                {
+                    throw new ArgumentException($"{describe(name)} is on for {dataset.Name}; {why}");
+                }
+            }
         }
 
         var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur), (nameof(TrainOptions.Photos), options.Photos) };

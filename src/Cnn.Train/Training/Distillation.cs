@@ -20,8 +20,9 @@ public sealed record Distillation(string Teacher, double Temperature = Distillat
     public const double DefaultWeight = 0.7;
 
     /// <summary>
-    /// The teacher file's SHA-256 (lowercase hex) when the run started: the record of which model taught it, and a
-    /// resumed run refuses a teacher that has changed since. Null: not checked.
+    /// The teacher file's SHA-256 (lowercase hex) when the run started, which the trainer writes into config.json: the
+    /// record of which model taught it, and a resumed run refuses a teacher that has changed since. Null: not yet
+    /// read (a new run).
     /// </summary>
     public string? TeacherSha256 { get; init; }
 
@@ -47,6 +48,9 @@ internal sealed class DistillationTeacher : IDisposable
         _settings = settings;
     }
 
+    /// <summary>The distillation as loaded, with the teacher file's SHA-256: what the run's config records.</summary>
+    public Distillation Settings => _settings;
+
     /// <summary>Loads the teacher and checks it reads the run's images and names its classes.</summary>
     /// <exception cref="ArgumentException">The file is not a model cnn can load, or its input or classes differ from the data's.</exception>
     public static DistillationTeacher Load(Distillation settings, DataInfo data, int threads)
@@ -56,7 +60,8 @@ internal sealed class DistillationTeacher : IDisposable
             throw new ArgumentException($"teacher {settings.Teacher}: no such file; expected an ONNX model exported by cnn export");
         }
 
-        if (settings.TeacherSha256 is { } expected && Distillation.Sha256Of(settings.Teacher) is var actual && actual != expected)
+        string actual = Distillation.Sha256Of(settings.Teacher);
+        if (settings.TeacherSha256 is { } expected && actual != expected)
         {
             throw new ArgumentException(
                 $"teacher {settings.Teacher}: its SHA-256 is {actual}, but this run started with a teacher of SHA-256 {expected}; a run learns from one teacher, so restore that file or start a new run");
@@ -81,7 +86,7 @@ internal sealed class DistillationTeacher : IDisposable
                 $"expected {data.Channels}×{data.Height}×{data.Width} images of the data's classes {string.Join(",", data.ClassNames)}");
         }
 
-        return new DistillationTeacher(teacher, settings);
+        return new DistillationTeacher(teacher, settings with { TeacherSha256 = actual });
     }
 
     /// <summary>The teacher's probabilities at the distillation temperature, [N, classes], for a batch of raw intensities.</summary>

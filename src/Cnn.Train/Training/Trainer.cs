@@ -149,7 +149,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             throw new IOException($"{run.Path} already holds a run (config.json); continue it with --resume {run.Path} or choose another --out");
         }
 
-        run.WriteConfig(config);
+        // With a teacher, the config records the file's SHA-256 as loaded, so a resumed run can check it is the same.
+        run.WriteConfig(session.Teacher is { } teacher ? config with { Training = config.Training with { Distill = teacher.Settings } } : config);
         return new TrainerState(0, 0, double.PositiveInfinity, 0, new PlateauState(_options.LearningRate, double.PositiveInfinity, 0), 0, []);
     }
 
