@@ -74,20 +74,14 @@ internal sealed class DefaultsDescriptionAttribute(string text, string trainOpti
     public override string Description => $"{DescriptionValue} Default: {Cnn.Train.Recipes.Recipes.DescribeDefault(o => typeof(Cnn.Train.Training.TrainOptions).GetProperty(trainOption)!.GetValue(o)!)}";
 }
 
-/// <summary>A description ending with the default of an <see cref="Cnn.Inference.InferenceOptions"/> property, read from the options record.</summary>
+/// <summary>
+/// A description ending with a default the library declares as a constant (<c>InferenceOptions.DefaultMinProbability</c>,
+/// <c>Distillation.DefaultTemperature</c>): the attribute takes the constant itself, so help cannot drift from it.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property)]
-internal sealed class InferenceDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)
+internal sealed class ConstantDefaultDescriptionAttribute(string text, object value) : DescriptionAttribute(text)
 {
-    public override string Description =>
-        $"{DescriptionValue} Default: {Convert.ToString(typeof(Cnn.Inference.InferenceOptions).GetProperty(property)!.GetValue(new Cnn.Inference.InferenceOptions()), System.Globalization.CultureInfo.InvariantCulture)}";
-}
-
-/// <summary>A description ending with the default of a <see cref="Cnn.Train.Training.Distillation"/> property, read from the record.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-internal sealed class DistillationDefaultDescriptionAttribute(string text, string property) : DescriptionAttribute(text)
-{
-    public override string Description =>
-        $"{DescriptionValue} Default: {Convert.ToString(typeof(Cnn.Train.Training.Distillation).GetProperty(property)!.GetValue(new Cnn.Train.Training.Distillation("")), System.Globalization.CultureInfo.InvariantCulture)}";
+    public override string Description => $"{DescriptionValue} Default: {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>The <c>--dataset</c> description of a recipe, listing its data sets from the registry.</summary>

@@ -86,6 +86,10 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
         Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
         Assert.Contains($"Default: {Environment.ProcessorCount}", output);
+        // Distillation's defaults are the library's constants, not copies of them.
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        Assert.Contains($"divided by T before the softmax. Default: {Cnn.Train.Training.Distillation.DefaultTemperature.ToString(invariant)}", output);
+        Assert.Contains($"cross-entropy with the labels). Default: {Cnn.Train.Training.Distillation.DefaultWeight.ToString(invariant)}", output);
         Assert.Contains("One of: digits (5,000 MNIST digits (a seeded subset), embedded); mnist (", output);
         Assert.Contains("--split-seed <N>", output);
     }

@@ -36,7 +36,7 @@ public sealed class PredictSettings : CommandSettings
     public int Top { get; init; } = 3;
 
     [CommandOption("--min-probability <P>")]
-    [InferenceDefaultDescription("A prediction below this probability is marked unsure: better asked again than trusted; 0 = never.", nameof(InferenceOptions.MinProbability))]
+    [ConstantDefaultDescription("A prediction below this probability is marked unsure: better asked again than trusted; 0 = never.", InferenceOptions.DefaultMinProbability)]
     public double? MinProbability { get; init; }
 
     /// <summary>The inference options these settings ask for; the defaults are InferenceOptions' own.</summary>

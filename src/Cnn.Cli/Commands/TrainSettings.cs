@@ -116,12 +116,12 @@ public abstract class TrainSettings : RunSettings
 
     [CommandOption("--distill-temperature <T>")]
     [Sets(nameof(Distillation.Temperature))]
-    [DistillationDefaultDescription("With --teacher: both models' logits are divided by T before the softmax.", nameof(Distillation.Temperature))]
+    [ConstantDefaultDescription("With --teacher: both models' logits are divided by T before the softmax.", Distillation.DefaultTemperature)]
     public double? DistillTemperature { get; init; }
 
     [CommandOption("--distill-weight <W>")]
     [Sets(nameof(Distillation.Weight))]
-    [DistillationDefaultDescription("With --teacher: the teacher's share of the loss (the rest is cross-entropy with the labels).", nameof(Distillation.Weight))]
+    [ConstantDefaultDescription("With --teacher: the teacher's share of the loss (the rest is cross-entropy with the labels).", Distillation.DefaultWeight)]
     public double? DistillWeight { get; init; }
 
     [CommandOption("--no-augment")]
