@@ -29,6 +29,13 @@ if (args[0] == "font-digits")
     return Cnn.Bench.FontDigits.Write(args[1], args[2]);
 }
 
+// Every other command reads MODEL.onnx (handwriting: MODEL[,MODEL…] as one ensemble); a mistyped path is named, not thrown.
+if (args[1].Split(',').FirstOrDefault(m => !File.Exists(m)) is { } missing)
+{
+    Console.Error.WriteLine($"{missing}: no such model file; expected a .onnx file written by `cnn export`");
+    return 2;
+}
+
 if (args[0] == "handwriting")
 {
     string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
