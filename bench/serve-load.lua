@@ -32,7 +32,7 @@ function done(summary, latency, requests)
   end
   table.sort(parts)
   local e = summary.errors
-  io.write(string.format("RESULT req/s=%.0f p50_ms=%.2f p99_ms=%.2f statuses=%s socket_errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+  io.write(string.format("RESULT requests=%d req/s=%.0f p50_ms=%.2f p99_ms=%.2f statuses=%s socket_errors=%d\n",
+    summary.requests, summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     table.concat(parts, ","), e.connect + e.read + e.write + e.timeout))
 end

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Load test of `cnn serve` with wrk, loopback only, every run bounded by -d (wrk shares the 2 cores with the server):
 # a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
-# 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors and the
-# server's RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the long run (0 skips it);
-# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-ensemble.onnx);
+# 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors, the
+# server's CPU time per request and its RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the
+# long run (0 skips it);
+# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-distilled.onnx);
 # IMAGE=NAME serves it from the container image instead of the `cnn serve` process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,7 +12,7 @@ duration=${DURATION:-10}
 soak=${SOAK:-60}
 port=${PORT:-5123}
 url="http://127.0.0.1:$port"
-model=$(realpath "${MODEL:-$root/models/lenet5-mnist-ensemble.onnx}")
+model=$(realpath "${MODEL:-$root/models/lenet5-mnist-distilled.onnx}")
 name=$(basename "$model" .onnx)
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 # IMAGE=localhost/cnn-serve:latest runs the same load against the container (bash deploy/build-image.sh builds it),
@@ -35,16 +36,24 @@ until curl -sf "$url/readyz" >/dev/null; do sleep 0.02; done
 echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (${image:+container creation, }process start, model load and warm-up)"
 
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
+# The server's CPU time (user + system, all threads) in clock ticks: per request, it is a cost that does not move with
+# how much of the two cores wrk or the host's neighbours take, unlike req/s.
+ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 run() { # NAME CONNECTIONS SECONDS PATH FILE TYPE
   local threads=$(( $2 < 2 ? 1 : 2 ))
-  local line
+  local line before after requests
+  before=$(ticks)
   line=$(wrk -t"$threads" -c"$2" -d"$3"s --timeout 10s -s "$root/bench/serve-load.lua" "$url$4" -- "$5" "$6" | grep '^RESULT')
-  printf '| %s | %s | %s | %s MB |\n' "$1" "$2" "${line#RESULT }" "$(rss)"
+  after=$(ticks)
+  requests=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$line")
+  line=${line#RESULT requests=$requests }
+  printf '| %s | %s | %s | %s µs | %s MB |\n' "$1" "$2" "$line" \
+    "$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", n ? t / hz / n * 1e6 : 0}')" "$(rss)"
 }
 
 predict=/v1/models/$name/predict
-echo "| request | connections | result | server RSS |"
-echo "| --- | --- | --- | --- |"
+echo "| request | connections | result | server CPU per request | server RSS |"
+echo "| --- | --- | --- | --- | --- |"
 # A short warm-up of each kind of request, so the JIT's tiered compilation has settled before anything is measured.
 wrk -t2 -c8 -d3s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/digit-28.png" image/png >/dev/null
 wrk -t2 -c8 -d2s -s "$root/bench/serve-load.lua" "$url$predict" -- "$root/bench/pixels.json" application/json >/dev/null
