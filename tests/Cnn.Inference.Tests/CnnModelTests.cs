@@ -75,7 +75,7 @@ public sealed class CnnModelTests : IDisposable
     [Fact]
     public void The_shipped_distilled_net_reads_the_test_set_as_its_card_says_and_names_the_committed_teacher()
     {
-        using var distilled = CnnModel.Load(Path.Combine(Repository.Root, "models", "lenet5-mnist-distilled.onnx"));
+        using var distilled = CnnModel.Load(Repository.DistilledPath);
         ReadsTheTestDigitsAsItsCardSays(distilled);
         var distill = distilled.Card.TrainingConfig!.Value.GetProperty("distill");
         Assert.Equal("models/lenet5-mnist-ensemble.onnx", distill.GetProperty("teacher").GetString());

@@ -39,8 +39,11 @@ public static class Repository
 
     public static string FeaturesPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist.features.onnx");
 
-    /// <summary>The committed ensemble of two width-4 LeNet-5s (models/README.md), the explorer page's default.</summary>
+    /// <summary>The committed ensemble of two width-4 LeNet-5s (models/README.md), the distilled net's teacher.</summary>
     public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-ensemble.onnx");
+
+    /// <summary>The committed width-2 LeNet-5 distilled from the ensemble (models/README.md), the explorer page's default.</summary>
+    public static string DistilledPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-distilled.onnx");
 
     public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "mnist-5k");
 }
