@@ -10,13 +10,18 @@ public static class ChildProcess
 {
     public static Process Start(string file, string workingDirectory, IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo(file)
+        // Through env, which execs in place (same PID): a job a non-interactive shell starts in the background inherits
+        // SIGINT ignored, and an ignored signal stays ignored across exec, so a Ctrl-C test run from such a job would
+        // interrupt nothing. The child gets the default disposition, as a process started from a terminal has.
+        var info = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add(file);
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
