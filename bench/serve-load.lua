@@ -1,5 +1,6 @@
--- wrk script for bench/serve.sh: POST one file's bytes with a Content-Type, and count every status code across threads.
--- Usage: wrk -s serve-load.lua URL -- FILE CONTENT-TYPE
+-- wrk script for bench/serve.sh: POST one file's bytes with a Content-Type (or, without arguments, GET the URL), and
+-- count every status code across threads.
+-- Usage: wrk -s serve-load.lua URL [-- FILE CONTENT-TYPE]
 local threads = {}
 
 function setup(thread)
@@ -7,12 +8,15 @@ function setup(thread)
 end
 
 function init(args)
+  statuses = {}
+  if args[1] == nil or args[1] == "" then
+    return
+  end
   local file = assert(io.open(args[1], "rb"))
   wrk.method = "POST"
   wrk.body = file:read("*a")
   file:close()
   wrk.headers["Content-Type"] = args[2]
-  statuses = {}
 end
 
 function response(status, headers, body)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of `cnn serve` with wrk, loopback only, every run bounded by -d (wrk shares the 2 cores with the server):
-# a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, feature maps of the page's 280×280 drawing at 8, then
+# a 28×28 PNG at 1, 8, 64 and 256 connections, JSON pixels at 8, GET /healthz at 8 (what a request costs before any
+# work), feature maps of the page's 280×280 drawing at 8, then
 # 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors, the
 # server's CPU time per request and its RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the
 # long run (0 skips it);
@@ -62,6 +63,8 @@ for c in 1 8 64 256; do
   run "28×28 PNG predict" "$c" "$duration" "$predict" "$root/bench/digit-28.png" image/png
 done
 run "JSON pixels predict" 8 "$duration" "$predict" "$root/bench/pixels.json" application/json
+# The HTTP floor: a GET that does no work, through the same middleware (metrics, security headers, problem mapping).
+run "GET /healthz (the HTTP floor)" 8 "$duration" /healthz "" ""
 run "280×280 drawing featuremaps" 8 "$duration" "/v1/models/$name/featuremaps" "$root/bench/drawing-280.png" image/png
 if [ "$soak" -gt 0 ]; then
   run "28×28 PNG predict, soak" 256 "$soak" "$predict" "$root/bench/digit-28.png" image/png
