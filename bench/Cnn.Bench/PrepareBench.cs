@@ -7,7 +7,9 @@ internal static class PrepareBench
 {
     public static int Run(string modelPath, IReadOnlyList<string> images, int iterations)
     {
-        using var model = CnnModel.Load(modelPath);
+        // One ONNX Runtime thread, as `cnn serve` runs each call: a second would spin between calls on the core the
+        // preprocessing needs.
+        using var model = CnnModel.Load(modelPath, new InferenceOptions { IntraOpThreads = 1 });
         Console.WriteLine($"{Path.GetFileName(modelPath)} ({model.Card.Preprocessing} preprocessing), {iterations:N0} iterations each, one thread");
         Console.WriteLine($"{"image",-28} {"step",-10} {"p50 µs",9} {"p99 µs",9} {"mean µs",9}");
         foreach (var path in images)

@@ -41,6 +41,16 @@ if (args[0] == "handwriting")
     string root = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
     string data = OptionText("--data") ?? Path.Combine(root, "data", "handwriting-eval");
     string mnist = OptionText("--mnist") ?? Path.Combine(root, "data", "mnist-5k");
+    // The defaults are found from the build folder; a published copy of the bench has to be told where the data is.
+    foreach (var (folder, option) in new[] { (data, "--data"), (mnist, "--mnist") })
+    {
+        if (!Directory.Exists(folder) && !(option == "--data" && args.Contains("--mnist-only")))
+        {
+            Console.Error.WriteLine($"{folder}: no such folder; expected the IDX files there (pass {option} DIR)");
+            return 2;
+        }
+    }
+
     return Cnn.Bench.HandwritingBench.Run(args[1], data, mnist, Option("--limit", int.MaxValue), OptionText("--sheet"), args.Contains("--mnist-only"));
 }
 

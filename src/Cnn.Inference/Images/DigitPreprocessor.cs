@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cnn.Contracts;
 
 namespace Cnn.Inference;
@@ -90,11 +91,7 @@ internal static class DigitPreprocessor
     private static float[] Ink(Planes gray, string source)
     {
         var g = gray.Values;
-        float min = float.PositiveInfinity, max = float.NegativeInfinity;
-        foreach (float v in g)
-        {
-            (min, max) = (Math.Min(min, v), Math.Max(max, v));
-        }
+        var (min, max) = VectorOps.MinMax(g);
 
         if (max - min < MinContrast)
         {
@@ -107,13 +104,9 @@ internal static class DigitPreprocessor
         bool invert = paper > 0.5f;
         if (invert)
         {
-            var inverted = new float[g.Length];
-            for (int i = 0; i < g.Length; i++)
-            {
-                inverted[i] = 1 - g[i];
-            }
+            // In place: these planes were made for this call and are read nowhere else.
+            VectorOps.Invert(g);
 
-            g = inverted;
             paper = 1 - paper;
         }
 
@@ -121,11 +114,7 @@ internal static class DigitPreprocessor
         // nothing within a few standard deviations of it counts as ink.
         float threshold = Math.Max(InkAnalysis.Otsu(g), paper + (PaperSigmas * grain));
         var ink = new float[g.Length];
-        float scale = 1 / (1 - threshold);
-        for (int i = 0; i < g.Length; i++)
-        {
-            ink[i] = g[i] > threshold ? (g[i] - threshold) * scale : 0;
-        }
+        VectorOps.Threshold(g, ink, threshold, 1 / (1 - threshold));
 
         InkAnalysis.DropSpecks(ink, gray.Width, gray.Height, SpeckShare);
         var box = InkAnalysis.BoundingBox(ink, gray.Width, gray.Height);
@@ -146,7 +135,7 @@ internal static class DigitPreprocessor
     /// </summary>
     private static float[] SoftEdges(float[] g, float[] strokes, int w, int h, float floor, int extent)
     {
-        var inside = new float[g.Length];
+        var inside = ArrayPool<float>.Shared.Rent(g.Length);
         int count = 0;
         for (int i = 0; i < g.Length; i++)
         {
@@ -157,21 +146,25 @@ internal static class DigitPreprocessor
         }
 
         float level = InkAnalysis.Select(inside.AsSpan(0, count), (int)((count - 1) * StrokeLevel));
+        ArrayPool<float>.Shared.Return(inside);
         if (level <= floor + (1 / 255f))
         {
             return strokes;
         }
 
         // One pixel of the 28-px frame is about a twentieth of the digit's long side here.
-        var near = InkAnalysis.Near(strokes, w, h, (int)Math.Ceiling(extent / 20.0));
-        var soft = new float[g.Length];
-        float scale = 1 / (level - floor);
-        for (int i = 0; i < g.Length; i++)
+        var near = ArrayPool<byte>.Shared.Rent(g.Length);
+        try
         {
-            soft[i] = near[i] ? Math.Clamp((g[i] - floor) * scale, 0, 1) : 0;
+            InkAnalysis.Near(strokes, w, h, (int)Math.Ceiling(extent / 20.0), near);
+            var soft = new float[g.Length];
+            VectorOps.Ramp(g, near.AsSpan(0, g.Length), soft, floor, 1 / (level - floor));
+            return soft;
         }
-
-        return soft;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(near);
+        }
     }
 
     /// <summary>The located box, widened by <see cref="Margin"/> located pixels of paper, in source resolution (capped).</summary>

@@ -102,17 +102,21 @@ internal static class ImageDecoder
             throw new InvalidImageException($"{source}: empty file; expected an image (PNG, JPEG, BMP, WebP)");
         }
 
-        // The stream holds its own reference to the data, and the codec owns the stream once created.
+        // The codec holds its own reference to the data. Made from the data rather than a stream over it: a third of
+        // the cost of decoding a 28×28 PNG was the stream's setup.
         using var data = SKData.CreateCopy(encoded);
+        return SKCodec.Create(data) ?? throw new InvalidImageException(
+            $"{source}: not an image SkiaSharp can decode ({Refusal(data)}); expected PNG, JPEG, BMP or WebP");
+    }
+
+    /// <summary>Why SkiaSharp refuses <paramref name="data"/>: only its stream overload says.</summary>
+    private static SKCodecResult Refusal(SKData data)
+    {
+        // A codec, once made, owns its stream.
         var stream = new SKMemoryStream(data);
         var codec = SKCodec.Create(stream, out var result);
-        if (codec == null)
-        {
-            stream.Dispose();
-            throw new InvalidImageException($"{source}: not an image SkiaSharp can decode ({result}); expected PNG, JPEG, BMP or WebP");
-        }
-
-        return codec;
+        (codec as IDisposable ?? stream).Dispose();
+        return result;
     }
 
     /// <summary>Orientations whose stored image is the displayed one turned a quarter: width and height swap.</summary>

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 namespace Cnn.Inference;
 
 /// <summary>The measurements of the digit pipeline on one grey plane in [0, 1]: threshold, blobs, extent, centre.</summary>
@@ -45,10 +48,38 @@ internal static class InkAnalysis
     /// </summary>
     public static float Otsu(float[] gray)
     {
-        var histogram = new long[Bins];
-        foreach (var g in gray)
+        // Four histograms taken in turn and then added: consecutive pixels mostly fall in the same bin, and one
+        // histogram would make each increment wait for the last.
+        Span<int> counts = stackalloc int[4 * Bins];
+        Span<int> bins = stackalloc int[256];
+        for (int start = 0; start < gray.Length; start += bins.Length)
         {
-            histogram[Bin(g)]++;
+            var chunk = gray.AsSpan(start, Math.Min(bins.Length, gray.Length - start));
+            int done = VectorOps.Bins(chunk, bins, Bins);
+            for (int p = done; p < chunk.Length; p++)
+            {
+                bins[p] = Bin(chunk[p]);
+            }
+
+            int q = 0;
+            for (; q + 3 < chunk.Length; q += 4)
+            {
+                counts[bins[q]]++;
+                counts[Bins + bins[q + 1]]++;
+                counts[(2 * Bins) + bins[q + 2]]++;
+                counts[(3 * Bins) + bins[q + 3]]++;
+            }
+
+            for (; q < chunk.Length; q++)
+            {
+                counts[bins[q]]++;
+            }
+        }
+
+        var histogram = counts[..Bins];
+        for (int b = 0; b < Bins; b++)
+        {
+            histogram[b] += counts[Bins + b] + counts[(2 * Bins) + b] + counts[(3 * Bins) + b];
         }
 
         double total = gray.Length;
@@ -86,73 +117,139 @@ internal static class InkAnalysis
     /// <summary>Clears 8-connected ink blobs smaller than <paramref name="share"/> of the largest.</summary>
     public static void DropSpecks(float[] ink, int w, int h, double share)
     {
-        var label = new int[ink.Length];
-        var sizes = new List<int> { 0 };
-        var stack = new int[ink.Length];
-        for (int start = 0; start < ink.Length; start++)
+        // The blobs are found as runs of ink along the rows, joined (union-find) with the runs of the row above that
+        // touch them, diagonals included: one pass over the pixels and a little work per run, where a flood fill
+        // visits every pixel's eight neighbours.
+        var runs = new List<Run>();
+        var parent = new List<int>();
+        int above = 0;
+        for (int y = 0; y < h; y++)
         {
-            if (ink[start] > 0 && label[start] == 0)
+            int here = runs.Count;
+            var row = ink.AsSpan(y * w, w);
+            for (int x = 0; x < row.Length; x++)
             {
-                sizes.Add(Fill(ink, label, w, h, start, sizes.Count, stack));
+                if (row[x] <= 0)
+                {
+                    continue;
+                }
+
+                int start = x;
+                while (x < row.Length && row[x] > 0)
+                {
+                    x++;
+                }
+
+                runs.Add(new Run(y, start, x));
+                parent.Add(runs.Count - 1);
+                for (int r = above; r < here; r++)
+                {
+                    // 8-connected: the run above touches this one if it reaches one pixel past either end.
+                    if (runs[r].End >= start && runs[r].Start <= x)
+                    {
+                        Union(parent, r, runs.Count - 1);
+                    }
+                }
             }
+
+            above = here;
+        }
+
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        var sizes = new int[runs.Count];
+        for (int r = 0; r < runs.Count; r++)
+        {
+            sizes[Find(parent, r)] += runs[r].End - runs[r].Start;
         }
 
         int largest = sizes.Max();
-        for (int i = 0; i < ink.Length; i++)
+        for (int r = 0; r < runs.Count; r++)
         {
-            if (label[i] != 0 && sizes[label[i]] < largest * share)
+            if (sizes[Find(parent, r)] < largest * share)
             {
-                ink[i] = 0;
+                ink.AsSpan((runs[r].Y * w) + runs[r].Start, runs[r].End - runs[r].Start).Clear();
             }
+        }
+    }
+
+    /// <summary>Ink at x in [Start, End) of row Y.</summary>
+    private readonly record struct Run(int Y, int Start, int End);
+
+    private static int Find(List<int> parent, int i)
+    {
+        while (parent[i] != i)
+        {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+
+        return i;
+    }
+
+    private static void Union(List<int> parent, int a, int b)
+    {
+        (a, b) = (Find(parent, a), Find(parent, b));
+        if (a != b)
+        {
+            parent[Math.Max(a, b)] = Math.Min(a, b);
         }
     }
 
     /// <summary>Pixels within <paramref name="radius"/> (chessboard distance) of a pixel above 0: a square dilation, separably.</summary>
     public static bool[] Near(float[] ink, int w, int h, int radius)
     {
-        // Along each row, then down the columns a row at a time (with the last and next marked row of every column),
-        // so both passes walk memory in order.
-        var rows = new bool[ink.Length];
-        for (int y = 0; y < h; y++)
-        {
-            int start = y * w, last = int.MinValue / 2;
-            for (int x = 0; x < w; x++)
-            {
-                last = ink[start + x] > 0 ? x : last;
-                rows[start + x] = x - last <= radius;
-            }
-
-            last = int.MaxValue / 2;
-            for (int x = w - 1; x >= 0; x--)
-            {
-                last = ink[start + x] > 0 ? x : last;
-                rows[start + x] |= last - x <= radius;
-            }
-        }
-
         var near = new bool[ink.Length];
-        var mark = new int[w];
-        Array.Fill(mark, int.MinValue / 2);
-        for (int y = 0; y < h; y++)
-        {
-            for (int x = 0, at = y * w; x < w; x++, at++)
-            {
-                mark[x] = rows[at] ? y : mark[x];
-                near[at] = y - mark[x] <= radius;
-            }
-        }
-
-        Array.Fill(mark, int.MaxValue / 2);
-        for (int y = h - 1; y >= 0; y--)
-        {
-            for (int x = 0, at = y * w; x < w; x++, at++)
-            {
-                mark[x] = rows[at] ? y : mark[x];
-                near[at] |= mark[x] - y <= radius;
-            }
-        }
-
+        Near(ink, w, h, radius, MemoryMarshal.Cast<bool, byte>(near.AsSpan()));
         return near;
+    }
+
+    /// <summary>
+    /// As <see cref="Near(float[], int, int, int)"/>, into <paramref name="near"/> (1 near, 0 not): along the rows, then
+    /// down the columns, each a union of shifted copies, which for the whole image at once is one pass over memory
+    /// per shift.
+    /// </summary>
+    public static void Near(ReadOnlySpan<float> ink, int w, int h, int radius, Span<byte> near)
+    {
+        int n = w * h;
+        var buffer = ArrayPool<byte>.Shared.Rent(2 * n);
+        try
+        {
+            var marked = buffer.AsSpan(0, n);
+            var rows = buffer.AsSpan(n, n);
+            for (int i = 0; i < marked.Length && i < ink.Length; i++)
+            {
+                marked[i] = ink[i] > 0 ? (byte)1 : (byte)0;
+            }
+
+            marked.CopyTo(rows);
+            int reach = Math.Min(radius, w - 1);
+            for (int y = 0; y < h; y++)
+            {
+                var from = marked.Slice(y * w, w);
+                var to = rows.Slice(y * w, w);
+                for (int d = 1; d <= reach; d++)
+                {
+                    VectorOps.OrInto(to[..^d], from[d..]);
+                    VectorOps.OrInto(to[d..], from[..^d]);
+                }
+            }
+
+            var output = near[..n];
+            rows.CopyTo(output);
+            for (int d = 1; d <= Math.Min(radius, h - 1); d++)
+            {
+                VectorOps.OrInto(output[..^(d * w)], rows[(d * w)..]);
+                VectorOps.OrInto(output[(d * w)..], rows[..^(d * w)]);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -239,9 +336,10 @@ internal static class InkAnalysis
         double mass = 0, sx = 0, sy = 0;
         for (int y = 0; y < height; y++)
         {
-            for (int x = 0; x < width; x++)
+            var row = frame.AsSpan(y * width, width);
+            for (int x = 0; x < row.Length; x++)
             {
-                double v = frame[(y * width) + x];
+                double v = row[x];
                 mass += v;
                 sx += v * x;
                 sy += v * y;
@@ -256,44 +354,14 @@ internal static class InkAnalysis
         int dx = (int)Math.Round(((width - 1) / 2.0) - (sx / mass));
         int dy = (int)Math.Round(((height - 1) / 2.0) - (sy / mass));
         var shifted = new float[frame.Length];
-        for (int y = Math.Max(0, -dy); y < Math.Min(height, height - dy); y++)
+        int from = Math.Max(0, -dx), to = Math.Min(width, width - dx);
+        for (int y = Math.Max(0, -dy); y < Math.Min(height, height - dy) && from < to; y++)
         {
-            for (int x = Math.Max(0, -dx); x < Math.Min(width, width - dx); x++)
-            {
-                shifted[((y + dy) * width) + x + dx] = frame[(y * width) + x];
-            }
+            frame.AsSpan((y * width) + from, to - from).CopyTo(shifted.AsSpan(((y + dy) * width) + from + dx));
         }
 
         return shifted;
     }
 
     private static int Bin(float v) => Math.Clamp((int)(v * Bins), 0, Bins - 1);
-
-    /// <summary>Labels the blob around <paramref name="start"/> with <paramref name="id"/>; returns its size.</summary>
-    private static int Fill(float[] ink, int[] label, int w, int h, int start, int id, int[] stack)
-    {
-        int size = 0, top = 0;
-        label[start] = id;
-        stack[top++] = start;
-        while (top > 0)
-        {
-            int p = stack[--top];
-            size++;
-            int py = p / w, px = p - (py * w);
-            int y0 = Math.Max(0, py - 1), y1 = Math.Min(h - 1, py + 1), x0 = Math.Max(0, px - 1), x1 = Math.Min(w - 1, px + 1);
-            for (int ny = y0; ny <= y1; ny++)
-            {
-                for (int q = (ny * w) + x0, end = (ny * w) + x1; q <= end; q++)
-                {
-                    if (ink[q] > 0 && label[q] == 0)
-                    {
-                        label[q] = id;
-                        stack[top++] = q;
-                    }
-                }
-            }
-        }
-
-        return size;
-    }
 }

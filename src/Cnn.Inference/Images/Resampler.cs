@@ -9,18 +9,18 @@ internal static class Resampler
 {
     public static float[] Resize(float[] source, int channels, int width, int height, int newWidth, int newHeight)
     {
-        var across = Weights(width, newWidth);
-        var down = Weights(height, newHeight);
+        var across = new Kernels(width, newWidth);
+        var down = new Kernels(height, newHeight);
         var rows = new float[channels * height * newWidth];
         for (int c = 0; c < channels; c++)
         {
             for (int y = 0; y < height; y++)
             {
-                int from = ((c * height) + y) * width;
-                int to = ((c * height) + y) * newWidth;
-                for (int x = 0; x < newWidth; x++)
+                var line = source.AsSpan(((c * height) + y) * width, width);
+                var output = rows.AsSpan(((c * height) + y) * newWidth, newWidth);
+                for (int x = 0; x < output.Length; x++)
                 {
-                    rows[to + x] = Apply(across[x], source, from, 1);
+                    output[x] = across.Apply(x, line, 1);
                 }
             }
         }
@@ -28,11 +28,13 @@ internal static class Resampler
         var result = new float[channels * newHeight * newWidth];
         for (int c = 0; c < channels; c++)
         {
+            var plane = rows.AsSpan(c * height * newWidth, height * newWidth);
             for (int y = 0; y < newHeight; y++)
             {
-                for (int x = 0; x < newWidth; x++)
+                var output = result.AsSpan(((c * newHeight) + y) * newWidth, newWidth);
+                for (int x = 0; x < output.Length; x++)
                 {
-                    result[(((c * newHeight) + y) * newWidth) + x] = Apply(down[y], rows, (c * height * newWidth) + x, newWidth);
+                    output[x] = down.Apply(y, plane[x..], newWidth);
                 }
             }
         }
@@ -40,45 +42,61 @@ internal static class Resampler
         return result;
     }
 
-    private static float Apply((int Start, float[] Weights) kernel, float[] values, int offset, int stride)
+    /// <summary>
+    /// For each output index, the first source index it reads and the normalised weights from there, all in one
+    /// array (a resize of a drawing asks for hundreds of them).
+    /// </summary>
+    private sealed class Kernels
     {
-        float sum = 0;
-        for (int k = 0; k < kernel.Weights.Length; k++)
-        {
-            sum += kernel.Weights[k] * values[offset + ((kernel.Start + k) * stride)];
-        }
+        private readonly int[] _start;
+        private readonly int[] _offset;
+        private readonly float[] _weights;
 
-        return sum;
-    }
-
-    /// <summary>For each output index, the first source index it reads and the normalised weights from there.</summary>
-    private static (int Start, float[] Weights)[] Weights(int inSize, int outSize)
-    {
-        double scale = (double)inSize / outSize;
-        double stretch = Math.Max(scale, 1.0);
-        var kernels = new (int, float[])[outSize];
-        for (int o = 0; o < outSize; o++)
+        public Kernels(int inSize, int outSize)
         {
-            double centre = (o + 0.5) * scale;
-            int first = Math.Max(0, (int)Math.Floor(centre - stretch));
-            int last = Math.Min(inSize - 1, (int)Math.Ceiling(centre + stretch));
-            var weights = new float[last - first + 1];
-            double total = 0;
-            for (int i = first; i <= last; i++)
+            double scale = (double)inSize / outSize;
+            double stretch = Math.Max(scale, 1.0);
+            _start = new int[outSize];
+            _offset = new int[outSize + 1];
+            var weights = new List<float>(outSize * ((2 * (int)Math.Ceiling(stretch)) + 2));
+            for (int o = 0; o < outSize; o++)
             {
-                double w = Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
-                weights[i - first] = (float)w;
-                total += w;
+                double centre = (o + 0.5) * scale;
+                int first = Math.Max(0, (int)Math.Floor(centre - stretch));
+                int last = Math.Min(inSize - 1, (int)Math.Ceiling(centre + stretch));
+                double total = 0;
+                for (int i = first; i <= last; i++)
+                {
+                    total += Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
+                }
+
+                for (int i = first; i <= last; i++)
+                {
+                    // The weight rounded to float first, then divided in double and rounded again: the values the
+                    // two-step normalisation always gave.
+                    float w = (float)Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
+                    weights.Add((float)(w / total));
+                }
+
+                _start[o] = first;
+                _offset[o + 1] = weights.Count;
             }
 
-            for (int k = 0; k < weights.Length; k++)
-            {
-                weights[k] = (float)(weights[k] / total);
-            }
-
-            kernels[o] = (first, weights);
+            _weights = [.. weights];
         }
 
-        return kernels;
+        /// <summary>Output <paramref name="index"/>: its weights applied to <paramref name="values"/> read every <paramref name="stride"/>-th.</summary>
+        public float Apply(int index, ReadOnlySpan<float> values, int stride)
+        {
+            var weights = _weights.AsSpan(_offset[index], _offset[index + 1] - _offset[index]);
+            int at = _start[index] * stride;
+            float sum = 0;
+            for (int k = 0; k < weights.Length; k++, at += stride)
+            {
+                sum += weights[k] * values[at];
+            }
+
+            return sum;
+        }
     }
 }
