@@ -103,6 +103,7 @@ internal sealed class Planes(int channels, int width, int height, float[] values
     /// <see cref="OverWhite"/> and <see cref="Grey"/> a vector of pixels at a time, lane by lane the same arithmetic;
     /// returns how many pixels it did (the rest are left to the scalar loop).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int GreyVectors(ReadOnlySpan<uint> pixels, Span<float> output)
     {
         if (!Vector.IsHardwareAccelerated || !BitConverter.IsLittleEndian)
@@ -132,6 +133,7 @@ internal sealed class Planes(int channels, int width, int height, float[] values
         return n * Vector<float>.Count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Channel(Vector<uint> shifted, Vector<uint> mask) =>
         Vector.ConvertToSingle(Vector.AsVectorInt32(shifted & mask));
 
