@@ -142,14 +142,7 @@ internal static class InkAnalysis
 
                 runs.Add(new Run(y, start, x));
                 parent.Add(runs.Count - 1);
-                for (int r = above; r < here; r++)
-                {
-                    // 8-connected: the run above touches this one if it reaches one pixel past either end.
-                    if (runs[r].End >= start && runs[r].Start <= x)
-                    {
-                        Union(parent, r, runs.Count - 1);
-                    }
-                }
+                above = JoinAbove(runs, parent, above, here);
             }
 
             above = here;
@@ -174,6 +167,29 @@ internal static class InkAnalysis
                 ink.AsSpan((runs[r].Y * w) + runs[r].Start, runs[r].End - runs[r].Start).Clear();
             }
         }
+    }
+
+    /// <summary>
+    /// Joins the newest run with the runs of the row above that touch it (8-connected: one pixel past either end
+    /// counts), those runs being <paramref name="first"/>..<paramref name="end"/> − 1 in order along the row. Returns
+    /// the first of them that can still touch a later run of this row, so each row is joined in one sweep however
+    /// many runs it holds (a row of noise holds hundreds).
+    /// </summary>
+    private static int JoinAbove(List<Run> runs, List<int> parent, int first, int end)
+    {
+        int current = runs.Count - 1;
+        var (start, stop) = (runs[current].Start, runs[current].End);
+        while (first < end && runs[first].End < start)
+        {
+            first++;
+        }
+
+        for (int r = first; r < end && runs[r].Start <= stop; r++)
+        {
+            Union(parent, r, current);
+        }
+
+        return first;
     }
 
     /// <summary>Ink at x in [Start, End) of row Y.</summary>
