@@ -293,7 +293,9 @@ public sealed class PreprocessingTests : IDisposable
 
             int w = random.Next(1, 40), h = random.Next(1, 40), radius = random.Next(0, 4);
             var ink = Enumerable.Range(0, w * h).Select(_ => random.Next(25) == 0 ? 1f : 0f).ToArray();
-            var near = InkAnalysis.Near(ink, w, h, radius);
+            var marks = new byte[w * h];
+            InkAnalysis.Near(ink, w, h, radius, marks);
+            var near = marks.Select(m => m != 0).ToArray();
             var box = InkAnalysis.BoundingBox(ink, w, h);
             var set = Enumerable.Range(0, w * h).Where(i => ink[i] > 0).Select(i => (X: i % w, Y: i / w)).ToArray();
             for (int i = 0; i < w * h; i++)

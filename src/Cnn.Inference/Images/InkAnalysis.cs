@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 
 namespace Cnn.Inference;
 
@@ -215,18 +214,10 @@ internal static class InkAnalysis
         }
     }
 
-    /// <summary>Pixels within <paramref name="radius"/> (chessboard distance) of a pixel above 0: a square dilation, separably.</summary>
-    public static bool[] Near(float[] ink, int w, int h, int radius)
-    {
-        var near = new bool[ink.Length];
-        Near(ink, w, h, radius, MemoryMarshal.Cast<bool, byte>(near.AsSpan()));
-        return near;
-    }
-
     /// <summary>
-    /// As <see cref="Near(float[], int, int, int)"/>, into <paramref name="near"/> (1 near, 0 not): along the rows, then
-    /// down the columns, each a union of shifted copies, which for the whole image at once is one pass over memory
-    /// per shift.
+    /// Marks in <paramref name="near"/> (1 near, 0 not) the pixels within <paramref name="radius"/> (chessboard
+    /// distance) of a pixel above 0: a square dilation, separably — along the rows, then down the columns, each a union
+    /// of shifted copies, which for the whole image at once is one pass over memory per shift.
     /// </summary>
     public static void Near(ReadOnlySpan<float> ink, int w, int h, int radius, Span<byte> near)
     {

@@ -64,18 +64,18 @@ internal static class Resampler
                 double centre = (o + 0.5) * scale;
                 int first = Math.Max(0, (int)Math.Floor(centre - stretch));
                 int last = Math.Min(inSize - 1, (int)Math.Ceiling(centre + stretch));
+                double Weight(int i) => Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
                 double total = 0;
                 for (int i = first; i <= last; i++)
                 {
-                    total += Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
+                    total += Weight(i);
                 }
 
                 for (int i = first; i <= last; i++)
                 {
                     // The weight rounded to float first, then divided in double and rounded again: the values the
                     // two-step normalisation always gave.
-                    float w = (float)Math.Max(0, 1 - (Math.Abs(i + 0.5 - centre) / stretch));
-                    weights.Add((float)(w / total));
+                    weights.Add((float)((float)Weight(i) / total));
                 }
 
                 _start[o] = first;
