@@ -81,7 +81,8 @@ public sealed class TrainCommandTests : IDisposable
         }
 
         // Defaults come from the recipes: the most common value, then the data sets that differ.
-        Assert.Contains("Maximum epochs. Default: 15 (digits: 60, cifar100: 30)", output);
+        Assert.Contains("Maximum epochs. Default: 60 (fashion-mnist: 15, cifar100: 30)", output);
+        Assert.Contains("0 = off. Default: 20 (mnist: 0, fashion-mnist: 5, cifar100: 8)", output);
         Assert.Contains("Share of the training file held out for validation. Default: 0.08333 (cifar100: 0.1)", output);
         Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
         Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
@@ -317,6 +318,8 @@ public class TrainSettingsTests
         { new TrainLeNetSettings { Elastic = 500 }, "--elastic is 500; expected 0..100 pixels (0 = no elastic distortion)" },
         { new TrainLeNetSettings { Blur = 1.5 }, "--blur is 1.5; expected 0..1 (0 = no blur)" },
         { new TrainLeNetSettings { NoAugment = true, Blur = 0.3 }, "--blur is 0.3 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
+        { new TrainLeNetSettings { Ema = 1 }, "--ema is 1; expected 0 (off) or a decay below 1, such as 0.999" },
+        { new TrainLeNetSettings { Ema = -0.5 }, "--ema is -0.5; expected 0 (off) or a decay below 1, such as 0.999" },
         { new TrainLeNetSettings { Photos = 1.5 }, "--photos is 1.5; expected 0..1 (0 = none through the photo preprocessing)" },
         { new TrainLeNetSettings { NoAugment = true, Photos = 0.5 }, "--photos is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
         { new TrainLeNetSettings { Dataset = "fashion-mnist", Photos = 0.5 }, "--photos is on for fashion-mnist; it sends digits through the handwriting preprocessing, which is for digits or mnist" },

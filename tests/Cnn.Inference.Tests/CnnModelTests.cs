@@ -531,18 +531,21 @@ public sealed class CnnModelTests : IDisposable
         Assert.Equal(("conv1", 6, 1, 5, 5), (kernels.Layer, kernels.OutChannels, kernels.InChannels, kernels.Height, kernels.Width));
         Assert.Equal((16, 6), (_model.GetKernels("conv2").OutChannels, _model.GetKernels("conv2").InChannels));
 
-        // A flat image is a constant after normalisation; one pixel a std brighter is 1 more there. conv1 (5×5, pad 2)
-        // then adds exactly the kernel, flipped around that pixel, wherever ReLU lets both values through. Which
-        // channels pass depends on the biases and the flat level, so three levels are tried.
-        double mean = _model.Card.Normalization.Mean[0], std = _model.Card.Normalization.Std[0];
+        // On a flat image one brighter pixel adds to conv1 (5×5, pad 2) the kernel, flipped around that pixel, times
+        // the pixel's step after normalisation. Two brightnesses of the dot whose outputs both pass ReLU differ by
+        // exactly the kernel times the difference of their steps, whatever the biases: a net whose flat responses are
+        // all cut off by ReLU is still measured.
+        double std = _model.Card.Normalization.Std[0];
+        const float low = 0.4f, high = 0.8f;
         int compared = 0;
-        foreach (double level in new[] { mean, mean + std, 0 })
+        foreach (float level in new[] { 0f, (float)_model.Card.Normalization.Mean[0] })
         {
-            var blank = Enumerable.Repeat((float)level, 784).ToArray();
-            var dot = blank.ToArray();
-            dot[(14 * 28) + 14] = (float)(level + std);
-            var a = _model.GetFeatureMaps(blank, ["conv1"]).Maps["conv1"];
-            var b = _model.GetFeatureMaps(dot, ["conv1"]).Maps["conv1"];
+            var dim = Enumerable.Repeat(level, 784).ToArray();
+            var bright = dim.ToArray();
+            dim[(14 * 28) + 14] = level + low;
+            bright[(14 * 28) + 14] = level + high;
+            var a = _model.GetFeatureMaps(dim, ["conv1"]).Maps["conv1"];
+            var b = _model.GetFeatureMaps(bright, ["conv1"]).Maps["conv1"];
             for (int c = 0; c < 6; c++)
             {
                 for (int i = 0; i < 5; i++)
@@ -553,7 +556,7 @@ public sealed class CnnModelTests : IDisposable
                         float before = a.Channel(c)[(y * 28) + x], after = b.Channel(c)[(y * 28) + x];
                         if (before > 0 && after > 0)
                         {
-                            Assert.Equal(kernels.Kernel(c, 0)[(i * 5) + j], after - before, 4);
+                            Assert.Equal(kernels.Kernel(c, 0)[(i * 5) + j], (after - before) * std / (high - low), 4);
                             compared++;
                         }
                     }

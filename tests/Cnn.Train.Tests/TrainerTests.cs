@@ -172,6 +172,33 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_run_with_a_weight_average_keeps_the_average_and_resumes_exactly()
+    {
+        var options = Tiny with { Epochs = 4, Ema = 0.99 };
+        var (whole, _) = Train("ema-whole", options);
+        var (plain, _) = Train("ema-off", Tiny with { Epochs = 4 });
+
+        using var cancel = new CancellationTokenSource();
+        var (part, outcome) = Train("ema-part", options, new CancelAfter(2, cancel), cancel.Token);
+        Assert.True(outcome.Interrupted);
+        using var data = Load(options);
+        new Trainer(part, part.ReadConfig(), data).Fit(resume: true);
+
+        // The checkpoint carries the average: a resumed run keeps what the uninterrupted one kept.
+        AssertSameWeights(whole, part);
+        Assert.Equal(LearningColumns(whole), LearningColumns(part));
+        Assert.Equal(0.99, part.ReadConfig().Training.Ema);
+
+        // model.pt is the average, not the last weights, so it reproduces the validation loss metrics.csv logged.
+        using var model = new LeNet5(new LeNet5Config());
+        model.load(whole.File(RunFolder.WeightsFile));
+        var validation = Trainer.Evaluate(model, data.Validation, data.Normalization, CPU, options.BatchSize);
+        var logged = File.ReadAllLines(whole.File(RunFolder.MetricsFile)).Skip(1).Select(l => double.Parse(l.Split(',')[4], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(logged[whole.ReadSummary().BestEpoch - 1], validation.Loss, 1e-6);
+        Assert.NotEqual(Weights(plain)["conv1.weight"].data<float>().ToArray(), Weights(whole)["conv1.weight"].data<float>().ToArray());
+    }
+
+    [Fact]
     public void Early_stopping_stops_after_patience_and_restores_the_best_epoch()
     {
         // A learning rate this high makes the validation loss climb after the first epochs.

@@ -110,6 +110,10 @@ public abstract class TrainSettings : RunSettings
     [DefaultsDescription("lenet on handwritten digits, with augmentation: share of images drawn as a photo (dark ink on grainy paper, 2–4× larger) and read back through the preprocessing cnn predict gives a photo, 0 = none.", nameof(TrainOptions.Photos))]
     public double? Photos { get; init; }
 
+    [CommandOption("--ema <DECAY>")]
+    [DefaultsDescription("Keep an exponential moving average of the weights with this decay per step (e.g. 0.999); validation, early stopping, model.pt and the test use it, 0 = off.", nameof(TrainOptions.Ema))]
+    public double? Ema { get; init; }
+
     [CommandOption("--teacher <MODEL>")]
     [Description("Distillation: also learn a trained model's probabilities (an ONNX file from cnn export, one net or an ensemble, reading the same images)")]
     public string? Teacher { get; init; }
@@ -213,6 +217,7 @@ public abstract class TrainSettings : RunSettings
             StrokeChange = StrokeChange ?? (augment ? defaults.StrokeChange : 0),
             Blur = Blur ?? (augment ? defaults.Blur : 0),
             Photos = Photos ?? (augment ? defaults.Photos : 0),
+            Ema = Ema ?? defaults.Ema,
             Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight),
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,

@@ -16,13 +16,14 @@ public sealed record TrainerState(
 
 /// <summary>
 /// checkpoint.bin: a header, the trainer state as JSON, the model's weights and the optimizer's state (Adam's moments
-/// and step counts), in one file replaced atomically after every epoch.
+/// and step counts), then, for a run with a weight average, the average; in one file replaced atomically after every
+/// epoch.
 /// </summary>
 public static class Checkpoint
 {
     private const string Magic = "cnn-checkpoint/1";
 
-    public static void Save(RunFolder run, TrainerState state, nn.Module model, optim.Optimizer optimizer)
+    internal static void Save(RunFolder run, TrainerState state, nn.Module model, optim.Optimizer optimizer, WeightAverage? average)
     {
         run.WriteAtomic(RunFolder.CheckpointFile, stream =>
         {
@@ -31,10 +32,11 @@ public static class Checkpoint
             writer.Write(JsonSerializer.Serialize(state, RunFolder.Json));
             model.save(writer);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            average?.Save(writer);
         });
     }
 
-    public static TrainerState Load(RunFolder run, nn.Module model, optim.Optimizer optimizer)
+    internal static TrainerState Load(RunFolder run, nn.Module model, optim.Optimizer optimizer, WeightAverage? average)
     {
         string path = run.File(RunFolder.CheckpointFile);
         if (!File.Exists(path))
@@ -56,6 +58,7 @@ public static class Checkpoint
                 ?? throw new InvalidDataException($"{path}: empty trainer state");
             model.load(reader);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+            average?.Load(reader);
             return state;
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or FormatException or ArgumentException or IOException && e is not FileNotFoundException)

@@ -30,6 +30,12 @@ internal sealed class FlatAdam : IDisposable
     /// <summary>The TorchSharp optimizer: its parameter group carries the learning rate, its state the checkpoint.</summary>
     public Adam Optimizer { get; }
 
+    /// <summary>The flat buffer every parameter of the model is a view of.</summary>
+    public Tensor Parameters => _buffers.Parameters;
+
+    /// <summary>Adam's steps taken so far (restored from a checkpoint with the optimizer's state).</summary>
+    public long Steps => _states[0].step;
+
     /// <summary>
     /// Moves <paramref name="model"/>'s parameters into one buffer on their device (same values, same module fields) and
     /// makes an Adam optimizer with TorchSharp's defaults besides <paramref name="learningRate"/> over them.

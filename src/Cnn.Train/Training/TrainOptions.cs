@@ -67,6 +67,14 @@ public sealed record TrainOptions
     public Distillation? Distill { get; init; }
 
     /// <summary>
+    /// Decay of an exponential moving average of the weights, updated after every step (Polyak averaging);
+    /// validation, early stopping, model.pt and the test read the average. 0 = off (not written then, so runs without
+    /// it keep their config and model card).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double Ema { get; init; }
+
+    /// <summary>
     /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Contracts.MomentDeskew"/>) before
     /// training, evaluating and predicting; the model card tells Cnn.Inference to do the same.
     /// </summary>
@@ -136,6 +144,7 @@ public sealed record TrainOptions
         Require(Distill is null || Distill.Temperature is >= 1 and <= 100, nameof(Distillation.Temperature), Distill?.Temperature ?? 0, "1..100");
         Require(Distill is null || Distill.Weight is >= 0 and <= 1, nameof(Distillation.Weight), Distill?.Weight ?? 0, "0..1 (the teacher's share of the loss)");
         Require(Photos is >= 0 and <= 1, nameof(Photos), Photos, "0..1 (0 = none through the photo preprocessing)");
+        Require(Ema is >= 0 and < 1, nameof(Ema), Ema, "0 (off) or a decay below 1, such as 0.999");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
     }

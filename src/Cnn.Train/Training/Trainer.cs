@@ -76,7 +76,8 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         model.to(device);
         using var adam = FlatAdam.Create(model, _options.LearningRate);
         using var teacher = _options.Distill is { } distill ? DistillationTeacher.Load(distill, config.Data, _options.Threads) : null;
-        var session = new Session(model, adam, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize, teacher);
+        using var average = _options.Ema > 0 ? new WeightAverage(adam.Parameters, _options.Ema) : null;
+        var session = new Session(model, adam, device, (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize, teacher, average);
         var (state, interrupted) = RunEpochs(session, Begin(resume, session), cancel);
         return interrupted ? new TrainOutcome(null, true, state.EpochsDone) : Finish(session, state);
     }
@@ -135,7 +136,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     {
         if (resume && File.Exists(run.File(RunFolder.CheckpointFile)))
         {
-            var state = Checkpoint.Load(run, session.Model, session.Adam.Optimizer);
+            var state = Checkpoint.Load(run, session.Model, session.Adam.Optimizer, session.Average);
             _observer.Message($"resuming after epoch {state.EpochsDone} of {_options.Epochs}");
             return state;
         }
@@ -179,15 +180,22 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private TrainerState EndEpoch(Session session, LrSchedule schedule, TrainerState state, int epoch, EpochResult trained)
     {
         long evalStart = Stopwatch.GetTimestamp();
-        var validation = Evaluate(session.Model, data.Validation, data.Normalization, session.Device, _options.BatchSize);
-        session.AddEvaluation(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, data.Validation.Count);
-        schedule.EpochEnded(validation.Loss);
-        // The first epoch always counts as best so model.pt exists after one epoch.
-        bool improved = validation.Loss < state.BestValidationLoss || state.BestEpoch == 0;
-        if (improved)
+        Evaluation validation;
+        bool improved;
+        // With a weight average, the average is what is judged and kept; training goes on from the trained weights.
+        using (session.Average?.Applied())
         {
-            SaveWeights(run, session.Model);
+            validation = Evaluate(session.Model, data.Validation, data.Normalization, session.Device, _options.BatchSize);
+            session.AddEvaluation(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, data.Validation.Count);
+            // The first epoch always counts as best so model.pt exists after one epoch.
+            improved = validation.Loss < state.BestValidationLoss || state.BestEpoch == 0;
+            if (improved)
+            {
+                SaveWeights(run, session.Model);
+            }
         }
+
+        schedule.EpochEnded(validation.Loss);
 
         var metrics = new EpochMetrics(epoch, trained.LearningRate, trained.Loss, trained.Accuracy, validation.Loss, validation.Accuracy, trained.Seconds,
             data.Train.Count / trained.Seconds, ProcessMemory.RssMegabytes(), ProcessMemory.PeakRssMegabytes());
@@ -200,7 +208,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             schedule.Plateau,
             state.TrainSeconds + trained.Seconds,
             history);
-        Checkpoint.Save(run, next, session.Model, session.Adam.Optimizer);
+        Checkpoint.Save(run, next, session.Model, session.Adam.Optimizer, session.Average);
         run.WriteMetrics(history);
         _observer.EpochCompleted(metrics, improved);
         if (StoppedEarly(next, epoch + 1))
@@ -295,6 +303,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
 
         loss.backward();
         session.Adam.Step();
+        session.Average?.Update(session.Adam.Steps);
         return (loss.item<float>(), logits.argmax(1).eq(y).sum().item<long>());
     }
 
@@ -316,9 +325,12 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private readonly record struct EpochResult(double Loss, double Accuracy, double LearningRate, double Seconds);
 
     /// <summary>The model, optimizer and device of one Fit call, and the evaluation time it has spent.</summary>
-    private sealed class Session(nn.Module<Tensor, Tensor> model, FlatAdam adam, Device device, int batches, DistillationTeacher? teacher)
+    private sealed class Session(nn.Module<Tensor, Tensor> model, FlatAdam adam, Device device, int batches, DistillationTeacher? teacher, WeightAverage? average)
     {
         public DistillationTeacher? Teacher { get; } = teacher;
+
+        /// <summary>The moving average of the weights, with <see cref="TrainOptions.Ema"/>; null without.</summary>
+        public WeightAverage? Average { get; } = average;
 
         private double _evalSeconds;
         private long _evalImages;
