@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Cnn.Train.Training;
@@ -50,7 +51,7 @@ internal sealed class WeightAverage : IDisposable
         using var values = _average.cpu();
         var floats = values.data<float>().ToArray();
         writer.Write(floats.LongLength);
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()));
+        writer.Write(MemoryMarshal.AsBytes(floats.AsSpan()));
     }
 
     /// <summary>Reads what <see cref="Save"/> wrote; a count that is not this model's is a damaged or foreign file.</summary>
@@ -63,7 +64,7 @@ internal sealed class WeightAverage : IDisposable
         }
 
         var floats = new float[count];
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan());
+        var bytes = MemoryMarshal.AsBytes(floats.AsSpan());
         if (reader.Read(bytes) != bytes.Length)
         {
             throw new EndOfStreamException("the weight average ends early");
