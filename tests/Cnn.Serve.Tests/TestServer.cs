@@ -44,7 +44,11 @@ public sealed class TestServer : IAsyncDisposable
         server._app = CnnServer.Build(configure?.Invoke(options) ?? options);
         await server._app.StartAsync();
         server.BaseAddress = new Uri(server._app.Urls.Single());
-        server.Client = new HttpClient { BaseAddress = server.BaseAddress };
+        // A request sent with Expect: 100-continue waits for the server's answer before writing its body; the handler's
+        // default gives up after 1 s and writes the body anyway, which on a loaded machine races a 413 into a broken
+        // pipe. Kestrel sends 100 as soon as an endpoint reads the body, so no other request waits longer.
+        var handler = new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(30) };
+        server.Client = new HttpClient(handler) { BaseAddress = server.BaseAddress };
         return server;
     }
 
