@@ -25,8 +25,14 @@ internal static partial class ErrorReport
         if (UnknownOption().Match(e.Message) is { Success: true } unknown)
         {
             string name = unknown.Groups[1].Value;
+            string written = name.StartsWith('-') ? name : (name.Length == 1 ? "-" : "--") + name;
             string? suggestion = OptionCatalog.Suggest(name);
-            return $"unknown option '{(name.StartsWith('-') ? name : (name.Length == 1 ? "-" : "--") + name)}'{(suggestion != null ? $"; did you mean {suggestion}?" : "")} (see --help)";
+
+            // Spelt right but given to the wrong command (`cnn train --resume` for `cnn train lenet --resume`):
+            // suggesting the same spelling back would read as nonsense.
+            return suggestion == written
+                ? $"unknown option '{written}' here: it belongs to another command or subcommand (see --help)"
+                : $"unknown option '{written}'{(suggestion != null ? $"; did you mean {suggestion}?" : "")} (see --help)";
         }
 
         if (FailedConversion().Match(e.Message) is { Success: true } conversion)

@@ -112,6 +112,14 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_option_of_a_subcommand_given_to_its_parent_is_named_as_misplaced_not_misspelt()
+    {
+        var result = Cli.Run(["train", "--resume", _dir.Path]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: unknown option '--resume' here: it belongs to another command or subcommand (see --help)", result.Stderr.Trim());
+    }
+
+    [Fact]
     public void Every_command_rejects_an_unknown_option()
     {
         foreach (var args in new[]
