@@ -187,6 +187,8 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await page.Mouse.MoveAsync(tile.X + (tile.Width / 2), tile.Y + (tile.Height / 2));
         Assert.Matches(@"^conv1 map 0 at \(14, 14\): -?[0-9.e+-]+$", await page.Locator("#hover").InnerTextAsync());
         await ScreenshotAsync(page, "explorer-drill-down.png");
+        await page.Mouse.MoveAsync(0, 0);
+        Assert.Equal("", await page.Locator("#hover").InnerTextAsync());
 
         // Keyboard only: Escape closes the panel and the focus goes back to the map that opened it; Tab reaches a
         // map, Enter opens it; on the enlarged map (which has a label) the arrow keys read its values.
@@ -202,6 +204,10 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         Assert.Equal("pool1 map 1, enlarged: arrow keys read its values", await page.Locator("#big").GetAttributeAsync("aria-label"));
         await page.Keyboard.PressAsync("ArrowRight");
         await page.Keyboard.PressAsync("ArrowDown");
+        Assert.Matches(@"^pool1 map 1 at \(8, 8\): -?[0-9.e+-]+$", await page.Locator("#hover").InnerTextAsync());
+        // Chromium sends a late mouseleave when the layout moves a map from under a resting pointer (it failed this
+        // test once in CI): a map the mouse is not reading must leave the keyboard's readout alone.
+        await page.Locator(".layer[data-layer='conv1'] .tile canvas").First.DispatchEventAsync("mouseleave");
         Assert.Matches(@"^pool1 map 1 at \(8, 8\): -?[0-9.e+-]+$", await page.Locator("#hover").InnerTextAsync());
         await page.Keyboard.PressAsync("Escape");
         Assert.Equal("pool1 map 1: enlarge, with its kernels and values", await page.EvaluateAsync<string>("() => document.activeElement.getAttribute('aria-label')"));

@@ -13,6 +13,7 @@ export function createLayers(model, current) {
   const weights = new Map();   // layer → kernels (or null for layers without)
   let selected = null;         // {layer, channel, tile} shown enlarged
   let cursor = [0, 0];         // the enlarged map's cell the keyboard reads out
+  let reader = null;           // what #hover is reading out: a grid canvas under the mouse, or the enlarged map
 
   const value = (layer, channel, x, y) => {
     const map = current()?.maps[layer];
@@ -20,9 +21,14 @@ export function createLayers(model, current) {
     const [, height, width] = map.shape;
     return map.values[channel * height * width + y * width + x];
   };
-  const say = (layer, channel, x, y) => {
+  const say = (source, layer, channel, x, y) => {
+    reader = source;
     const v = value(layer, channel, x, y);
     $('hover').textContent = v == null ? '' : `${layer} map ${channel} at (${x}, ${y}): ${v.toPrecision(4)}`;
+  };
+  const hush = () => {
+    reader = null;
+    $('hover').textContent = '';
   };
 
   function build() {
@@ -48,7 +54,9 @@ export function createLayers(model, current) {
         tile.append(canvas);
         tile.addEventListener('click', () => open(layer, c, tile));
         canvas.addEventListener('mousemove', e => hover(e, layer.name, c));
-        canvas.addEventListener('mouseleave', () => { $('hover').textContent = ''; });
+        // Only the canvas being read out clears it: Chromium sends a late mouseleave when the layout moves a map
+        // from under a resting pointer, which must not wipe what the keyboard is reading on the enlarged map.
+        canvas.addEventListener('mouseleave', () => { if (reader === canvas) hush(); });
         grid.append(tile);
       }
       list.append(panel);
@@ -60,7 +68,7 @@ export function createLayers(model, current) {
     const box = canvas.getBoundingClientRect();
     const x = Math.min(canvas.width - 1, Math.floor((e.clientX - box.left) * canvas.width / box.width));
     const y = Math.min(canvas.height - 1, Math.floor((e.clientY - box.top) * canvas.height / box.height));
-    say(layer, channel, x, y);
+    say(canvas, layer, channel, x, y);
   }
 
   /** Repaints every grid from a decoded answer, and the open panel. */
@@ -150,7 +158,7 @@ export function createLayers(model, current) {
     e.preventDefault();
     const [, height, width] = map.shape;
     cursor = [Math.min(width - 1, Math.max(0, cursor[0] + move[0])), Math.min(height - 1, Math.max(0, cursor[1] + move[1]))];
-    say(selected.layer, selected.channel, cursor[0], cursor[1]);
+    say(e.currentTarget, selected.layer, selected.channel, cursor[0], cursor[1]);
   }
 
   return { build, show, close, step, isOpen: () => selected !== null };
