@@ -352,9 +352,19 @@ public class TrainSettingsTests
         var request = new TrainLeNetSettings { NoAugment = true }.Request();
         Assert.Equal((false, 0.0, 0.0, 0.0), (request.Options.Augment, request.Options.Shear, request.Options.Elastic, request.Options.StrokeChange));
         Assert.Equal(0.0, request.Options.Photos);
-        Assert.Equal("--photos is for handwriting (cnn train lenet); cifar augments by crop and flip only", new TrainCifarSettings { Photos = 0.5 }.Validate().Message);
+        Assert.Equal("--photos is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", new TrainCifarSettings { Photos = 0.5 }.Validate().Message);
         var cifar = new TrainCifarSettings { Elastic = 8 }.Validate();
-        Assert.Equal("--elastic is for handwriting (cnn train lenet); cifar augments by crop and flip only", cifar.Message);
+        Assert.Equal("--elastic is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", cifar.Message);
+    }
+
+    [Fact]
+    public void The_cifar_net_on_digits_takes_the_handwriting_options_and_no_label_set()
+    {
+        var request = new TrainCifarSettings { Dataset = "mnist", Elastic = 34, Shear = 0.3 }.Request();
+        Assert.Equal((true, 34.0, 0.3, 0.5, 3e-3, 60), (request.Options.Augment, request.Options.Elastic, request.Options.Shear, request.Options.StrokeChange, request.Options.LearningRate, request.Options.Epochs));
+        var labels = new TrainCifarSettings { Dataset = "mnist", Labels = Cnn.Train.Data.CifarLabels.Fine }.Validate();
+        Assert.Equal("--labels is given for mnist; it chooses CIFAR-100's label set, so expected it only with --dataset cifar100", labels.Message);
+        Assert.True(new TrainCifarSettings { Labels = Cnn.Train.Data.CifarLabels.Fine }.Validate().Successful);
     }
 
     [Fact]

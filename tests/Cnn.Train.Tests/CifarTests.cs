@@ -142,6 +142,40 @@ public sealed class CifarTests : IDisposable
         Assert.Equal(training.Info.ClassNames, reloaded.Info.ClassNames);
         Assert.Equal(training.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
     }
+
+    [Fact]
+    public async Task The_net_reads_the_embedded_digits_with_handwriting_jitter_and_reloads_them()
+    {
+        var recipe = Recipes.Recipes.Cifar;
+        var digits = recipe.Dataset("digits");
+        var options = recipe.Defaults(digits) with { Epochs = 2, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0 };
+        Assert.Equal(Recipes.Recipes.LeNet.Defaults(digits), recipe.Defaults(digits));
+        using var prepared = await recipe.PrepareAsync(new RunRequest(digits, options, Width: 0.25), downloader: null);
+        var model = Assert.IsType<CifarCoarseNetConfig>(prepared.Config.Model);
+        Assert.Equal((1, 28, 10), (model.InChannels, model.ImageSize, model.NumClasses));
+        var run = new RunFolder(_dir.Combine("digits"));
+
+        var outcome = new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
+
+        // Chance is 10 %; two epochs at a quarter of the width read 95.2 % of the 1,000 test digits (the jitter itself is
+        // asserted below).
+        Assert.True(outcome.Summary!.TestAccuracy >= 0.9, $"test accuracy {outcome.Summary.TestAccuracy}");
+        var saved = run.ReadConfig();
+        Assert.Same(recipe, Recipes.Recipes.For(saved));
+        using var reloaded = await recipe.ReloadAsync(saved);
+        Assert.Equal(prepared.Data.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
+    }
+
+    [Fact]
+    public void Augmentation_follows_the_data_not_the_net()
+    {
+        var options = new TrainOptions { Augment = true, StrokeChange = 0.5 };
+        Assert.IsType<CropFlip>(Augmentations.For(Cnn.Contracts.PreprocessingKind.Color, options, 0.5));
+        var jitter = Assert.IsType<AffineJitter>(Augmentations.For(Cnn.Contracts.PreprocessingKind.Digit, options, 0.13));
+        Assert.Equal(0.5, jitter.StrokeChange);
+        Assert.IsType<AffineJitter>(Augmentations.For(Cnn.Contracts.PreprocessingKind.Gray, options, 0.29));
+        Assert.IsType<Chained>(Augmentations.For(Cnn.Contracts.PreprocessingKind.Digit, options with { Photos = 0.5 }, 0.13));
+    }
 }
 
 public sealed class CifarDeterminismTests : IDisposable

@@ -265,7 +265,12 @@ public sealed class HandwritingTrainingTests : IDisposable
 
         var cifar = Recipes.Recipes.Cifar;
         var c = Assert.Throws<ArgumentException>(() => cifar.Check(cifar.DefaultDataset, cifar.Defaults(cifar.DefaultDataset) with { Elastic = 8 }, n => n));
-        Assert.Equal("Elastic is for handwriting (cnn train lenet); cifar augments by crop and flip only", c.Message);
+        Assert.Equal("Elastic is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", c.Message);
+        // On the digit sets the CIFAR net takes LeNet-5's handwriting options, and LeNet-5's checks of them.
+        var mnist = cifar.Dataset("mnist");
+        cifar.Check(mnist, cifar.Defaults(mnist) with { Elastic = 34, Shear = 0.3, Photos = 0.5 }, n => n);
+        var cifarOff = Assert.Throws<ArgumentException>(() => cifar.Check(mnist, cifar.Defaults(mnist) with { Augment = false, StrokeChange = 0.5 }, n => n));
+        Assert.Equal(off.Message, cifarOff.Message);
 
         lenet.Check(digits, lenet.Defaults(digits), n => n);
     }

@@ -97,6 +97,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Nnpack_stays_off_once_libtorch_is_loaded_whatever_guards_come_and_go()
+    {
+        // The CIFAR net's single-digit figures reach NNPACK, which logs "Could not initialize NNPACK" on CPUs it does
+        // not support; a guard taken before libtorch was loaded must not bring it back when released.
+        var early = OneDnnGuard.For(new LeNet5Config { Width = 4 });
+        TorchRuntime.EnsureLoaded();
+        Assert.False(OneDnnGuard.NnpackEnabled, "NNPACK is on after EnsureLoaded");
+        early.Dispose();
+        Assert.False(OneDnnGuard.NnpackEnabled, "releasing a guard taken before EnsureLoaded turned NNPACK back on");
+        using (OneDnnGuard.For(new LeNet5Config { Width = 4 }))
+        {
+            Assert.False(OneDnnGuard.NnpackEnabled);
+        }
+
+        Assert.False(OneDnnGuard.NnpackEnabled, "a guard's release turned NNPACK back on");
+    }
+
+    [Fact]
     public void A_narrow_lenet_trains_finite_and_bit_identical_with_onednn_off_for_it()
     {
         // Width 0.5 (3 conv1 channels) used to turn NaN at a random batch through oneDNN's AVX-512 kernels.

@@ -87,27 +87,27 @@ public abstract class TrainSettings : RunSettings
     public int? BatchSize { get; init; }
 
     [CommandOption("--augment")]
-    [DefaultsDescription("lenet: random rotation (±10°), scale (±10 %) and shift (±2 px); cifar: random crop of the 4-px padded image and horizontal flip.", nameof(TrainOptions.Augment))]
+    [DefaultsDescription("digits and garments: random rotation (±10°), scale (±10 %) and shift (±2 px); cifar100: random crop of the 4-px padded image and horizontal flip.", nameof(TrainOptions.Augment))]
     public bool? Augment { get; init; }
 
     [CommandOption("--shear <S>")]
-    [DefaultsDescription("lenet, with augmentation: largest random slant (horizontal shear), 0 = none.", nameof(TrainOptions.Shear))]
+    [DefaultsDescription("Digits and garments, with augmentation: largest random slant (horizontal shear), 0 = none.", nameof(TrainOptions.Shear))]
     public double? Shear { get; init; }
 
     [CommandOption("--elastic <PIXELS>")]
-    [DefaultsDescription("lenet, with augmentation: elastic distortion strength (Simard et al. 2003, σ 4 px), 0 = none.", nameof(TrainOptions.Elastic))]
+    [DefaultsDescription("Digits and garments, with augmentation: elastic distortion strength (Simard et al. 2003, σ 4 px), 0 = none.", nameof(TrainOptions.Elastic))]
     public double? Elastic { get; init; }
 
     [CommandOption("--stroke-change <P>")]
-    [DefaultsDescription("lenet, with augmentation: share of images whose strokes get a pixel thinner or thicker, 0 = none.", nameof(TrainOptions.StrokeChange))]
+    [DefaultsDescription("Digits and garments, with augmentation: share of images whose strokes get a pixel thinner or thicker, 0 = none.", nameof(TrainOptions.StrokeChange))]
     public double? StrokeChange { get; init; }
 
     [CommandOption("--blur <P>")]
-    [DefaultsDescription("lenet, with augmentation: share of images blurred (Gaussian, σ 0.6–1.2 px, brightest value kept), 0 = none.", nameof(TrainOptions.Blur))]
+    [DefaultsDescription("Digits and garments, with augmentation: share of images blurred (Gaussian, σ 0.6–1.2 px, brightest value kept), 0 = none.", nameof(TrainOptions.Blur))]
     public double? Blur { get; init; }
 
     [CommandOption("--photos <P>")]
-    [DefaultsDescription("lenet on handwritten digits, with augmentation: share of images drawn as a photo (dark ink on grainy paper, 2–4× larger) and read back through the preprocessing cnn predict gives a photo, 0 = none.", nameof(TrainOptions.Photos))]
+    [DefaultsDescription("Handwritten digits, with augmentation: share of images drawn as a photo (dark ink on grainy paper, 2–4× larger) and read back through the preprocessing cnn predict gives a photo, 0 = none.", nameof(TrainOptions.Photos))]
     public double? Photos { get; init; }
 
     [CommandOption("--ema <DECAY>")]
@@ -133,7 +133,7 @@ public abstract class TrainSettings : RunSettings
     public bool? NoAugment { get; init; }
 
     [CommandOption("--deskew")]
-    [DefaultsDescription("lenet on handwritten digits: deskew every image by its moments, in training and (via the model card) in prediction.", nameof(TrainOptions.Deskew))]
+    [DefaultsDescription("Handwritten digits: deskew every image by its moments, in training and (via the model card) in prediction.", nameof(TrainOptions.Deskew))]
     public bool? Deskew { get; init; }
 
     [CommandOption("--no-deskew")]
@@ -193,6 +193,11 @@ public abstract class TrainSettings : RunSettings
         if (Deskew == true && NoDeskew == true)
         {
             throw new ArgumentException("--deskew and --no-deskew were both given; expected at most one");
+        }
+
+        if (LabelSet != null && dataset.Name != CifarRecipe.DatasetName)
+        {
+            throw new ArgumentException($"--labels is given for {dataset.Name}; it chooses CIFAR-100's label set, so expected it only with --dataset {CifarRecipe.DatasetName}");
         }
 
         if (Width is { } w && !(w > 0 && double.IsFinite(w)))

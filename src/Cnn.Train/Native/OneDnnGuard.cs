@@ -19,18 +19,20 @@ public static class OneDnnGuard
     internal static readonly int[] MeasuredConv1Channels = [6, 12];
 
     /// <summary>Whether libtorch uses oneDNN now (true where the switch cannot be read).</summary>
-    internal static bool Enabled
+    internal static bool Enabled => Read(UserEnabledMkldnn);
+
+    /// <summary>Whether libtorch may try NNPACK now (true where the switch cannot be read).</summary>
+    internal static bool NnpackEnabled => Read(UserEnabledNnpack);
+
+    private static bool Read(Func<IntPtr, bool> sw)
     {
-        get
+        try
         {
-            try
-            {
-                return UserEnabledMkldnn(GlobalContext());
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return true;
-            }
+            return sw(GlobalContext());
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return true;
         }
     }
 
@@ -68,6 +70,35 @@ public static class OneDnnGuard
         {
             // Another libtorch build without these symbols: run as before.
             return Nothing.Instance;
+        }
+    }
+
+    /// <summary>
+    /// NNPACK off for the rest of the process (<see cref="TorchRuntime.EnsureLoaded"/> calls this). libtorch tries it only
+    /// for the convolutions oneDNN declines — one small image through 3×3 kernels, as the CIFAR net's figures of a
+    /// single digit run — and on a CPU it does not support logs "Could not initialize NNPACK" for each; off, libtorch
+    /// runs them with its own kernels. Training batches go to oneDNN (or, where a guard holds, to libtorch's own
+    /// kernels) either way.
+    /// </summary>
+    internal static void NnpackOff()
+    {
+        try
+        {
+            lock (Gate)
+            {
+                if (_holders == 0)
+                {
+                    SetUserEnabledNnpack(GlobalContext(), false);
+                }
+                else
+                {
+                    _saved = _saved with { Nnpack = false };
+                }
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Another libtorch build without the switch: it logs as before.
         }
     }
 

@@ -13,7 +13,8 @@ public static class TorchRuntime
 
     /// <summary>
     /// Touches libtorch so a load failure surfaces here, as a <see cref="TorchUnavailableException"/> that names what
-    /// is missing instead of TorchSharp's misleading "doesn't contain a reference to libtorch-cpu-linux-x64".
+    /// is missing instead of TorchSharp's misleading "doesn't contain a reference to libtorch-cpu-linux-x64". Turns
+    /// NNPACK off (<see cref="OneDnnGuard.NnpackOff"/>).
     /// </summary>
     public static void EnsureLoaded()
     {
@@ -25,6 +26,8 @@ public static class TorchRuntime
         {
             throw new TorchUnavailableException(Diagnose(AppContext.BaseDirectory), e);
         }
+
+        OneDnnGuard.NnpackOff();
     }
 
     /// <summary>auto: CUDA when libtorch sees a GPU, else CPU. cuda without a GPU is an error.</summary>

@@ -11,8 +11,8 @@ public sealed class LeNetRecipe : Recipe
     /// <summary>Peak learning rate of the one-cycle schedule (it starts at 1/25 of it): measured best of 1e-3, 2e-3 and 3e-3.</summary>
     public const double LearningRate = 3e-3;
 
-    private static readonly DatasetSpec DigitsSpec = new("digits", "5,000 MNIST digits (a seeded subset), embedded", PreprocessingKind.Digit);
-    private static readonly DatasetSpec MnistSpec = new("mnist", "MNIST: downloaded or from data/get-mnist.sh, checked against pinned SHA-256s", PreprocessingKind.Digit);
+    internal static readonly DatasetSpec DigitsSpec = new("digits", "5,000 MNIST digits (a seeded subset), embedded", PreprocessingKind.Digit);
+    internal static readonly DatasetSpec MnistSpec = new("mnist", "MNIST: downloaded or from data/get-mnist.sh, checked against pinned SHA-256s", PreprocessingKind.Digit);
     private static readonly DatasetSpec FashionSpec = new("fashion-mnist", "Fashion-MNIST: Debian's dataset-fashion-mnist or a download", PreprocessingKind.Gray);
 
     private static readonly Dictionary<DatasetSpec, MnistDataset> Catalog = new()
@@ -118,7 +118,11 @@ public sealed class LeNetRecipe : Recipe
     }
 
     /// <inheritdoc />
-    protected override async Task<TrainingData> LoadAsync(RunRequest request, TrainOptions options, Downloader? downloader, CancellationToken cancel)
+    protected override Task<TrainingData> LoadAsync(RunRequest request, TrainOptions options, Downloader? downloader, CancellationToken cancel) =>
+        LoadMnistFormatAsync(request, options, downloader, cancel);
+
+    /// <summary>Reads one of <see cref="Datasets"/> for a run of any architecture (the CIFAR net takes the digit sets too).</summary>
+    internal static async Task<TrainingData> LoadMnistFormatAsync(RunRequest request, TrainOptions options, Downloader? downloader, CancellationToken cancel)
     {
         var dataset = Catalog[request.Dataset];
         var files = await DatasetCatalog.LocateAsync(dataset, request.DataFolder, downloader, cancel).ConfigureAwait(false);

@@ -42,7 +42,8 @@ public static class Recipes
     /// </summary>
     public static string DescribeDefault(Func<TrainOptions, object> option)
     {
-        var values = All.SelectMany(r => r.Datasets.Select(d => (d.Name, Value: Format(option(r.Defaults(d)))))).ToList();
+        // Data sets two recipes share (the CIFAR net takes the digit sets with LeNet-5's defaults) are listed once.
+        var values = All.SelectMany(r => r.Datasets.Select(d => (d.Name, Value: Format(option(r.Defaults(d)))))).Distinct().ToList();
         string common = values.GroupBy(v => v.Value).OrderByDescending(g => g.Count()).First().Key;
         var exceptions = values.Where(v => v.Value != common).Select(v => $"{v.Name}: {v.Value}").ToList();
         return exceptions.Count == 0 ? common : $"{common} ({string.Join(", ", exceptions)})";

@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -146,19 +147,19 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
     }
 }
 
-/// <summary>The augmentation each architecture trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
+/// <summary>The augmentation each kind of data trains with when <see cref="TrainOptions.Augment"/> is on.</summary>
 public static class Augmentations
 {
-    /// <summary>The augmentation for <paramref name="model"/> with the run's options.</summary>
-    /// <param name="model">The architecture.</param>
+    /// <summary>The augmentation for images of <paramref name="data"/>'s kind with the run's options.</summary>
+    /// <param name="data">How the data set's images are read (<see cref="Cnn.Train.Recipes.DatasetSpec.Preprocessing"/>): colour photos are
+    /// cropped and mirrored; digits and garments are jittered, since a mirrored digit is another digit or none.</param>
     /// <param name="options">The run's options.</param>
     /// <param name="targetInk">The training data's mean intensity (its normalisation mean), which <see cref="PhotoRoundTrip"/>'s stroke weight aims at.</param>
-    public static IAugmentation For(Models.ModelConfig model, TrainOptions options, double targetInk) => model switch
+    public static IAugmentation For(PreprocessingKind data, TrainOptions options, double targetInk) => data switch
     {
-        Models.LeNet5Config when options.Photos > 0 => new Chained(Jitter(options), new PhotoRoundTrip(options.Photos, targetInk, options.Deskew, options.Threads)),
-        Models.LeNet5Config => Jitter(options),
-        Models.CifarCoarseNetConfig => new CropFlip(),
-        _ => throw new NotSupportedException($"no augmentation is defined for {model.Name}"),
+        PreprocessingKind.Color => new CropFlip(),
+        _ when options.Photos > 0 => new Chained(Jitter(options), new PhotoRoundTrip(options.Photos, targetInk, options.Deskew, options.Threads)),
+        _ => Jitter(options),
     };
 
     private static AffineJitter Jitter(TrainOptions options) =>
