@@ -83,7 +83,7 @@ public sealed class CifarRecipe : Recipe
 
     /// <inheritdoc />
     public override Task<TrainingData> ReloadAsync(RunConfig config, CancellationToken cancel = default) =>
-        config.Data.Dataset != DatasetName ? Recipes.LeNet.ReloadAsync(config, cancel) : Task.FromResult(Load(config.Data.Source, config.Data.Labels ?? CifarLabels.Coarse, config.Training));
+        Dataset(config.Data.Dataset) != Cifar100Spec ? Recipes.LeNet.ReloadAsync(config, cancel) : Task.FromResult(Load(config.Data.Source, config.Data.Labels ?? CifarLabels.Coarse, config.Training));
 
     /// <inheritdoc />
     protected override async Task<TrainingData> LoadAsync(RunRequest request, TrainOptions options, Downloader? downloader, CancellationToken cancel)
