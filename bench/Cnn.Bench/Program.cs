@@ -16,6 +16,14 @@
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
+// sources [MODEL.onnx[,MODEL…]] [--sources DIR] [--split selection|training]: the outside handwriting collections
+//                         (what was read, the writer-disjoint split) and a model's reading of the selection split.
+if (args.Length >= 1 && args[0] == "sources")
+{
+    string? model = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
+    return Cnn.Bench.SourcesBench.Run(model, OptionText("--sources") ?? Cnn.Train.Data.Handwriting.HandwritingSources.DefaultFolder, OptionText("--split") ?? "selection", OptionText("--sheet"));
+}
+
 if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits" or "prepare"))
 {
     Console.Error.WriteLine("usage: Cnn.Bench files|inference|profile|handwriting MODEL.onnx [--iterations N] [--threads N] [--batch N] [--limit N] [--sheet PNG] [--data DIR] [--mnist DIR] [--mnist-only]");

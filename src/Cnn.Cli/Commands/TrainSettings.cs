@@ -140,6 +140,14 @@ public abstract class TrainSettings : RunSettings
     [Description("Turn deskewing off")]
     public bool? NoDeskew { get; init; }
 
+    [CommandOption("--source-renders <N>")]
+    [DefaultsDescription("Dataset handwriting: renderings of each training digit of the outside collections (UNIPEN, UCI optdigits and pendigits) mixed into MNIST's, each with its own pen, size and edges.", nameof(TrainOptions.SourceRenders))]
+    public int? SourceRenders { get; init; }
+
+    [CommandOption("--sources <DIR>")]
+    [Description("Dataset handwriting: the folder of the outside collections, as data/get-handwriting.sh lays it out. Default: ~/.cache/cnn/handwriting-sources")]
+    public string? Sources { get; init; }
+
     [CommandOption("--val-fraction <X>")]
     [DefaultsDescription("Share of the training file held out for validation.", nameof(TrainOptions.ValidationFraction))]
     public double? ValidationFraction { get; init; }
@@ -210,6 +218,11 @@ public abstract class TrainSettings : RunSettings
             throw new ArgumentException($"{(DistillTemperature != null ? "--distill-temperature" : "--distill-weight")} was given without --teacher; expected --teacher MODEL.onnx with it, or neither");
         }
 
+        if (Sources != null && dataset.Name != LeNetRecipe.HandwritingDataset)
+        {
+            throw new ArgumentException($"--sources is given for {dataset.Name}; it is where --dataset {LeNetRecipe.HandwritingDataset} finds the outside collections");
+        }
+
         bool augment = NoAugment == true ? false : Augment ?? defaults.Augment;
         var options = WithSharedOptions(defaults) with
         {
@@ -223,6 +236,7 @@ public abstract class TrainSettings : RunSettings
             Blur = Blur ?? (augment ? defaults.Blur : 0),
             Photos = Photos ?? (augment ? defaults.Photos : 0),
             Ema = Ema ?? defaults.Ema,
+            SourceRenders = SourceRenders ?? defaults.SourceRenders,
             Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight),
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,
@@ -231,7 +245,7 @@ public abstract class TrainSettings : RunSettings
             Device = Device ?? defaults.Device,
         };
         Recipe.Check(dataset, options.Validated(OptionName), OptionName);
-        return new RunRequest(dataset, options, Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse);
+        return new RunRequest(dataset, options, Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse, Sources);
     }
 
     private void CheckResumeOptions()

@@ -1,5 +1,6 @@
 using Cnn.Contracts;
 using Cnn.Train.Data;
+using Cnn.Train.Data.Handwriting;
 using Cnn.Train.Models;
 using Cnn.Train.Training;
 
@@ -13,12 +14,17 @@ public sealed class LeNetRecipe : Recipe
 
     internal static readonly DatasetSpec DigitsSpec = new("digits", "5,000 MNIST digits (a seeded subset), embedded", PreprocessingKind.Digit);
     internal static readonly DatasetSpec MnistSpec = new("mnist", "MNIST: downloaded or from data/get-mnist.sh, checked against pinned SHA-256s", PreprocessingKind.Digit);
+    /// <summary>The name of the data set that mixes the outside handwriting collections into MNIST.</summary>
+    public const string HandwritingDataset = "handwriting";
+
+    internal static readonly DatasetSpec HandwritingSpec = new(HandwritingDataset, "MNIST plus pen and form digits by other people: UNIPEN, UCI optdigits and pendigits (data/get-handwriting.sh)", PreprocessingKind.Digit);
     private static readonly DatasetSpec FashionSpec = new("fashion-mnist", "Fashion-MNIST: Debian's dataset-fashion-mnist or a download", PreprocessingKind.Gray);
 
     private static readonly Dictionary<DatasetSpec, MnistDataset> Catalog = new()
     {
         [DigitsSpec] = MnistDataset.Digits,
         [MnistSpec] = MnistDataset.Mnist,
+        [HandwritingSpec] = MnistDataset.Mnist,
         [FashionSpec] = MnistDataset.FashionMnist,
     };
 
@@ -33,7 +39,10 @@ public sealed class LeNetRecipe : Recipe
     public override string Summary => "LeNet-5 on MNIST-format digits (5,000 embedded MNIST digits by default, mnist, fashion-mnist).";
 
     /// <inheritdoc />
-    public override IReadOnlyList<DatasetSpec> Datasets { get; } = [DigitsSpec, MnistSpec, FashionSpec];
+    public override IReadOnlyList<DatasetSpec> Datasets { get; } = [DigitsSpec, MnistSpec, HandwritingSpec, FashionSpec];
+
+    /// <summary>Renderings of each outside training digit in the handwriting mix (docs/handwriting.md: chosen by the selection rule).</summary>
+    public const int SourceRenders = 2;
 
     /// <summary>Share of handwriting images whose strokes are made a pixel thinner or thicker in training (docs/experiments.md).</summary>
     public const double StrokeChange = 0.5;
@@ -53,6 +62,11 @@ public sealed class LeNetRecipe : Recipe
     {
         var common = new TrainOptions { LearningRate = LearningRate, Scheduler = SchedulerKind.OneCycle, Threads = Environment.ProcessorCount };
         var handwriting = common with { Augment = true, StrokeChange = StrokeChange };
+        if (dataset == HandwritingSpec)
+        {
+            return handwriting with { Epochs = 60, Patience = 0, SourceRenders = SourceRenders };
+        }
+
         return Catalog[dataset] switch
         {
             MnistDataset.Digits => handwriting with { Epochs = 60, Patience = 20 },
@@ -79,6 +93,16 @@ public sealed class LeNetRecipe : Recipe
                     throw new ArgumentException($"{describe(name)} is on for {dataset.Name}; {why}");
                 }
             }
+        }
+
+        if (options.SourceRenders > 0 && dataset != HandwritingSpec)
+        {
+            throw new ArgumentException($"{describe(nameof(TrainOptions.SourceRenders))} is {options.SourceRenders} for {dataset.Name}; it mixes the outside collections into --dataset {HandwritingSpec.Name} only");
+        }
+
+        if (options.SourceRenders == 0 && dataset == HandwritingSpec)
+        {
+            throw new ArgumentException($"{describe(nameof(TrainOptions.SourceRenders))} is 0 for {dataset.Name}; expected 1..16 renderings of each outside digit (without them it is --dataset {MnistSpec.Name})");
         }
 
         var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur), (nameof(TrainOptions.Photos), options.Photos) };
@@ -114,7 +138,10 @@ public sealed class LeNetRecipe : Recipe
                 $"the run trained on {config.Data.Source}, which this version of cnn no longer embeds (it embeds {files.Description}); its split cannot be reloaded");
         }
 
-        return Load(files, config.Data.Dataset, config.Data.ClassNames, config.Training);
+        var data = Load(files, config.Data.Dataset, config.Data.ClassNames, config.Training);
+        return Dataset(config.Data.Dataset) == HandwritingSpec
+            ? HandwritingMix.Add(data, HandwritingSources.Read(config.Data.Sources ?? HandwritingSources.DefaultFolder), config.Training, config.Data.Dataset)
+            : data;
     }
 
     /// <inheritdoc />
@@ -125,8 +152,11 @@ public sealed class LeNetRecipe : Recipe
     internal static async Task<TrainingData> LoadMnistFormatAsync(RunRequest request, TrainOptions options, Downloader? downloader, CancellationToken cancel)
     {
         var dataset = Catalog[request.Dataset];
+        // The outside collections are read first: a missing folder is refused before MNIST is downloaded or read.
+        var sources = request.Dataset == HandwritingSpec ? HandwritingSources.Read(request.SourcesFolder ?? HandwritingSources.DefaultFolder) : null;
         var files = await DatasetCatalog.LocateAsync(dataset, request.DataFolder, downloader, cancel).ConfigureAwait(false);
-        return Load(files, request.Dataset.Name, DatasetCatalog.ClassNames(dataset), options);
+        var data = Load(files, request.Dataset.Name, DatasetCatalog.ClassNames(dataset), options);
+        return sources == null ? data : HandwritingMix.Add(data, sources, options, request.Dataset.Name);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ public sealed record DatasetSpec(string Name, string Summary, PreprocessingKind 
 /// <param name="Width">Multiplier of the conv channels.</param>
 /// <param name="DataFolder">Where the data set's files are; null for its default place.</param>
 /// <param name="Labels">CIFAR-100's label set; other data sets have one.</param>
-public sealed record RunRequest(DatasetSpec Dataset, TrainOptions Options, double Width = 1.0, string? DataFolder = null, CifarLabels Labels = CifarLabels.Coarse);
+/// <param name="SourcesFolder">The <c>handwriting</c> data set's outside collections; null for their download cache.</param>
+public sealed record RunRequest(DatasetSpec Dataset, TrainOptions Options, double Width = 1.0, string? DataFolder = null, CifarLabels Labels = CifarLabels.Coarse, string? SourcesFolder = null);
 
 /// <summary>The config and data of a run about to train. Owns the data: dispose it.</summary>
 public sealed record PreparedRun(RunConfig Config, TrainingData Data) : IDisposable

@@ -19,7 +19,8 @@ public sealed record DataInfo(
     int Height,
     int Width,
     IReadOnlyList<string> ClassNames,
-    CifarLabels? Labels = null);
+    CifarLabels? Labels = null,
+    string? Sources = null);
 
 /// <summary>Versions of everything that produced a run.</summary>
 public sealed record VersionInfo(string Cnn, string TorchSharp, string Runtime, string Os)

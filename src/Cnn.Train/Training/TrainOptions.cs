@@ -80,6 +80,12 @@ public sealed record TrainOptions
     /// </summary>
     public bool Deskew { get; init; }
 
+    /// <summary>
+    /// The <c>handwriting</c> data set: renderings of each training digit of the outside collections (UNIPEN, UCI
+    /// optdigits and pendigits) mixed into MNIST's training split, each in a style of its own; 0 for other data sets.
+    /// </summary>
+    public int SourceRenders { get; init; }
+
     public long Seed { get; init; } = 1;
 
     /// <summary>
@@ -144,6 +150,7 @@ public sealed record TrainOptions
         Require(Distill is null || Distill.Temperature is >= 1 and <= 100, nameof(Distillation.Temperature), Distill?.Temperature ?? 0, "1..100");
         Require(Distill is null || Distill.Weight is >= 0 and <= 1, nameof(Distillation.Weight), Distill?.Weight ?? 0, "0..1 (the teacher's share of the loss)");
         Require(Photos is >= 0 and <= 1, nameof(Photos), Photos, "0..1 (0 = none through the photo preprocessing)");
+        Require(SourceRenders is >= 0 and <= 16, nameof(SourceRenders), SourceRenders, "0..16 renderings of each outside digit");
         Require(Ema is >= 0 and < 1, nameof(Ema), Ema, "0 (off) or a decay below 1, such as 0.999");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;

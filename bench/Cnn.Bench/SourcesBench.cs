@@ -1,0 +1,149 @@
+using System.Globalization;
+using Cnn.Inference;
+using Cnn.Train.Data.Handwriting;
+
+namespace Cnn.Bench;
+
+/// <summary>
+/// The outside handwriting collections (UNIPEN, UCI optdigits and pendigits): what was read and skipped, the
+/// writer-disjoint split, and a model's (or an ensemble's) reading of the selection split — per source and per style
+/// MNIST barely has — each digit drawn as in training's validation and read through <see cref="CnnModel.Prepare(DecodedImage)"/>,
+/// the path of <c>cnn predict</c>. The selection split is for choosing models; this is where they are read.
+/// </summary>
+internal static class SourcesBench
+{
+    private const float Sure = 0.9f;
+
+    public static int Run(string? modelPath, string folder, string split, string? sheet)
+    {
+        var sources = HandwritingSources.Read(folder);
+        var assigned = WriterSplit.Assign(sources.Digits);
+        Describe(sources, assigned);
+        if (sheet != null)
+        {
+            WriteSheet(sources.Digits, sheet);
+        }
+
+        if (modelPath == null)
+        {
+            return 0;
+        }
+
+        var wanted = split == "training" ? HandSplit.Training : HandSplit.Selection;
+        var digits = sources.Digits.Where((_, i) => assigned[i] == wanted).ToList();
+        var models = modelPath.Split(',').Select(p => CnnModel.Load(p, new InferenceOptions { IntraOpThreads = 1 })).ToList();
+        var results = Read(models, digits);
+        Console.WriteLine();
+        Console.WriteLine($"{string.Join(" + ", models.Select(m => Path.GetFileName(m.Source)))} on the {split} split ({HandwritingMix.SelectionRenders} renderings a digit):");
+        Console.WriteLine($"{"source / style",-30} {"images",7} {"accuracy",9} {"wrong > 90 %",13} {"right < 90 %",13}");
+        Report("all", results);
+        foreach (var source in Enum.GetValues<HandSource>())
+        {
+            Report(source.ToString().ToLowerInvariant(), results.Where(r => r.Digit.Source == source).ToList());
+        }
+
+        foreach (var style in new[] { HandStyle.SlashedZero, HandStyle.FlaggedOne, HandStyle.TwoStrokeFive })
+        {
+            Report(style.ToString(), results.Where(r => HandStyles.Of(r.Digit) == style).ToList());
+        }
+
+        models.ForEach(m => m.Dispose());
+        return 0;
+    }
+
+    private static void Describe(HandwritingSources sources, HandSplit[] assigned)
+    {
+        Console.WriteLine($"{sources.Folder}: {sources.Digits.Count:N0} digits read; skipped {sources.Skipped.SkippedCount:N0}");
+        foreach (string line in sources.Skipped.Describe())
+        {
+            Console.WriteLine($"  skipped {line}");
+        }
+
+        Console.WriteLine($"{"source",-10} {"split",-10} {"digits",7} {"writer groups",14} {"0Ø",5} {"1 flag",7} {"5 two",6}");
+        foreach (var group in sources.Digits.Select((d, i) => (d, Split: assigned[i])).GroupBy(x => (x.d.Source, x.Split)).OrderBy(g => g.Key))
+        {
+            var styles = group.Select(x => HandStyles.Of(x.d)).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{group.Key.Source.ToString().ToLowerInvariant(),-10} {group.Key.Split.ToString().ToLowerInvariant(),-10} {group.Count(),7:N0} {group.Select(x => x.d.Writer).Distinct().Count(),14:N0} {styles.Count(s => s == HandStyle.SlashedZero),5} {styles.Count(s => s == HandStyle.FlaggedOne),7} {styles.Count(s => s == HandStyle.TwoStrokeFive),6}"));
+        }
+    }
+
+    private static List<(HandDigit Digit, float Confidence, bool Correct)> Read(List<CnnModel> models, List<HandDigit> digits) =>
+        Enumerable.Range(0, digits.Count * HandwritingMix.SelectionRenders).AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(i =>
+        {
+            var digit = digits[i / HandwritingMix.SelectionRenders];
+            var image = InkRenderer.Draw(digit.Ink, HandRenders.RandomFor(HandwritingMix.SelectionSeed, i / HandwritingMix.SelectionRenders, i % HandwritingMix.SelectionRenders));
+            try
+            {
+                var pixels = models[0].Prepare(image).Pixels;
+                var mean = new float[models[0].Labels.Count];
+                foreach (var m in models)
+                {
+                    var p = m.Predict(pixels).Probabilities;
+                    for (int c = 0; c < mean.Length; c++)
+                    {
+                        mean[c] += p[c] / models.Count;
+                    }
+                }
+
+                int best = Array.IndexOf(mean, mean.Max());
+                return (digit, mean[best], best == digit.Label);
+            }
+            catch (NoInkException)
+            {
+                return (digit, 0f, false);
+            }
+        }).ToList();
+
+    /// <summary>Each source's first digits as drawn (top of each pair of rows) and as prepared for the net (below).</summary>
+    private static void WriteSheet(IReadOnlyList<HandDigit> digits, string path)
+    {
+        const int Columns = 16, Cell = 56;
+        var picked = Enum.GetValues<HandSource>().SelectMany(s => digits.Where(d => d.Source == s).Where((_, i) => i % 97 == 0).Take(2 * Columns)).ToList();
+        int rows = (picked.Count + Columns - 1) / Columns;
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(Columns * Cell, rows * 2 * Cell));
+        surface.Canvas.Clear(SkiaSharp.SKColors.Gray);
+        for (int i = 0; i < picked.Count; i++)
+        {
+            var drawn = InkRenderer.Draw(picked[i].Ink, HandRenders.RandomFor(1, i, 0));
+            var prepared = InkRenderer.Prepare(picked[i].Ink, HandRenders.RandomFor(1, i, 0), 28, 28, 0.13, false) ?? new byte[784];
+            float x = i % Columns * Cell, y = i / Columns * 2 * Cell;
+            using var big = Bitmap(drawn.Rgba.ToArray(), drawn.Width, drawn.Height, rgba: true);
+            float scale = (Cell - 4f) / Math.Max(drawn.Width, drawn.Height);
+            surface.Canvas.DrawBitmap(big, SkiaSharp.SKRect.Create(x + 2, y + 2, drawn.Width * scale, drawn.Height * scale));
+            using var small = Bitmap(prepared, 28, 28, rgba: false);
+            surface.Canvas.DrawBitmap(small, SkiaSharp.SKRect.Create(x + 2, y + Cell + 2, Cell - 4, Cell - 4));
+        }
+
+        using var data = surface.Snapshot().Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        Console.WriteLine($"wrote {path}");
+    }
+
+    private static SkiaSharp.SKBitmap Bitmap(byte[] pixels, int width, int height, bool rgba)
+    {
+        var bitmap = new SkiaSharp.SKBitmap(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul);
+        for (int p = 0; p < width * height; p++)
+        {
+            byte v = rgba ? pixels[4 * p] : pixels[p];
+            bitmap.SetPixel(p % width, p / width, new SkiaSharp.SKColor(v, v, v));
+        }
+
+        return bitmap;
+    }
+
+    private static void Report(string label, List<(HandDigit Digit, float Confidence, bool Correct)> results)
+    {
+        if (results.Count == 0)
+        {
+            Console.WriteLine($"{label,-30} {0,7}");
+            return;
+        }
+
+        int correct = results.Count(r => r.Correct);
+        int confidentWrong = results.Count(r => !r.Correct && r.Confidence > Sure);
+        int unsureRight = results.Count(r => r.Correct && r.Confidence < Sure);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{label,-30} {results.Count,7:N0} {100.0 * correct / results.Count,8:F2}% {confidentWrong,6:N0} {100.0 * confidentWrong / results.Count,5:F2}% {unsureRight,6:N0} {100.0 * unsureRight / Math.Max(1, correct),5:F2}%"));
+    }
+}
