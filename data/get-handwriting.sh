@@ -5,6 +5,7 @@
 #
 #   bash data/get-handwriting.sh [--from DIR] [DEST]   # DEST defaults to $XDG_CACHE_HOME/cnn/handwriting-sources,
 #                                                      # else ~/.cache/cnn/handwriting-sources
+#   --manifest FILE   check against FILE instead of data/handwriting-sources.sha256 (the tests' small collections)
 #
 # Without --from it downloads UCI's files (datasets 80 and 81) and UNIPEN as the patched copy of the Zenodo release
 # (doi:10.5281/zenodo.1195803) that parses cleanly, at a pinned commit; with --from it copies a local folder laid out
@@ -25,7 +26,8 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --from) [ $# -ge 2 ] || { echo "get-handwriting: --from needs a folder" >&2; exit 2; }; from=$2; shift 2 ;;
         --from=*) from=${1#--from=}; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --manifest) [ $# -ge 2 ] || { echo "get-handwriting: --manifest needs a file" >&2; exit 2; }; manifest=$(realpath "$2"); shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         -*) echo "get-handwriting: unknown option $1; expected --from DIR and an optional DEST" >&2; exit 2 ;;
         *) [ -z "$dest" ] || { echo "get-handwriting: more than one DEST ($dest, $1)" >&2; exit 2; }; dest=$1; shift ;;
     esac

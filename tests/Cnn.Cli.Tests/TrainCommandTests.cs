@@ -358,6 +358,22 @@ public class TrainSettingsTests
     }
 
     [Fact]
+    public void The_handwriting_mix_takes_its_renderings_and_sources_folder_and_other_data_sets_refuse_them()
+    {
+        var request = new TrainLeNetSettings { Dataset = "handwriting", Sources = "hands" }.Request();
+        Assert.Equal((Cnn.Train.Recipes.LeNetRecipe.SourceRenders, 60, 0, "hands"), (request.Options.SourceRenders, request.Options.Epochs, request.Options.Patience, request.SourcesFolder));
+        Assert.Equal(3, new TrainLeNetSettings { Dataset = "handwriting", SourceRenders = 3 }.Request().Options.SourceRenders);
+        Assert.Equal("--source-renders is 2 for mnist; it mixes the outside collections into --dataset handwriting only",
+            new TrainLeNetSettings { Dataset = "mnist", SourceRenders = 2 }.Validate().Message);
+        Assert.Equal("--source-renders is 0 for handwriting; expected 1..16 renderings of each outside digit (without them it is --dataset mnist)",
+            new TrainLeNetSettings { Dataset = "handwriting", SourceRenders = 0 }.Validate().Message);
+        Assert.Equal("--source-renders is 17; expected 0..16 renderings of each outside digit",
+            new TrainLeNetSettings { Dataset = "handwriting", SourceRenders = 17 }.Validate().Message);
+        Assert.Equal("--sources is given for digits; it is where --dataset handwriting finds the outside collections",
+            new TrainLeNetSettings { Sources = "hands" }.Validate().Message);
+    }
+
+    [Fact]
     public void The_cifar_net_on_digits_takes_the_handwriting_options_and_no_label_set()
     {
         var request = new TrainCifarSettings { Dataset = "mnist", Elastic = 34, Shear = 0.3 }.Request();
