@@ -78,9 +78,9 @@ public sealed class CnnModel : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         options = options.Validated();
-        var file = ModelFile.Read(path);
+        var file = ModelFile.Read(path, options.MaxModelBytes);
         string siblingPath = OnnxNames.FeaturesPathFor(path);
-        var sibling = !file.Card.HasFeatureOutputs && File.Exists(siblingPath) ? ReadSibling(file, siblingPath) : null;
+        var sibling = !file.Card.HasFeatureOutputs && File.Exists(siblingPath) ? ReadSibling(file, siblingPath, options.MaxModelBytes) : null;
         return Open(file, sibling, options);
     }
 
@@ -102,7 +102,18 @@ public sealed class CnnModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options = options.Validated();
         using var memory = new MemoryStream();
-        stream.CopyTo(memory);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            if (memory.Length + read > options.MaxModelBytes)
+            {
+                throw new InvalidModelException($"{source}: the stream holds over {options.MaxModelBytes:N0} bytes; the limit is {options.MaxModelBytes:N0} (InferenceOptions.MaxModelBytes)");
+            }
+
+            memory.Write(buffer, 0, read);
+        }
+
         return Open(ModelFile.FromBytes(memory.ToArray(), source), null, options);
     }
 
@@ -118,7 +129,7 @@ public sealed class CnnModel : IDisposable
         try
         {
             pixels.CopyTo(buffers.Input);
-            _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
+            Run(() => _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue));
             return Prediction.FromProbabilities(buffers.Output, Labels, _options.MinProbability);
         }
         finally
@@ -211,7 +222,7 @@ public sealed class CnnModel : IDisposable
         using (buffer.Acquire())
         {
             pixels.CopyTo(buffer.Image.Input);
-            features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
+            Run(() => features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues));
             return Prediction.FromProbabilities(buffer.Image.Output, Labels, _options.MinProbability);
         }
     }
@@ -351,9 +362,9 @@ public sealed class CnnModel : IDisposable
         }
     }
 
-    private static ModelFile ReadSibling(ModelFile model, string path)
+    private static ModelFile ReadSibling(ModelFile model, string path, long maxBytes)
     {
-        var sibling = ModelFile.Read(path);
+        var sibling = ModelFile.Read(path, maxBytes);
         // Name what differs: the weights, the labels, or a file with no feature outputs at all.
         string? mismatch = !sibling.Card.HasFeatureOutputs ? "it has no feature outputs (its card says has_feature_outputs: false)"
             : !sibling.Card.SharesWeightsWith(model.Card) ? $"its weights (sha256 {sibling.Card.WeightsSha256[..12]}…) are not the model's ({model.Card.WeightsSha256[..12]}…)"
@@ -421,7 +432,26 @@ public sealed class CnnModel : IDisposable
         {
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, s.Channels, s.Height, s.Width], (IntPtr)data, pixels.Length * sizeof(float));
-            _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
+            var inputs = new[] { input };
+            Run(() => _session.Run(_runOptions, InputNames, inputs, PredictionOutputs, [output]));
+        }
+    }
+
+    /// <summary>
+    /// Runs a graph, turning ONNX Runtime's failure into a <see cref="ModelRunException"/> that names the model and
+    /// the failing node in one line (ONNX Runtime's own message carries its source file and the whole status).
+    /// </summary>
+    private void Run(Action run)
+    {
+        try
+        {
+            run();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            string first = e.Message.Split('\n', 2)[0];
+            first = System.Text.RegularExpressions.Regex.Replace(first, @"^\[ErrorCode:[A-Za-z]+\]\s*", "");
+            throw new ModelRunException($"{Source}: ONNX Runtime could not run the graph: {first}", e);
         }
     }
 }

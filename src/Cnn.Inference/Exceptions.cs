@@ -79,3 +79,18 @@ public sealed class InvalidModelException : InferenceException
     {
     }
 }
+
+/// <summary>
+/// ONNX Runtime could not run the model's graph (a node failed: a reshape that does not fit, an operator the build
+/// lacks). The message names the model and ONNX Runtime's first line, which names the node.
+/// </summary>
+public sealed class ModelRunException : InferenceException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">The model and what failed.</param>
+    /// <param name="inner">ONNX Runtime's exception.</param>
+    public ModelRunException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+}

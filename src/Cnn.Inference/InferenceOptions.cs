@@ -8,6 +8,15 @@ public sealed record InferenceOptions
     /// <summary>Images above this many pixels are refused before decoding (default 40 megapixels).</summary>
     public long MaxImagePixels { get; init; } = 40_000_000;
 
+    /// <summary>
+    /// Model files (and streams) larger than this many bytes are refused before they are read (default 512 MiB; the
+    /// digit models are under 1 MB). A path that is not a regular file — a FIFO, a device — is refused whatever its size.
+    /// </summary>
+    public long MaxModelBytes { get; init; } = DefaultMaxModelBytes;
+
+    /// <summary>The default of <see cref="MaxModelBytes"/>: 512 MiB.</summary>
+    public const long DefaultMaxModelBytes = 512L << 20;
+
     /// <summary>ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (one per core).</summary>
     public int IntraOpThreads { get; init; }
 
@@ -44,6 +53,11 @@ public sealed record InferenceOptions
         if (MaxImagePixels < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), MaxImagePixels, $"MaxImagePixels is {MaxImagePixels}; expected ≥ 1");
+        }
+
+        if (MaxModelBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxModelBytes), MaxModelBytes, $"MaxModelBytes is {MaxModelBytes}; expected ≥ 1");
         }
 
         if (IntraOpThreads < 0)

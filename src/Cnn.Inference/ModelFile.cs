@@ -19,20 +19,11 @@ internal sealed class ModelFile
 
     public ModelCard Card { get; }
 
-    public static ModelFile Read(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new InvalidModelException($"{path}: is a folder; expected an .onnx file written by `cnn export`");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"model file not found: {path}", path);
-        }
-
-        return FromBytes(File.ReadAllBytes(path), path);
-    }
+    /// <summary>Reads a model file: a regular file (not a FIFO or device) of at most <paramref name="maxBytes"/> bytes.</summary>
+    public static ModelFile Read(string path, long maxBytes) => FromBytes(RegularFile.ReadAll(
+        path, maxBytes, ".onnx file written by `cnn export`", "model file not found",
+        message => new InvalidModelException(message),
+        message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)")), path);
 
     public static ModelFile FromBytes(byte[] bytes, string source)
     {

@@ -23,7 +23,7 @@ public static class CommandErrors
     /// <summary>Prints <paramref name="message"/> as the error line (the trace too unless <paramref name="expected"/>); returns the exit code.</summary>
     public static int Print(IAnsiConsole errors, Exception e, string message, bool expected)
     {
-        errors.MarkupLineInterpolated($"[red]error:[/] {message}");
+        errors.MarkupLineInterpolated($"[red]error:[/] {Cnn.Contracts.DisplayText.Escape(message)}");
         if (!expected)
         {
             errors.WriteException(e);

@@ -37,6 +37,22 @@ public sealed class ServeSettings : CommandSettings
     [ServeDefaultDescription("Most pixels all images of one request may hold together (many photos in one multipart upload), checked before any is decoded; over it 413.", nameof(ServeOptions.MaxRequestPixels))]
     public long? MaxRequestPixels { get; init; }
 
+    [CommandOption("--max-feature-images <N>")]
+    [ServeDefaultDescription("Most images one feature-map request may carry; more get 413.", nameof(ServeOptions.MaxFeatureImages))]
+    public int? MaxFeatureImages { get; init; }
+
+    [CommandOption("--max-feature-bytes <BYTES>")]
+    [ServeDefaultDescription("Largest feature-map response, estimated from the model's map shapes before anything runs; larger requests get 413.", nameof(ServeOptions.MaxFeatureBytes))]
+    public long? MaxFeatureBytes { get; init; }
+
+    [CommandOption("--feature-memory <BYTES>")]
+    [ServeDefaultDescription("Feature-map response bytes held at once, until each is written to its client (slow readers included); past it 503 with Retry-After.", nameof(ServeOptions.FeatureMemoryBytes))]
+    public long? FeatureMemory { get; init; }
+
+    [CommandOption("--max-model-bytes <BYTES>")]
+    [ServeDefaultDescription("Largest model file served or reloaded; FIFOs and devices are always refused.", nameof(ServeOptions.MaxModelBytes))]
+    public long? MaxModelBytes { get; init; }
+
     [CommandOption("--min-probability <P>")]
     [ServeDefaultDescription("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never.", nameof(ServeOptions.MinProbability))]
     public double? MinProbability { get; init; }
@@ -72,6 +88,10 @@ public sealed class ServeSettings : CommandSettings
                 MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
                 MaxImagePixels = MaxImagePixels ?? d.MaxImagePixels,
                 MaxRequestPixels = MaxRequestPixels ?? d.MaxRequestPixels,
+                MaxFeatureImages = MaxFeatureImages ?? d.MaxFeatureImages,
+                MaxFeatureBytes = MaxFeatureBytes ?? d.MaxFeatureBytes,
+                FeatureMemoryBytes = FeatureMemory ?? d.FeatureMemoryBytes,
+                MaxModelBytes = MaxModelBytes ?? d.MaxModelBytes,
                 MinProbability = MinProbability ?? d.MinProbability,
                 CorsOrigins = CorsOrigins ?? d.CorsOrigins,
                 AllowedHosts = AllowedHosts ?? d.AllowedHosts,

@@ -46,6 +46,7 @@ public static class CnnServeExtensions
             openApi.AddOperationTransformer(OpenApiBodies.Describe);
         });
         services.AddSingleton<InferenceGate>();
+        services.AddSingleton<FeatureMemory>();
         return services;
     }
 

@@ -19,7 +19,7 @@ internal static class ModelEndpoints
     {
         var options = app.ServiceProvider.GetRequiredService<ServeOptions>();
         string limits = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Limits: a body of at most {options.MaxBodyBytes:N0} bytes (--max-body, else 413); each image at most {options.MaxImagePixels:N0} pixels (--max-image-pixels) and all images of a request at most {options.MaxRequestPixels:N0} (--max-request-pixels), checked from their headers before decoding (413); JSON pixels within the model's input range (else 422).");
+            $"Limits: a body of at most {options.MaxBodyBytes:N0} bytes (--max-body, else 413); each image at most {options.MaxImagePixels:N0} pixels (--max-image-pixels) and all images of a request at most {options.MaxRequestPixels:N0} (--max-request-pixels), checked from their headers before decoding (413); JSON pixels within the model's input range (else 422). Feature maps: at most {options.MaxFeatureImages:N0} images a request (--max-feature-images) and an answer of at most {options.MaxFeatureBytes:N0} bytes estimated from the map shapes (--max-feature-bytes), else 413; answers being written hold at most {options.FeatureMemoryBytes:N0} bytes in all (--feature-memory), else 503 with Retry-After.");
         var v1 = app.MapGroup("/v1/models").WithTags("models");
         // Typed results: the OpenAPI document takes each 200's schema from the handler's return type.
         v1.MapGet("/", (ModelRegistry registry) => TypedResults.Ok(registry.Models.Select(Describe).ToArray()))
@@ -30,12 +30,12 @@ internal static class ModelEndpoints
             .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
             .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
-            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(501).ProducesProblem(503);
         v1.MapPost("/{name}/featuremaps", FeatureMapsAsync)
             .WithSummary("The prediction, what the net saw and the feature maps (float32 little-endian, base64) of the layers asked for")
             .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
-            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(501).ProducesProblem(503);
         v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry) =>
             {
                 var k = Find(registry, name).Use(model => model.GetKernels(layer));
@@ -44,7 +44,7 @@ internal static class ModelEndpoints
             .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").ProducesProblem(404);
     }
 
-    private static async Task<Results<Ok<PredictionDto>, Ok<PredictionDto[]>>> PredictAsync(string name, int? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
+    private static async Task<Results<Ok<PredictionDto>, Ok<PredictionDto[]>>> PredictAsync(string name, string? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
@@ -58,7 +58,7 @@ internal static class ModelEndpoints
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
 
-    private static async Task<Results<Ok<FeatureMapsDto>, Ok<FeatureMapsDto[]>>> FeatureMapsAsync(string name, int? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
+    private static async Task<Results<Ok<FeatureMapsDto>, Ok<FeatureMapsDto[]>>> FeatureMapsAsync(string name, string? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate, FeatureMemory memory)
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
@@ -68,7 +68,26 @@ internal static class ModelEndpoints
             throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
         }
 
+        if (wanted?.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw Problems.BadRequest($"layers names {twice.Key} {twice.Count()} times; expected each layer once");
+        }
+
         var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options, context.RequestAborted);
+        // The answer's size is known from the map shapes before anything runs: too large is 413, and its bytes count
+        // against the server's feature memory until the response has been written, however slowly the client reads.
+        long bytes = (long)received.Count * AnswerBytes(served.Current, wanted);
+        if (received.Count > options.MaxFeatureImages)
+        {
+            throw Problems.TooLarge($"the request holds {received.Count:N0} images; a feature-map request takes at most {options.MaxFeatureImages:N0} (--max-feature-images)");
+        }
+
+        if (bytes > options.MaxFeatureBytes)
+        {
+            throw Problems.TooLarge($"the answer would be about {bytes:N0} bytes ({received.Count:N0} images' maps); the limit is {options.MaxFeatureBytes:N0} (--max-feature-bytes): ask for fewer images or layers");
+        }
+
+        context.Response.RegisterForDispose(memory.Reserve(bytes));
         using var admitted = await gate.EnterAsync(context.RequestAborted);
         var request = received.Prepare(served.Current);
         long start = Stopwatch.GetTimestamp();
@@ -102,12 +121,24 @@ internal static class ModelEndpoints
     private static ServedModel Find(ModelRegistry registry, string name) => registry.Find(name)
         ?? throw Problems.NotFound($"no model named '{name}'; served: {string.Join(", ", registry.Models.Select(m => m.Name))}");
 
-    private static int TopOf(int? top, CnnModel model) => top switch
+    /// <summary>The query's <c>top</c>, parsed here so that a word gets a message naming it, not a bare binding failure.</summary>
+    private static int TopOf(string? top, CnnModel model) => top switch
     {
         null => Math.Min(3, model.Labels.Count),
-        >= 1 when top <= model.Labels.Count => top.Value,
-        _ => throw Problems.BadRequest($"top is {top}; expected 1..{model.Labels.Count}"),
+        _ when int.TryParse(top, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k >= 1 && k <= model.Labels.Count => k,
+        _ => throw Problems.BadRequest($"top is '{top}'; expected a whole number 1..{model.Labels.Count}"),
     };
+
+    /// <summary>
+    /// The JSON bytes of one image's feature-map answer: its input and each map as base64 float32, plus the names,
+    /// shapes and prediction around them (512 bytes is ample for a digit model's).
+    /// </summary>
+    private static long AnswerBytes(CnnModel model, IReadOnlyCollection<string>? wanted)
+    {
+        static long Base64(long floats) => (floats * 4 + 2) / 3 * 4;
+        var shapes = model.Card.Features.Where(f => model.FeatureNames.Contains(f.Name) && (wanted == null || wanted.Contains(f.Name)));
+        return 512 + Base64(model.InputLength) + shapes.Sum(f => 64 + Base64((long)f.Shape.Channels * f.Shape.Height * f.Shape.Width));
+    }
 
     private static ModelDto Describe(ServedModel served)
     {

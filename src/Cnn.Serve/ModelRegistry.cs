@@ -34,6 +34,7 @@ internal sealed class ModelRegistry(ServeOptions options, ServeMetrics metrics, 
         {
             IntraOpThreads = options.IntraOpThreads,
             MaxImagePixels = options.MaxImagePixels,
+            MaxModelBytes = options.MaxModelBytes,
             MinProbability = options.MinProbability,
             Warning = message => log.LogWarning("{Message}", message),
         };
@@ -130,7 +131,19 @@ internal sealed class ModelRegistry(ServeOptions options, ServeMetrics metrics, 
             }
         }
 
-        if (model.Reload())
+        bool reloaded;
+        try
+        {
+            reloaded = model.Reload();
+        }
+        catch (Exception e)
+        {
+            // Reload catches its own failures; this is the timer thread's last guard, where an escape ends the process.
+            log.LogError("reload of {Model} failed outside its own checks: {Type}: {Reason}", model.Name, e.GetType().Name, e.Message);
+            reloaded = false;
+        }
+
+        if (reloaded)
         {
             metrics.ModelLoaded(model);
         }

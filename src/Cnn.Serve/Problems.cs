@@ -59,7 +59,7 @@ internal static class Problems
     };
 
     public static ProblemHttpResult Result(ApiException e, HttpContext context) => TypedResults.Problem(
-        statusCode: e.Status, title: e.Title, detail: e.Message, instance: context.Request.Path);
+        statusCode: e.Status, title: e.Title, detail: Cnn.Contracts.DisplayText.Escape(e.Message), instance: context.Request.Path);
 }
 
 /// <summary>

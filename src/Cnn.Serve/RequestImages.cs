@@ -12,7 +12,10 @@ internal sealed record RequestImages(IReadOnlyList<PreparedImage> Images, bool I
 /// A request body that has arrived, not yet decoded: <see cref="Prepare"/> decodes and prepares its images, the costly
 /// part, which the endpoint runs once the request is admitted to inference.
 /// </summary>
-internal sealed record ReceivedImages(Func<CnnModel, IReadOnlyList<PreparedImage>> Decode, bool IsList)
+/// <param name="Decode">Decodes and prepares the images for a model.</param>
+/// <param name="IsList">Whether the body was a list (answered with an array).</param>
+/// <param name="Count">How many images the body holds, known before any is decoded.</param>
+internal sealed record ReceivedImages(Func<CnnModel, IReadOnlyList<PreparedImage>> Decode, bool IsList, int Count)
 {
     public RequestImages Prepare(CnnModel model) => new(Decode(model), IsList);
 }
@@ -31,6 +34,14 @@ internal static class RequestImageReader
     {
         string type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
         long maxBody = options.MaxBodyBytes;
+        string coding = request.Headers.TransferEncoding.ToString();
+        if (coding.Length > 0 && !coding.Trim().Equals("chunked", StringComparison.OrdinalIgnoreCase))
+        {
+            // Kestrel decodes chunked only; any other coding (gzip, chunked) would be read as raw bytes. RFC 9112 §6.1: 501.
+            throw new ApiException(StatusCodes.Status501NotImplemented, "Not implemented",
+                $"Transfer-Encoding is '{coding}'; expected chunked or none (no other transfer coding is supported: send the image as it is)");
+        }
+
         if (request.ContentLength > maxBody)
         {
             throw Problems.TooLarge($"the body is {request.ContentLength:N0} bytes; the limit is {maxBody:N0} (--max-body)");
@@ -39,7 +50,8 @@ internal static class RequestImageReader
         if (ImageTypes.Contains(type))
         {
             var bytes = await ReadBodyAsync(request, maxBody, cancel);
-            return new ReceivedImages(m => [m.Prepare(m.Decode(bytes, "the request body"))], false);
+            CheckFormat(type, bytes, "the request body");
+            return new ReceivedImages(m => [m.Prepare(m.Decode(bytes, "the request body"))], false, 1);
         }
 
         if (type == "multipart/form-data")
@@ -50,13 +62,20 @@ internal static class RequestImageReader
                 using var stream = file.OpenReadStream();
                 using var memory = new MemoryStream();
                 stream.CopyTo(memory);
-                return (Name: string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName, Bytes: memory.ToArray());
+                var named = (Name: string.IsNullOrEmpty(file.FileName) ? file.Name : file.FileName, Bytes: memory.ToArray());
+                string declared = file.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
+                if (ImageTypes.Contains(declared))
+                {
+                    CheckFormat(declared, named.Bytes, named.Name);
+                }
+
+                return named;
             }).ToList();
             return new ReceivedImages(m =>
             {
                 CheckRequestPixels(m, encoded, options.MaxRequestPixels);
                 return [.. encoded.Select(file => m.Prepare(m.Decode(file.Bytes, file.Name)))];
-            }, true);
+            }, true, encoded.Count);
         }
 
         if (type == "application/json")
@@ -77,8 +96,8 @@ internal static class RequestImageReader
         }
         catch (IOException e) when (!cancel.IsCancellationRequested)
         {
-            // Kestrel's reader throws IOException for a body that ends before its closing boundary.
-            throw Problems.BadRequest($"the multipart body is malformed: {e.Message}");
+            // Kestrel's reader throws IOException for a body that ends before its closing boundary, or a bad chunk.
+            throw Problems.BadRequest($"the multipart body is malformed: {BodyError(e)}");
         }
 
         return form.Files.Count > 0 ? form.Files : throw Problems.BadRequest("the multipart body has no files; expected one or more image files");
@@ -87,7 +106,9 @@ internal static class RequestImageReader
     private static async Task<ReceivedImages> ReadPixelsAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
     {
         var bytes = await ReadBodyAsync(request, maxBody, cancel);
-        var body = JsonSerializer.Deserialize(bytes, ServeJson.Default.PixelsRequest)
+        // A UTF-8 byte order mark before the JSON (Windows editors write one) is allowed by RFC 8259 §8.1 to be ignored.
+        var json = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes.AsSpan();
+        var body = JsonSerializer.Deserialize(json, ServeJson.Default.PixelsRequest)
             ?? throw Problems.BadRequest("the JSON body is null; expected {\"pixels\": [...]} or {\"images\": [[...], ...]}");
         var shape = model.Card.Input.Shape;
         var range = model.Card.Input.Range;
@@ -100,9 +121,13 @@ internal static class RequestImageReader
 
             // A value outside the range the model was trained on would be answered, confidently and meaninglessly.
             int bad = Array.FindIndex(pixels, v => !(v >= range.Min && v <= range.Max));
-            return bad < 0
-                ? new PreparedImage($"image {i}", shape.Channels, shape.Height, shape.Width, pixels)
-                : throw Problems.Unprocessable($"image {i}: pixel {bad:N0} is {pixels[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected values in {range.Min:G}..{range.Max:G}, the model's input range");
+            if (bad >= 0)
+            {
+                throw Problems.Unprocessable($"image {i}: pixel {bad:N0} is {pixels[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected values in {range.Min:G}..{range.Max:G}, the model's input range");
+            }
+
+            CheckInk(model, pixels, i);
+            return new PreparedImage($"image {i}", shape.Channels, shape.Height, shape.Width, pixels);
         }
 
         return body switch
@@ -130,7 +155,50 @@ internal static class RequestImageReader
     }
 
     /// <summary>Pixels need no decoding: they were checked as they were read.</summary>
-    private static ReceivedImages Ready(IReadOnlyList<PreparedImage> images, bool isList) => new(_ => images, isList);
+    private static ReceivedImages Ready(IReadOnlyList<PreparedImage> images, bool isList) => new(_ => images, isList, images.Count);
+
+    /// <summary>
+    /// A digit model's pixels get the check an image gets: a frame with no strokes (every pixel within the contrast an
+    /// image needs, 24 of 255 of the input range) would be answered with a confident guess.
+    /// </summary>
+    private static void CheckInk(CnnModel model, float[] pixels, int i)
+    {
+        if (model.Card.Preprocessing != Cnn.Contracts.PreprocessingKind.Digit)
+        {
+            return;
+        }
+
+        var range = model.Card.Input.Range;
+        float min = pixels.Min(), max = pixels.Max();
+        if (max - min < (range.Max - range.Min) * 24 / 255)
+        {
+            throw new NoInkException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"image {i}: no ink found: every pixel is within {min:G3}..{max:G3}; expected a digit's strokes, brighter than the background by at least {(range.Max - range.Min) * 24 / 255:G3}"));
+        }
+    }
+
+    /// <summary>The formats the API decodes, told from their first bytes.</summary>
+    private static string? Sniff(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "image/png"
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "image/jpeg"
+        : bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes[8..12].SequenceEqual("WEBP"u8) ? "image/webp"
+        : bytes.StartsWith("BM"u8) ? "image/bmp"
+        : bytes.StartsWith("GIF8"u8) ? "image/gif"
+        : bytes.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]) ? "image/x-icon"
+        : null;
+
+    /// <summary>An image whose bytes are not the type it was sent as is refused (415), not decoded as whatever it is.</summary>
+    private static void CheckFormat(string declared, byte[] bytes, string source)
+    {
+        string? found = Sniff(bytes);
+        if (found != null && found != declared)
+        {
+            throw Problems.Unsupported($"{source} was sent as {declared} but its bytes are {found}; expected {string.Join(", ", ImageTypes)}, sent as what it is");
+        }
+    }
+
+    /// <summary>Kestrel's reason for a body it could not read (a bad chunk size's OverflowException is inside an IOException).</summary>
+    private static string BodyError(IOException e) => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
 
     /// <summary>The whole body, refused with 413 once it passes <paramref name="max"/> bytes.</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, long max, CancellationToken cancel)
@@ -140,7 +208,7 @@ internal static class RequestImageReader
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(buffer, cancel)) > 0)
+            while ((read = await ReadChunkAsync(request.Body, buffer, cancel)) > 0)
             {
                 if (memory.Length + read > max)
                 {
@@ -156,5 +224,18 @@ internal static class RequestImageReader
         }
 
         return memory.Length == memory.Capacity ? memory.GetBuffer() : memory.ToArray();
+    }
+
+    /// <summary>One read of the body; a body Kestrel cannot read (a malformed chunk size) is the client's 400, not a 500.</summary>
+    private static async ValueTask<int> ReadChunkAsync(Stream body, byte[] buffer, CancellationToken cancel)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer, cancel);
+        }
+        catch (IOException e) when (!cancel.IsCancellationRequested)
+        {
+            throw Problems.BadRequest($"the body could not be read: {BodyError(e)}");
+        }
     }
 }

@@ -63,7 +63,8 @@ public sealed record WeightsDto(string Layer, IReadOnlyList<int> Shape, string D
 public sealed record PixelsRequest(float[]? Pixels, float[][]? Images);
 
 /// <summary>Source-generated JSON for every body the API reads and writes: snake_case, no reflection.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+// A body naming a key twice is refused (400), not read last-wins: {"pixels": [...], "pixels": [...]} is a client bug.
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(PredictionDto))]
 [JsonSerializable(typeof(PredictionDto[]))]
 [JsonSerializable(typeof(FeatureMapsDto))]

@@ -34,6 +34,25 @@ public sealed record ServeOptions
     /// </summary>
     public long MaxRequestPixels { get; init; } = 50_000_000;
 
+    /// <summary>Most images one feature-map request may carry (each answers with every map it asks for); more get 413.</summary>
+    public int MaxFeatureImages { get; init; } = 64;
+
+    /// <summary>
+    /// The largest feature-map response, in bytes, estimated from the model's map shapes before anything runs (base64
+    /// floats and their JSON); larger requests get 413. A 28×28 digit's answer with all four maps of the seed's LeNet-5 is about 47 KB.
+    /// </summary>
+    public long MaxFeatureBytes { get; init; } = 32_000_000;
+
+    /// <summary>
+    /// Bytes of feature-map responses the server holds at once, from the request's admission until its response is
+    /// written (a slow reader keeps its share): past it new feature-map requests get 503 with Retry-After, so slow
+    /// readers cannot make the server's memory grow without bound.
+    /// </summary>
+    public long FeatureMemoryBytes { get; init; } = 256_000_000;
+
+    /// <summary>Model files larger than this are refused at start and on reload; a path that is not a regular file (a FIFO, a device) always is.</summary>
+    public long MaxModelBytes { get; init; } = Cnn.Inference.InferenceOptions.DefaultMaxModelBytes;
+
     /// <summary>Predictions whose top probability is below this are answered with <c>unsure: true</c>; 0 marks none.</summary>
     public double MinProbability { get; init; } = Cnn.Inference.InferenceOptions.DefaultMinProbability;
 
@@ -83,6 +102,10 @@ public sealed record ServeOptions
         Require(MaxBodyBytes >= 1024, $"--max-body is {MaxBodyBytes}; expected at least 1024 bytes");
         Require(MaxImagePixels >= 1, $"--max-image-pixels is {MaxImagePixels}; expected ≥ 1");
         Require(MaxRequestPixels >= MaxImagePixels, $"--max-request-pixels is {MaxRequestPixels}; expected at least --max-image-pixels ({MaxImagePixels}), so one image of the largest size fits");
+        Require(MaxFeatureImages >= 1, $"--max-feature-images is {MaxFeatureImages}; expected ≥ 1");
+        Require(MaxFeatureBytes >= 1024, $"--max-feature-bytes is {MaxFeatureBytes}; expected at least 1024 bytes");
+        Require(FeatureMemoryBytes >= MaxFeatureBytes, $"--feature-memory is {FeatureMemoryBytes}; expected at least --max-feature-bytes ({MaxFeatureBytes}), so one response of the largest size fits");
+        Require(MaxModelBytes >= 1024, $"--max-model-bytes is {MaxModelBytes}; expected at least 1024 bytes");
         Require(MinProbability is >= 0 and <= 1, $"--min-probability is {MinProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
         Require(DrainDelay >= TimeSpan.Zero && DrainDelay <= MaxDrain, $"--drain is {(DrainDelay == TimeSpan.MaxValue ? "out of range" : DrainDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + " s")}; expected 0..{MaxDrain.TotalSeconds:F0} seconds");
         Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");

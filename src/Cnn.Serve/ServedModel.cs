@@ -67,7 +67,12 @@ internal sealed class ServedModel : IDisposable
         }
     }
 
-    /// <summary>Loads the file again; on success swaps it in and disposes the old model, else keeps serving the old one.</summary>
+    /// <summary>
+    /// Loads the file again; on success swaps it in and disposes the old model, else keeps serving the old one. It runs
+    /// on a timer thread, where an exception would end the process, so every failure — a file that is no model, a FIFO
+    /// or a device in its place, a graph that loads but cannot run its warm-up, ONNX Runtime's own errors — is caught,
+    /// logged with its reason and reported as false (counted by the caller).
+    /// </summary>
     public bool Reload()
     {
         lock (_reloading)
@@ -82,9 +87,12 @@ internal sealed class ServedModel : IDisposable
                 _log.LogInformation("reloaded {Model} from {Path} in {Ms:F0} ms", Name, Path, time.TotalMilliseconds);
                 return true;
             }
-            catch (Exception e) when (e is InferenceException or IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
-                _log.LogWarning("kept serving the previous {Model}: the new {Path} cannot be used: {Reason}", Name, Path, e.Message);
+                // The reason alone for the errors a changed file can cause; anything else with its type, no stack trace:
+                // the log line says what to fix, and the old model keeps answering.
+                string reason = e is InferenceException or IOException or UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+                _log.LogWarning("kept serving the previous {Model}: the new {Path} cannot be used: {Reason}", Name, Path, reason);
                 return false;
             }
         }

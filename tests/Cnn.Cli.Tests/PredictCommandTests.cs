@@ -53,6 +53,35 @@ public sealed class PredictCommandTests : IDisposable
     }
 
     [Fact]
+    public void Control_characters_in_file_names_are_escaped_on_the_terminal_and_in_json()
+    {
+        string forged = DrawOne("one\u001b[31m\u0007\n| 7 | 100 % |.png");
+        string junk = _dir.Combine("bad\u202e.png");
+        File.WriteAllText(junk, "not a picture");
+        var shown = Cli.Run("predict", Model, forged, junk);
+        Assert.Contains("one\\x1b[31m\\x07\\n| 7 | 100 % |.png → 1", shown.Stdout);
+        Assert.Contains("bad\\u202e.png: not an image", shown.Stdout);
+        Assert.DoesNotContain('\u001b', shown.Stdout.Replace("\u001b[", "", StringComparison.Ordinal).Replace("\u001b]", "", StringComparison.Ordinal));
+        Assert.DoesNotContain('\u0007', shown.Stdout);
+        Assert.DoesNotContain('\u202e', shown.Stdout);
+
+        using var json = JsonDocument.Parse(Cli.Run("predict", Model, forged, "--json").Stdout);
+        Assert.Equal(forged, json.RootElement[0].GetProperty("file").GetString());
+    }
+
+    [Fact]
+    public void A_model_that_cannot_run_is_one_line_per_image_naming_the_model_and_the_node()
+    {
+        string broken = _dir.Combine("broken.onnx");
+        File.WriteAllBytes(broken, OnnxMetadata.WithFailingReshape(File.ReadAllBytes(Model)));
+        var result = Cli.Run("predict", broken, DrawOne("one.png"));
+        Assert.Equal(1, result.ExitCode);
+        string line = Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: {broken}: ONNX Runtime could not run the graph: ", line);
+        Assert.Contains("failing_reshape", line);
+    }
+
+    [Fact]
     public void A_device_a_pipe_and_a_folder_are_per_file_errors_and_the_valid_file_is_still_answered()
     {
         string one = DrawOne("one.png");

@@ -10,13 +10,16 @@ public sealed class TestServer : IAsyncDisposable
     private readonly TempFolder _dir = new();
     private WebApplication? _app;
 
-    private TestServer()
+    private readonly string _model;
+
+    private TestServer(string model)
     {
+        _model = model;
     }
 
     public string Folder => _dir.Path;
 
-    public string ModelPath => _dir.Combine("lenet5-mnist.onnx");
+    public string ModelPath => _dir.Combine(_model + ".onnx");
 
     public HttpClient Client { get; private set; } = null!;
 
@@ -25,11 +28,12 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The running server's services, for tests that act as the server's own parts would.</summary>
     public IServiceProvider Services => _app!.Services;
 
-    public static async Task<TestServer> StartAsync(Func<ServeOptions, ServeOptions>? configure = null)
+    /// <summary>Serves a copy of models/<paramref name="model"/>.onnx and its features file (the seed's net unless named).</summary>
+    public static async Task<TestServer> StartAsync(Func<ServeOptions, ServeOptions>? configure = null, string model = "lenet5-mnist")
     {
-        var server = new TestServer();
-        File.Copy(Repository.ModelPath, server.ModelPath);
-        File.Copy(Repository.FeaturesPath, server._dir.Combine("lenet5-mnist.features.onnx"));
+        var server = new TestServer(model);
+        File.Copy(Path.Combine(Repository.Root, "models", model + ".onnx"), server.ModelPath);
+        File.Copy(Path.Combine(Repository.Root, "models", model + ".features.onnx"), server._dir.Combine(model + ".features.onnx"));
         var options = new ServeOptions
         {
             ModelPaths = [server.ModelPath],

@@ -35,4 +35,23 @@ public static class OnnxMetadata
         [.. ModelProto.Parser.ParseFrom(model).Graph.Initializer
             .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float)
             .Select(t => (t.Name, t.Dims.ToArray(), t.RawData.IsEmpty ? t.FloatData.ToArray() : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray()))];
+
+    /// <summary>
+    /// The model with its probabilities reshaped to [-1, 3] and back to [-1, 10] before they leave the graph: it loads
+    /// (its outputs keep their shapes, and the batch size is dynamic, so no check at load sees it) and fails on its
+    /// first run, as the hostile probe's edited copy did.
+    /// </summary>
+    public static byte[] WithFailingReshape(byte[] model, string output = "probabilities")
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        var producer = proto.Graph.Node.Single(n => n.Output.Contains(output));
+        int slot = producer.Output.IndexOf(output);
+        producer.Output[slot] = output + "_before_reshape";
+        int classes = (int)proto.Graph.Output.Single(o => o.Name == output).Type.TensorType.Shape.Dim[^1].DimValue;
+        proto.Graph.Initializer.Add(new TensorProto { Name = "failing_shape", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 2 }, Int64Data = { -1, 3 } });
+        proto.Graph.Initializer.Add(new TensorProto { Name = "original_shape", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 2 }, Int64Data = { -1, classes } });
+        proto.Graph.Node.Add(new NodeProto { OpType = "Reshape", Name = "failing_reshape", Input = { output + "_before_reshape", "failing_shape" }, Output = { output + "_by_three" } });
+        proto.Graph.Node.Add(new NodeProto { OpType = "Reshape", Name = "reshape_back", Input = { output + "_by_three", "original_shape" }, Output = { output } });
+        return proto.ToByteArray();
+    }
 }

@@ -43,6 +43,9 @@ public static class Repository
     public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-ensemble.onnx");
 
     /// <summary>The committed width-2 LeNet-5 distilled from the ensemble (models/README.md), the explorer page's default.</summary>
+    /// <summary>The file stem of the explorer page's default model in models/ (README's `cnn serve` example).</summary>
+    public const string ExplorerModel = "lenet5-mnist-distilled";
+
     public static string DistilledPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-distilled.onnx");
 
     public static string DigitsFolder => System.IO.Path.Combine(Root, "data", "mnist-5k");

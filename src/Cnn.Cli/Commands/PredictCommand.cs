@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
@@ -102,7 +103,7 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
                 }
                 else
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                    console.MarkupLineInterpolated($"[red]error:[/] {DisplayText.Escape(e.Message)}");
                 }
             }
         }
@@ -113,7 +114,7 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
             PredictionSheet.Save(rows, answered, settings.Sheet);
             if (!settings.Json)
             {
-                console.MarkupLineInterpolated($"sheet: {Path.GetFullPath(settings.Sheet)}{(answered > rows.Count ? $" (the first {rows.Count:N0} of {answered:N0} images)" : "")}");
+                console.MarkupLineInterpolated($"sheet: {DisplayText.Escape(Path.GetFullPath(settings.Sheet))}{(answered > rows.Count ? $" (the first {rows.Count:N0} of {answered:N0} images)" : "")}");
             }
         }
 
@@ -124,11 +125,11 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
     {
         if (prediction.IsUnsure)
         {
-            console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/] [yellow](unsure: {prediction.Probability.ToString("P0", CultureInfo.InvariantCulture)} is below --min-probability; try a clearer image)[/]");
+            console.MarkupLineInterpolated($"{DisplayText.Escape(file)} → [bold]{prediction.Label}[/] [yellow](unsure: {prediction.Probability.ToString("P0", CultureInfo.InvariantCulture)} is below --min-probability; try a clearer image)[/]");
         }
         else
         {
-            console.MarkupLineInterpolated($"{file} → [bold]{prediction.Label}[/]");
+            console.MarkupLineInterpolated($"{DisplayText.Escape(file)} → [bold]{prediction.Label}[/]");
         }
         var table = new Table().AddColumns("label", "probability");
         foreach (var t in prediction.Top(top))

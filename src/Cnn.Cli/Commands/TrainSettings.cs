@@ -29,6 +29,10 @@ public abstract class RunSettings : CommandSettings
     [DefaultsDescription("Early stopping: epochs without a better validation loss; 0 = off.", nameof(TrainOptions.Patience))]
     public int? Patience { get; init; }
 
+    [CommandOption("--best-by <C>")]
+    [DefaultsDescription("What makes an epoch the best (kept in model.pt, counted by --patience): the validation split's loss or accuracy.", nameof(TrainOptions.BestBy))]
+    public BestBy? BestBy { get; init; }
+
     [CommandOption("--scheduler <S>")]
     [DefaultsDescription("Learning-rate schedule: none, step, cosine, plateau or onecycle.", nameof(TrainOptions.Scheduler))]
     public SchedulerKind? Scheduler { get; init; }
@@ -58,6 +62,7 @@ public abstract class RunSettings : CommandSettings
     {
         Epochs = Epochs ?? defaults.Epochs,
         Patience = Patience ?? defaults.Patience,
+        BestBy = BestBy ?? defaults.BestBy,
         Scheduler = Scheduler ?? defaults.Scheduler,
         Threads = Threads ?? defaults.Threads,
     };

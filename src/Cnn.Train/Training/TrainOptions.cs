@@ -22,6 +22,20 @@ public enum SchedulerKind
     OneCycle,
 }
 
+/// <summary>What makes an epoch's weights the best so far, on the validation split (model.pt keeps them; patience counts from them).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BestBy>))]
+public enum BestBy
+{
+    /// <summary>The lowest validation loss.</summary>
+    Loss,
+
+    /// <summary>
+    /// The highest validation accuracy: for a validation split of other people's handwriting, whose loss rises with a
+    /// few confident misreadings (and mislabelled digits) while more of it is read right.
+    /// </summary>
+    Accuracy,
+}
+
 /// <summary>
 /// How a model is trained: everything besides the architecture and the data. Immutable; saved in config.json so a run
 /// can be resumed or reproduced.
@@ -36,6 +50,9 @@ public sealed record TrainOptions
 
     /// <summary>Epochs without a better validation loss before stopping; 0 turns early stopping off.</summary>
     public int Patience { get; init; } = 5;
+
+    /// <summary>What makes an epoch the best: the lowest validation loss or the highest validation accuracy.</summary>
+    public BestBy BestBy { get; init; } = BestBy.Loss;
 
     public SchedulerKind Scheduler { get; init; } = SchedulerKind.OneCycle;
 
@@ -152,6 +169,7 @@ public sealed record TrainOptions
         Require(Photos is >= 0 and <= 1, nameof(Photos), Photos, "0..1 (0 = none through the photo preprocessing)");
         Require(SourceRenders is >= 0 and <= 16, nameof(SourceRenders), SourceRenders, "0..16 renderings of each outside digit");
         Require(Ema is >= 0 and < 1, nameof(Ema), Ema, "0 (off) or a decay below 1, such as 0.999");
+        Require(Enum.IsDefined(BestBy), nameof(BestBy), BestBy, "loss or accuracy");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
         return this;
     }

@@ -188,7 +188,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
             validation = Evaluate(session.Model, data.Validation, data.Normalization, session.Device, _options.BatchSize);
             session.AddEvaluation(Stopwatch.GetElapsedTime(evalStart).TotalSeconds, data.Validation.Count);
             // The first epoch always counts as best so model.pt exists after one epoch.
-            improved = validation.Loss < state.BestValidationLoss || state.BestEpoch == 0;
+            improved = state.BestEpoch == 0 || Better(validation, state);
             if (improved)
             {
                 SaveWeights(run, session.Model);
@@ -213,11 +213,16 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         _observer.EpochCompleted(metrics, improved);
         if (StoppedEarly(next, epoch + 1))
         {
-            _observer.Message($"early stop: no better validation loss for {_options.Patience} epochs; best was epoch {next.BestEpoch}");
+            _observer.Message($"early stop: no better validation {(_options.BestBy == BestBy.Accuracy ? "accuracy" : "loss")} for {_options.Patience} epochs; best was epoch {next.BestEpoch}");
         }
 
         return next;
     }
+
+    /// <summary>Whether this epoch's validation beats the best epoch's, by <see cref="TrainOptions.BestBy"/>.</summary>
+    private bool Better(Evaluation validation, TrainerState state) => _options.BestBy == BestBy.Accuracy
+        ? validation.Accuracy > state.History[state.BestEpoch - 1].ValidationAccuracy
+        : validation.Loss < state.BestValidationLoss;
 
     private TrainOutcome Finish(Session session, TrainerState state)
     {
