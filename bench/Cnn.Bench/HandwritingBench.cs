@@ -146,7 +146,7 @@ internal static class HandwritingBench
             if (models[0].Card.Deskew)
             {
                 var straight = new float[pixels.Length];
-                Cnn.Contracts.MomentDeskew.Apply(pixels, straight, source.Side, source.Side);
+                Cnn.Inference.MomentDeskew.Apply(pixels, straight, source.Side, source.Side);
                 pixels = straight;
             }
 

@@ -43,7 +43,7 @@ public sealed record ModelCard
     public required PreprocessingKind Preprocessing { get; init; }
 
     /// <summary>
-    /// With <see cref="PreprocessingKind.Digit"/>: the model was trained on frames deskewed by <see cref="MomentDeskew"/>,
+    /// With <see cref="PreprocessingKind.Digit"/>: the model was trained on frames deskewed by Cnn.Inference's <c>MomentDeskew</c>,
     /// so every image it is given must be deskewed the same way (Cnn.Inference does it). False for cards before 1.1.
     /// </summary>
     public bool Deskew { get; init; }

@@ -10,8 +10,6 @@ internal sealed class CallGate(object owner)
     private int _active;
     private int _closed;
 
-    public bool IsClosed => Volatile.Read(ref _closed) != 0;
-
     /// <summary>Enters a call; dispose the scope when it ends.</summary>
     public Scope Enter()
     {

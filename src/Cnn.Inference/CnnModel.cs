@@ -16,7 +16,7 @@ public sealed class CnnModel : IDisposable
     private static readonly string[] InputNames = [OnnxNames.Input];
 
     // Run options carry no per-call state here; one instance serves every call and thread.
-    private readonly RunOptions _runOptions = new();
+    private readonly RunOptions _runOptions = new() { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
     private readonly InferenceSession _session;
     private readonly InferenceOptions _options;
     private readonly Lazy<FeatureOutputs?> _features;
@@ -449,9 +449,25 @@ public sealed class CnnModel : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            string first = e.Message.Split('\n', 2)[0];
-            first = System.Text.RegularExpressions.Regex.Replace(first, @"^\[ErrorCode:[A-Za-z]+\]\s*", "");
-            throw new ModelRunException($"{Source}: ONNX Runtime could not run the graph: {first}", e);
+            throw new ModelRunException($"{Source}: ONNX Runtime could not run the graph: {RunFailure(e.Message)}", e);
         }
+    }
+
+    /// <summary>
+    /// ONNX Runtime's status as one line: "node 'NAME' (OP) failed: WHY", without its error code, source file and
+    /// failed condition ("[ErrorCode:RuntimeException] Non-zero status code returned while running Reshape node.
+    /// Name:'x' Status Message: /onnxruntime_src/…/reshape_helper.h:84 …(…) size != 0 … was false. The input …").
+    /// </summary>
+    internal static string RunFailure(string message)
+    {
+        string line = System.Text.RegularExpressions.Regex.Replace(message.ReplaceLineEndings(" ").Trim(), @"^\[ErrorCode:[A-Za-z]+\]\s*", "");
+        var node = System.Text.RegularExpressions.Regex.Match(line, @"running (\w+) node\. Name:'([^']*)' Status Message: (.*)$");
+        if (!node.Success)
+        {
+            return line;
+        }
+
+        string why = System.Text.RegularExpressions.Regex.Replace(node.Groups[3].Value, @"^\S+:\d+ .*? was false\.\s*", "");
+        return $"node '{node.Groups[2].Value}' ({node.Groups[1].Value}) failed: {why}";
     }
 }

@@ -62,7 +62,9 @@ internal static class SessionFactory
 
     private static SessionOptions Options(InferenceOptions options, bool cuda)
     {
-        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // ONNX Runtime's own log lines would go to the app's stderr; a failed run reaches the caller as a
+        // ModelRunException naming the node instead, so only fatal errors are logged natively.
+        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         try
         {
             if (options.IntraOpThreads > 0)

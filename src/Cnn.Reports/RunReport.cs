@@ -48,19 +48,33 @@ public static class RunReport
         RunFigures.Write(run, config, data, summary, test);
     }
 
-    /// <summary>The run's ONNX export (written first when missing), for the feature maps.</summary>
+    /// <summary>
+    /// The run's ONNX export, for the feature maps: the one `cnn export` wrote into the run folder, else one written to
+    /// a scratch folder and removed once loaded (a report adds nothing to the run folder but its figures).
+    /// </summary>
     private static CnnModel LoadExport(RunFolder run)
     {
         string onnx = run.File("model.onnx");
-        if (!File.Exists(onnx) || !File.Exists(OnnxNames.FeaturesPathFor(onnx)))
+        if (File.Exists(onnx) && File.Exists(OnnxNames.FeaturesPathFor(onnx)))
         {
-            OnnxExporter.ExportRun(run, onnx);
+            return CnnModel.Load(onnx);
         }
 
-        return CnnModel.Load(onnx);
+        var scratch = Directory.CreateTempSubdirectory("cnn-report-");
+        try
+        {
+            string path = Path.Combine(scratch.FullName, "model.onnx");
+            OnnxExporter.ExportRun(run, path);
+            // CnnModel reads both files into memory as it loads, so the scratch folder can go at once.
+            return CnnModel.Load(path);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
     }
 
-    /// <summary>The first image given, prepared; else the first test image of label 7 (else the first).</summary>
+    /// <summary>The first image given, prepared; else the test split's first image.</summary>
     private static (PreparedImage Image, string Note) FeatureMapInput(CnnModel model, IReadOnlyList<string> images, TrainingData data, RunConfig config)
     {
         if (images.Count > 0)
@@ -69,8 +83,7 @@ public static class RunReport
         }
 
         var labels = data.Test.Labels.data<long>().ToArray();
-        int seven = config.Data.ClassNames.ToList().IndexOf("7");
-        int index = seven >= 0 ? Math.Max(0, Array.IndexOf(labels, (long)seven)) : 0;
+        const int index = 0;
         var pixels = data.Test.Images[index].to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
         var shape = model.Card.Input.Shape;
         return (new PreparedImage("test", shape.Channels, shape.Height, shape.Width, pixels), $"test image {index} (label {config.Data.ClassNames[(int)labels[index]]})");

@@ -77,8 +77,14 @@ public sealed class PredictCommandTests : IDisposable
         var result = Cli.Run("predict", broken, DrawOne("one.png"));
         Assert.Equal(1, result.ExitCode);
         string line = Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"error: {broken}: ONNX Runtime could not run the graph: ", line);
-        Assert.Contains("failing_reshape", line);
+        Assert.Equal($"error: {broken}: ONNX Runtime could not run the graph: node 'failing_reshape' (Reshape) failed: The input tensor cannot be reshaped to the requested shape. Input shape:{{1,10}}, requested shape:{{-1,3}}", line);
+
+        // The process prints that line alone: no native log line of ONNX Runtime's, no stack trace.
+        var (code, output) = ChildProcess.Run("dotnet", _dir.Path, CnnProcess.Dll, "predict", broken, DrawOne("two.png"));
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: {broken}: ONNX Runtime could not run the graph: node 'failing_reshape' (Reshape) failed: ", output);
+        Assert.DoesNotContain("onnxruntime:", output);
+        Assert.DoesNotContain(" at ", output);
     }
 
     [Fact]

@@ -57,5 +57,13 @@ public sealed class ReportCommandTests : IDisposable
         Assert.Contains("| test accuracy |", md);
         AssertPicture(Path.Combine(run, "report-featuremaps", "conv2.png"), 300, 200);
         AssertPicture(Path.Combine(run, "predictions.png"), 300, 100);
+        // The report exported the run to read its maps, and left no export behind in the run folder.
+        Assert.False(File.Exists(Path.Combine(run, "model.onnx")));
+        Assert.False(File.Exists(Path.Combine(run, "model.features.onnx")));
+
+        // Without an image of the caller's, the maps are the test split's first image's, whatever its label.
+        var plain = Cli.Run("report", run);
+        Assert.True(plain.ExitCode == 0, plain.Output);
+        Assert.Contains("test image 0 (label ", File.ReadAllText(Path.Combine(run, "report.md")));
     }
 }

@@ -62,4 +62,13 @@ public sealed class SweepCommandTests : IDisposable
         var model = Cli.Run("sweep", "resnet");
         Assert.Contains("model is 'resnet'; expected lenet or cifar", model.Output);
     }
+
+    [Fact]
+    public void A_label_set_for_a_data_set_without_one_is_refused_as_cnn_train_refuses_it()
+    {
+        var (code, output) = Cli.Run("sweep", "lenet", "--labels", "fine", "--out", _dir.Combine("never"));
+        Assert.Equal(2, code);
+        Assert.Contains("--labels is given for digits; it chooses CIFAR-100's label set, so expected it only with --dataset cifar100", output);
+        Assert.False(Directory.Exists(_dir.Combine("never")));
+    }
 }

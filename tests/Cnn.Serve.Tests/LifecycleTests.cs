@@ -154,7 +154,9 @@ public sealed class LifecycleTests
         }
 
         var inFlight = Enumerable.Range(0, 8).Select(_ => Request()).ToList();
-        await Task.Delay(50);
+        // The signal goes once the server is answering some of them: its own gauge of requests in progress says so.
+        await Until(async () => System.Text.RegularExpressions.Regex.IsMatch(
+            await client.GetStringAsync("/metrics"), @"http_requests_in_progress\{[^}]*featuremaps[^}]*\} [1-9]"));
         var killedAt = clock.Elapsed;
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {

@@ -1,4 +1,5 @@
 using Cnn.Contracts;
+using Cnn.Inference;
 using Cnn.Tests;
 using Cnn.Train.Data;
 using Cnn.Train.Recipes;

@@ -78,6 +78,7 @@ public sealed class SweepSettings : RunSettings
     internal RunRequest Request(SweepPoint point)
     {
         var dataset = Recipe.Dataset(DatasetName);
+        CheckLabelSet(dataset);
         var options = WithSharedOptions(Recipe.Defaults(dataset)) with { LearningRate = point.LearningRate, Seed = point.Seed };
         return new RunRequest(dataset, options.Validated(OptionName), point.Width, Data, LabelSet ?? CifarLabels.Coarse);
     }

@@ -57,6 +57,15 @@ public abstract class RunSettings : CommandSettings
             .Select(p => p.GetCustomAttribute<CommandOptionAttribute>()?.LongNames.Select(n => $"--{n}").FirstOrDefault())
             .FirstOrDefault(name => name != null) ?? property;
 
+    /// <summary>--labels chooses CIFAR-100's label set: refused for any other data set, by train and sweep alike.</summary>
+    protected void CheckLabelSet(DatasetSpec dataset)
+    {
+        if (LabelSet != null && dataset.Name != CifarRecipe.DatasetName)
+        {
+            throw new ArgumentException($"--labels is given for {dataset.Name}; it chooses CIFAR-100's label set, so expected it only with --dataset {CifarRecipe.DatasetName}");
+        }
+    }
+
     /// <summary>The recipe's defaults with the options both commands have applied.</summary>
     protected TrainOptions WithSharedOptions(TrainOptions defaults) => defaults with
     {
@@ -208,11 +217,7 @@ public abstract class TrainSettings : RunSettings
             throw new ArgumentException("--deskew and --no-deskew were both given; expected at most one");
         }
 
-        if (LabelSet != null && dataset.Name != CifarRecipe.DatasetName)
-        {
-            throw new ArgumentException($"--labels is given for {dataset.Name}; it chooses CIFAR-100's label set, so expected it only with --dataset {CifarRecipe.DatasetName}");
-        }
-
+        CheckLabelSet(dataset);
         if (Width is { } w && !(w > 0 && double.IsFinite(w)))
         {
             throw new ArgumentException($"--width is {w.ToString(CultureInfo.InvariantCulture)}; expected a positive number (1 = the original net)");

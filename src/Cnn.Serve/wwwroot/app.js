@@ -97,6 +97,7 @@ $('clear').addEventListener('click', () => pad.clear());
 $('file').addEventListener('change', e => pad.load(e.target.files[0]));
 $('close-detail').addEventListener('click', () => state.layers.close());
 $('big').addEventListener('keydown', e => state.layers.step(e));
+$('detail').addEventListener('keydown', e => state.layers?.trap(e));
 document.addEventListener('keydown', e => {
   if (e.key === 'Escape' && state.layers?.isOpen()) state.layers.close();
 });

@@ -21,9 +21,12 @@ export function createLayers(model, current) {
     const [, height, width] = map.shape;
     return map.values[channel * height * width + y * width + x];
   };
-  const say = (source, layer, channel, x, y) => {
+  // #hover is announced to screen readers only for what the keyboard reads: a mouse sweeping over a map would
+  // otherwise queue an announcement for every cell it crosses.
+  const say = (source, layer, channel, x, y, spoken = false) => {
     reader = source;
     const v = value(layer, channel, x, y);
+    $('hover').setAttribute('aria-live', spoken ? 'polite' : 'off');
     $('hover').textContent = v == null ? '' : `${layer} map ${channel} at (${x}, ${y}): ${v.toPrecision(4)}`;
   };
   const hush = () => {
@@ -41,7 +44,10 @@ export function createLayers(model, current) {
       panel.dataset.layer = layer.name;
       panel.innerHTML = '<h3></h3><div class="legend"><span class="min"></span><canvas width="140" height="1"></canvas><span class="max"></span></div><div class="grid"></div>';
       panel.querySelector('h3').textContent = `${layer.name} · ${channels} maps of ${height}×${width}`;
-      paint(panel.querySelector('.legend canvas'), 140, 1, p => viridis(p / 139));
+      const legend = panel.querySelector('.legend canvas');
+      legend.setAttribute('role', 'img');
+      legend.setAttribute('aria-label', `colour scale of ${layer.name}, from its lowest value (left) to its highest (right)`);
+      paint(legend, 140, 1, p => viridis(p / 139));
       const grid = panel.querySelector('.grid');
       for (let c = 0; c < channels; c++) {
         const tile = document.createElement('button');
@@ -51,6 +57,8 @@ export function createLayers(model, current) {
         const canvas = document.createElement('canvas');
         canvas.width = width;
         canvas.height = height;
+        canvas.setAttribute('role', 'img');
+        canvas.setAttribute('aria-label', `${layer.name} map ${c} as a heatmap`);
         tile.append(canvas);
         tile.addEventListener('click', () => open(layer, c, tile));
         canvas.addEventListener('mousemove', e => hover(e, layer.name, c));
@@ -94,7 +102,12 @@ export function createLayers(model, current) {
     selected = { layer: layer.name, channel, tile };
     cursor = [Math.floor(layer.shape[2] / 2), Math.floor(layer.shape[1] / 2)];
     $('detail').hidden = false;
-    if (!weights.has(layer.name)) weights.set(layer.name, await kernels(model, layer));
+    if (!weights.has(layer.name)) {
+      const fetched = await kernels(model, layer);
+      weights.set(layer.name, fetched);
+      // The panel may have been closed, or another map opened, while the kernels were on their way.
+      if (selected?.layer !== layer.name || selected.channel !== channel) return;
+    }
     showDetail();
     $('close-detail').focus();
   }
@@ -134,6 +147,8 @@ export function createLayers(model, current) {
       const canvas = document.createElement('canvas');
       canvas.className = 'kernel';
       canvas.title = `kernel from input channel ${i}`;
+      canvas.setAttribute('role', 'img');
+      canvas.setAttribute('aria-label', `kernel from input channel ${i}`);
       paint(canvas, kw, kh, p => diverging(mine[i * size + p] / scale));
       box.append(canvas);
     }
@@ -158,8 +173,18 @@ export function createLayers(model, current) {
     e.preventDefault();
     const [, height, width] = map.shape;
     cursor = [Math.min(width - 1, Math.max(0, cursor[0] + move[0])), Math.min(height - 1, Math.max(0, cursor[1] + move[1]))];
-    say(e.currentTarget, selected.layer, selected.channel, cursor[0], cursor[1]);
+    say(e.currentTarget, selected.layer, selected.channel, cursor[0], cursor[1], true);
   }
 
-  return { build, show, close, step, isOpen: () => selected !== null };
+  // The panel is a dialog: Tab and Shift+Tab cycle through its controls while it is open.
+  function trap(e) {
+    if (e.key !== 'Tab' || !selected) return;
+    const focusable = [...$('detail').querySelectorAll('button, [tabindex="0"]')].filter(el => !el.hidden);
+    if (focusable.length === 0) return;
+    const first = focusable[0], last = focusable[focusable.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  }
+
+  return { build, show, close, step, trap, isOpen: () => selected !== null };
 }

@@ -1,4 +1,5 @@
 using Cnn.Contracts;
+using Cnn.Inference;
 using Cnn.Train.Data;
 using Cnn.Train.Data.Handwriting;
 using Cnn.Train.Models;

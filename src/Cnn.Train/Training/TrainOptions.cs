@@ -92,7 +92,7 @@ public sealed record TrainOptions
     public double Ema { get; init; }
 
     /// <summary>
-    /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Contracts.MomentDeskew"/>) before
+    /// LeNet on handwritten digits: deskew every image by its moments (<see cref="Cnn.Inference.MomentDeskew"/>) before
     /// training, evaluating and predicting; the model card tells Cnn.Inference to do the same.
     /// </summary>
     public bool Deskew { get; init; }

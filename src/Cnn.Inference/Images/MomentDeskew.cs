@@ -1,9 +1,9 @@
-namespace Cnn.Contracts;
+namespace Cnn.Inference;
 
 /// <summary>
 /// Deskewing by image moments, as the classic MNIST pipelines do: the ink's slant is its second-order moment ratio
 /// μ11 / μ02, and a horizontal shear about the ink's centre of mass takes it out, so a forward-leaning 7 stands up
-/// straight. A model card with <see cref="ModelCard.Deskew"/> set was trained on frames deskewed by exactly this
+/// straight. A model card with <see cref="Cnn.Contracts.ModelCard.Deskew"/> set was trained on frames deskewed by exactly this
 /// code, and Cnn.Inference applies it to every image before the model sees it.
 /// </summary>
 public static class MomentDeskew
