@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-5124}
 url="http://127.0.0.1:$port"
-model=$(realpath "${MODEL:-$root/models/lenet5-mnist-distilled.onnx}")
+model=$(realpath "${MODEL:-$root/models/lenet5-handwriting.onnx}")
 name=$(basename "$model" .onnx)
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 dotnet "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll" serve "$model" --urls "$url" --quiet > /tmp/cnn-flood.log 2>&1 &

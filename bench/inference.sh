@@ -3,7 +3,7 @@
 # ONNX files, and the wall time of a whole `cnn predict one.png` process (median of 5). 1 intra-op thread.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-model=${MODEL:-$root/models/lenet5-mnist-distilled.onnx}
+model=${MODEL:-$root/models/lenet5-handwriting.onnx}
 dotnet build "$root/bench/Cnn.Bench" -c Release -v quiet -nologo >/dev/null
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 bench=("dotnet" "$root/bench/Cnn.Bench/bin/Release/net10.0/linux-x64/Cnn.Bench.dll")

@@ -5,7 +5,7 @@
 # 256 connections for 60 s. Prints one table row per run with req/s, p50, p99, the status codes, socket errors, the
 # server's CPU time per request and its RSS, and checks /readyz afterwards. DURATION=10 by default; SOAK=60 for the
 # long run (0 skips it);
-# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-mnist-distilled.onnx);
+# MODEL=models/lenet5-mnist.onnx serves another model file (default: the explorer's, models/lenet5-handwriting.onnx);
 # IMAGE=NAME serves it from the container image instead of the `cnn serve` process.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ duration=${DURATION:-10}
 soak=${SOAK:-60}
 port=${PORT:-5123}
 url="http://127.0.0.1:$port"
-model=$(realpath "${MODEL:-$root/models/lenet5-mnist-distilled.onnx}")
+model=$(realpath "${MODEL:-$root/models/lenet5-handwriting.onnx}")
 name=$(basename "$model" .onnx)
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
 # IMAGE=localhost/cnn-serve:latest runs the same load against the container (bash deploy/build-image.sh builds it),

@@ -48,8 +48,8 @@ internal static class CnnApp
             .WithExample("featuremaps", "models/lenet5-mnist.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
         config.AddCommand<ServeCommand>("serve")
             .WithDescription("Serve models over HTTP (API v1, metrics, OpenAPI) with the draw-a-digit explorer page at /.")
-            .WithExample("serve", "models/lenet5-mnist-distilled.onnx")
-            .WithExample("serve", "models/lenet5-mnist-distilled.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
+            .WithExample("serve", "models/lenet5-handwriting.onnx")
+            .WithExample("serve", "models/lenet5-handwriting.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
         config.SetExceptionHandler((exception, _) => ErrorReport.Print(errors, exception, args));
     }
 }

@@ -15,7 +15,7 @@ app.Configure(config =>
 {
     config.SetApplicationName("cnn-serve");
     config.UseStrictParsing();
-    config.AddExample("models/lenet5-mnist-distilled.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
+    config.AddExample("models/lenet5-handwriting.onnx", "--urls", "http://0.0.0.0:8080", "--quiet");
     config.SetExceptionHandler((exception, _) =>
     {
         var e = CommandErrors.Unwrap(exception);

@@ -82,7 +82,8 @@ public sealed class TrainCommandTests : IDisposable
 
         // Defaults come from the recipes: the most common value, then the data sets that differ.
         Assert.Contains("Maximum epochs. Default: 60 (fashion-mnist: 15, cifar100: 30)", output);
-        Assert.Contains("0 = off. Default: 20 (mnist: 0, fashion-mnist: 5, cifar100: 8)", output);
+        Assert.Contains("0 = off. Default: 0 (digits: 20, fashion-mnist: 5, cifar100: 8)", output);
+        Assert.Contains("the validation split's loss or accuracy. Default: loss (handwriting: accuracy)", output);
         Assert.Contains("Share of the training file held out for validation. Default: 0.08333 (cifar100: 0.1)", output);
         Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
         Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
@@ -301,7 +302,7 @@ public class TrainSettingsTests
     [Theory]
     [InlineData("--lr", "-1", "--lr is -1; expected a positive number up to 3.4e38")]
     [InlineData("--width", "0", "--width is 0; expected a positive number (1 = the original net)")]
-    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; lenet trains on digits, mnist or fashion-mnist")]
+    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; lenet trains on digits, mnist, handwriting or fashion-mnist")]
     [InlineData("--val-fraction", "1.5", "--val-fraction is 1.5; expected between 0 and 1")]
     public void Validation_messages_name_actual_and_expected(string option, string value, string message)
     {
@@ -319,7 +320,7 @@ public class TrainSettingsTests
 
     public static TheoryData<TrainLeNetSettings, string> HandwritingOptions => new()
     {
-        { new TrainLeNetSettings { Dataset = "fashion-mnist", Deskew = true }, "--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits or mnist)" },
+        { new TrainLeNetSettings { Dataset = "fashion-mnist", Deskew = true }, "--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits, mnist or handwriting)" },
         { new TrainLeNetSettings { NoAugment = true, StrokeChange = 0.5 }, "--stroke-change is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
         { new TrainLeNetSettings { StrokeChange = 2 }, "--stroke-change is 2; expected 0..1 (0 = strokes as they are)" },
         { new TrainLeNetSettings { Shear = -0.1 }, "--shear is -0.1; expected 0..1 (0 = no slant)" },
@@ -330,7 +331,7 @@ public class TrainSettingsTests
         { new TrainLeNetSettings { Ema = -0.5 }, "--ema is -0.5; expected 0 (off) or a decay below 1, such as 0.999" },
         { new TrainLeNetSettings { Photos = 1.5 }, "--photos is 1.5; expected 0..1 (0 = none through the photo preprocessing)" },
         { new TrainLeNetSettings { NoAugment = true, Photos = 0.5 }, "--photos is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out" },
-        { new TrainLeNetSettings { Dataset = "fashion-mnist", Photos = 0.5 }, "--photos is on for fashion-mnist; it sends digits through the handwriting preprocessing, which is for digits or mnist" },
+        { new TrainLeNetSettings { Dataset = "fashion-mnist", Photos = 0.5 }, "--photos is on for fashion-mnist; it sends digits through the handwriting preprocessing, which is for digits, mnist or handwriting" },
         { new TrainLeNetSettings { DistillWeight = 0.5 }, "--distill-weight was given without --teacher; expected --teacher MODEL.onnx with it, or neither" },
         { new TrainLeNetSettings { Teacher = "t.onnx", DistillTemperature = 0.5 }, "--distill-temperature is 0.5; expected 1..100" },
         { new TrainLeNetSettings { Teacher = "t.onnx", DistillWeight = 2 }, "--distill-weight is 2; expected 0..1 (the teacher's share of the loss)" },

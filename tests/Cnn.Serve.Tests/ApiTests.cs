@@ -143,7 +143,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
         "malformed JSON" => (Predict, () => "{\"pixels\": [1,"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "the body is not valid JSON"),
         "wrong pixel count" => (Predict, () => "{\"pixels\": [0.5, 0.5]}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "image 0 has 2 pixels; expected C·H·W = 1·28·28 = 784 floats in 0..1"),
         "neither pixels nor images" => (Predict, () => "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "expected a JSON object with either \"pixels\""),
-        "top out of range" => (Predict + "?top=11", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "top is 11; expected 1..10"),
+        "top out of range" => (Predict + "?top=11", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.BadRequest, "top is '11'; expected a whole number 1..10"),
         "unknown model" => ("/v1/models/resnet/predict", () => "{}"u8.ToArray(), "application/json", HttpStatusCode.NotFound, "no model named 'resnet'; served: lenet5-mnist"),
         "unknown layer" => (FeatureMaps + "?layers=conv9", () => Digits.Png28(0), "image/png", HttpStatusCode.NotFound, "lenet5-mnist: no feature map named 'conv9'; available: conv1, pool1, conv2, pool2"),
         "unsupported type" => (Predict, () => "hello"u8.ToArray(), "text/plain", HttpStatusCode.UnsupportedMediaType, "Content-Type 'text/plain'; expected image/png, image/jpeg, image/webp, image/bmp, multipart/form-data or application/json"),

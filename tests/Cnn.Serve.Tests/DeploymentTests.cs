@@ -35,11 +35,11 @@ public sealed class DeploymentTests(ContainerImage image) : IClassFixture<Contai
 
             // What `cnn predict --json` writes for the file: the same DTO from the same library calls.
             string digit = Path.Combine(Repository.Root, "bench", "seven.png");
-            using var model = CnnModel.Load(Repository.DistilledPath);
+            using var model = CnnModel.Load(Repository.ExplorerModelPath);
             var expected = PredictionDto.From(model.PredictImage(digit), 3);
             using var body = new ByteArrayContent(File.ReadAllBytes(digit));
             body.Headers.ContentType = new("image/png");
-            var response = await client.PostAsync("/v1/models/lenet5-mnist-distilled/predict", body);
+            var response = await client.PostAsync($"/v1/models/{Repository.ExplorerModel}/predict", body);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var answer = JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), ServeJson.Api.PredictionDto)!;
             Assert.Equal(expected.Label, answer.Label);

@@ -144,7 +144,7 @@ public sealed class LifecycleTests
 
         Assert.True(url != null, log.ToString());
         using var client = new HttpClient { BaseAddress = new Uri(url) };
-        var body = new ByteArrayContent(Digits.Drawing(5, 1000, 800, 100, 100, 20, noisyGrey: true));
+        var body = new ByteArrayContent(Digits.Drawing(5, 2000, 1600, 200, 200, 40, noisyGrey: true));
         body.Headers.ContentType = new("image/png");
         var clock = Stopwatch.StartNew();
         async Task<(HttpStatusCode Status, TimeSpan At)> Request()
@@ -156,7 +156,7 @@ public sealed class LifecycleTests
         var inFlight = Enumerable.Range(0, 8).Select(_ => Request()).ToList();
         // The signal goes once the server is answering some of them: its own gauge of requests in progress says so.
         await Until(async () => System.Text.RegularExpressions.Regex.IsMatch(
-            await client.GetStringAsync("/metrics"), @"http_requests_in_progress\{[^}]*featuremaps[^}]*\} [1-9]"));
+            await client.GetStringAsync("/metrics"), @"(?m)^http_requests_in_progress\{.*endpoint=""[^""]*/featuremaps""\} [1-9]"));
         var killedAt = clock.Elapsed;
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {

@@ -44,7 +44,10 @@ public static class Repository
 
     /// <summary>The committed width-2 LeNet-5 distilled from the ensemble (models/README.md), the explorer page's default.</summary>
     /// <summary>The file stem of the explorer page's default model in models/ (README's `cnn serve` example).</summary>
-    public const string ExplorerModel = "lenet5-mnist-distilled";
+    public const string ExplorerModel = "lenet5-handwriting";
+
+    /// <summary>The explorer page's default model file.</summary>
+    public static string ExplorerModelPath => System.IO.Path.Combine(Root, "models", ExplorerModel + ".onnx");
 
     public static string DistilledPath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-distilled.onnx");
 

@@ -258,7 +258,7 @@ public sealed class HandwritingTrainingTests : IDisposable
         var lenet = Recipes.Recipes.LeNet;
         var fashion = lenet.Dataset("fashion-mnist");
         var e = Assert.Throws<ArgumentException>(() => lenet.Check(fashion, lenet.Defaults(fashion) with { Deskew = true }, n => $"--{n.ToLowerInvariant()}"));
-        Assert.Equal("--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits or mnist)", e.Message);
+        Assert.Equal("--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits, mnist or handwriting)", e.Message);
 
         var digits = lenet.DefaultDataset;
         var off = Assert.Throws<ArgumentException>(() => lenet.Check(digits, lenet.Defaults(digits) with { Augment = false, StrokeChange = 0.5 }, n => n));

@@ -26,7 +26,7 @@ public abstract class RunSettings : CommandSettings
     public int? Epochs { get; init; }
 
     [CommandOption("--patience <N>")]
-    [DefaultsDescription("Early stopping: epochs without a better validation loss; 0 = off.", nameof(TrainOptions.Patience))]
+    [DefaultsDescription("Early stopping: epochs without a better epoch (see --best-by); 0 = off.", nameof(TrainOptions.Patience))]
     public int? Patience { get; init; }
 
     [CommandOption("--best-by <C>")]
