@@ -36,18 +36,24 @@ public sealed class HandwritingStylesBrowserTests(DefaultModelBrowserFixture fix
     private static (float X, float Y)[] Ellipse(float cx, float cy, float rx, float ry) =>
         [.. Enumerable.Range(0, 41).Select(i => (cx + (rx * MathF.Sin(i * MathF.PI / 20)), cy - (ry * MathF.Cos(i * MathF.PI / 20))))];
 
-    public static TheoryData<string, string> Styles => new()
+    /// <summary>
+    /// Each style, its digit, and whether the answer must also be sure (at or above the server's --min-probability).
+    /// The previous explorer model (`lenet5-mnist-distilled`) read this narrow slashed zero as 0 at 48 %, unsure; the
+    /// default model reads it at 100 %. Both read this European one right but below 90 % (81 % now, 59 % before), so
+    /// the page asks to draw it again: only its label is required.
+    /// </summary>
+    public static TheoryData<string, string, bool> Styles => new()
     {
-        { "slashed zero", "0" },
-        { "European one", "1" },
-        { "two-stroke five", "5" },
+        { "slashed zero", "0", true },
+        { "European one", "1", false },
+        { "two-stroke five", "5", true },
     };
 
     /// <summary>Each style in the pad's own 280×280 pixels, stroke by stroke as a person draws it.</summary>
     private static (float X, float Y)[][] Strokes(string style) => style switch
     {
-        // The ring, then a slash through it from bottom left to top right, past the ring on both ends.
-        "slashed zero" => [Ellipse(140, 140, 55, 88), [(92, 238), (188, 42)]],
+        // A narrow ring, then a slash through it from bottom left to top right, past the ring on both ends.
+        "slashed zero" => [Ellipse(140, 140, 45, 95), [(80, 250), (200, 30)]],
         // The long up-stroke from the left to the top, then straight down.
         "European one" => [[(95, 105), (125, 75), (160, 42), (160, 140), (160, 238)]],
         // The stem and the bowl in one stroke, then the top bar as a stroke of its own.
@@ -57,7 +63,7 @@ public sealed class HandwritingStylesBrowserTests(DefaultModelBrowserFixture fix
 
     [Theory]
     [MemberData(nameof(Styles))]
-    public async Task The_default_model_reads_the_style_drawn_with_the_mouse(string style, string expected)
+    public async Task The_default_model_reads_the_style_drawn_with_the_mouse(string style, string expected, bool sure)
     {
         var context = await fixture.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
@@ -81,6 +87,11 @@ public sealed class HandwritingStylesBrowserTests(DefaultModelBrowserFixture fix
         string label = await page.Locator("#label").InnerTextAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(Repository.Root, "artifacts", "screenshots", $"style-{style.Replace(' ', '-')}.png") });
         Assert.Equal(expected, label);
+        if (sure)
+        {
+            Assert.False(await page.EvaluateAsync<bool>("() => document.getElementById('answer').classList.contains('unsure')"), $"{style}: read as {expected} but unsure");
+        }
+
         await context.DisposeAsync();
     }
 }
