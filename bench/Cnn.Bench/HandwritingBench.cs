@@ -158,7 +158,7 @@ internal static class HandwritingBench
     }
 
     /// <summary>The best class and its probability, averaged over the models (one model: its own answer).</summary>
-    private static (int Best, float Probability) Mean(List<CnnModel> models, float[] pixels)
+    internal static (int Best, float Probability) Mean(List<CnnModel> models, float[] pixels)
     {
         var mean = new float[models[0].Labels.Count];
         foreach (var m in models)

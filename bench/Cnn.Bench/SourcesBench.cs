@@ -71,19 +71,9 @@ internal static class SourcesBench
         int plane = pixels.Length / labels.Length, right = 0, confidentWrong = 0;
         for (int i = 0; i < labels.Length; i++)
         {
-            var mean = new float[models[0].Labels.Count];
-            foreach (var m in models)
-            {
-                var p = m.Predict(pixels.AsSpan(i * plane, plane)).Probabilities;
-                for (int c = 0; c < mean.Length; c++)
-                {
-                    mean[c] += p[c] / models.Count;
-                }
-            }
-
-            int best = Array.IndexOf(mean, mean.Max());
+            var (best, probability) = HandwritingBench.Mean(models, pixels.AsSpan(i * plane, plane).ToArray());
             right += best == labels[i] ? 1 : 0;
-            confidentWrong += best != labels[i] && mean[best] > Sure ? 1 : 0;
+            confidentWrong += best != labels[i] && probability > Sure ? 1 : 0;
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -114,19 +104,8 @@ internal static class SourcesBench
             var image = InkRenderer.Draw(digit.Ink, HandRenders.RandomFor(HandwritingMix.SelectionSeed, i / HandwritingMix.SelectionRenders, i % HandwritingMix.SelectionRenders));
             try
             {
-                var pixels = models[0].Prepare(image).Pixels;
-                var mean = new float[models[0].Labels.Count];
-                foreach (var m in models)
-                {
-                    var p = m.Predict(pixels).Probabilities;
-                    for (int c = 0; c < mean.Length; c++)
-                    {
-                        mean[c] += p[c] / models.Count;
-                    }
-                }
-
-                int best = Array.IndexOf(mean, mean.Max());
-                return (digit, mean[best], best == digit.Label);
+                var (best, probability) = HandwritingBench.Mean(models, models[0].Prepare(image).Pixels);
+                return (digit, probability, best == digit.Label);
             }
             catch (NoInkException)
             {
