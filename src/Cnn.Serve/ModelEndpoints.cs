@@ -48,12 +48,18 @@ internal static class ModelEndpoints
     {
         var served = Find(registry, name);
         int k = TopOf(top, served.Current);
-        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options, context.RequestAborted);
+        var received = await RequestImageReader.ReadAsync(context.Request, options, context.RequestAborted);
         using var admitted = await gate.EnterAsync(context.RequestAborted);
-        var request = received.Prepare(served.Current);
-        long start = Stopwatch.GetTimestamp();
-        var predictions = served.Use(model => Predict(model, request.Images));
-        metrics.Inference.WithLabels(served.Name, "predict").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        // One model for the whole request: the one that prepares (and checks) the images runs them; if a reload
+        // disposes it first, both steps run again on the new one.
+        var (request, predictions, seconds) = served.Use(model =>
+        {
+            var prepared = received.Prepare(model);
+            long start = Stopwatch.GetTimestamp();
+            var answers = Predict(model, prepared.Images);
+            return (prepared, answers, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        });
+        metrics.Inference.WithLabels(served.Name, "predict").Observe(seconds);
         var dtos = predictions.Select((p, i) => Dto(Finite(p, request.Images[i]), k)).ToArray();
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
@@ -73,7 +79,7 @@ internal static class ModelEndpoints
             throw Problems.BadRequest($"layers names {twice.Key} {twice.Count()} times; expected each layer once");
         }
 
-        var received = await RequestImageReader.ReadAsync(context.Request, served.Current, options, context.RequestAborted);
+        var received = await RequestImageReader.ReadAsync(context.Request, options, context.RequestAborted);
         // The answer's size is known from the map shapes before anything runs: too large is 413, and its bytes count
         // against the server's feature memory until the response has been written, however slowly the client reads.
         long bytes = (long)received.Count * AnswerBytes(served.Current, wanted);
@@ -89,10 +95,14 @@ internal static class ModelEndpoints
 
         context.Response.RegisterForDispose(memory.Reserve(bytes));
         using var admitted = await gate.EnterAsync(context.RequestAborted);
-        var request = received.Prepare(served.Current);
-        long start = Stopwatch.GetTimestamp();
-        var dtos = served.Use(model => request.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray());
-        metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        var (request, dtos, seconds) = served.Use(model =>
+        {
+            var prepared = received.Prepare(model);
+            long start = Stopwatch.GetTimestamp();
+            var answers = prepared.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray();
+            return (prepared, answers, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        });
+        metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(seconds);
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
 

@@ -30,7 +30,7 @@ internal static class RequestImageReader
 {
     private static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/webp", "image/bmp"];
 
-    public static async Task<ReceivedImages> ReadAsync(HttpRequest request, CnnModel model, ServeOptions options, CancellationToken cancel)
+    public static async Task<ReceivedImages> ReadAsync(HttpRequest request, ServeOptions options, CancellationToken cancel)
     {
         string type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant() ?? "";
         long maxBody = options.MaxBodyBytes;
@@ -80,7 +80,7 @@ internal static class RequestImageReader
 
         if (type == "application/json")
         {
-            return await ReadPixelsAsync(request, model, maxBody, cancel);
+            return await ReadPixelsAsync(request, maxBody, cancel);
         }
 
         throw Problems.Unsupported(
@@ -103,17 +103,22 @@ internal static class RequestImageReader
         return form.Files.Count > 0 ? form.Files : throw Problems.BadRequest("the multipart body has no files; expected one or more image files");
     }
 
-    private static async Task<ReceivedImages> ReadPixelsAsync(HttpRequest request, CnnModel model, long maxBody, CancellationToken cancel)
+    /// <summary>
+    /// JSON pixels, parsed now (a malformed body is refused before admission) and checked against the model that will
+    /// run them when they are prepared, so a hot reload between the two cannot check them against one model and run
+    /// them on another.
+    /// </summary>
+    private static async Task<ReceivedImages> ReadPixelsAsync(HttpRequest request, long maxBody, CancellationToken cancel)
     {
         var bytes = await ReadBodyAsync(request, maxBody, cancel);
         // A UTF-8 byte order mark before the JSON (Windows editors write one) is allowed by RFC 8259 §8.1 to be ignored.
         var json = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes.AsSpan();
         var body = JsonSerializer.Deserialize(json, ServeJson.Default.PixelsRequest)
             ?? throw Problems.BadRequest("the JSON body is null; expected {\"pixels\": [...]} or {\"images\": [[...], ...]}");
-        var shape = model.Card.Input.Shape;
-        var range = model.Card.Input.Range;
-        PreparedImage Image(float[] pixels, int i)
+        static PreparedImage Image(CnnModel model, float[] pixels, int i)
         {
+            var shape = model.Card.Input.Shape;
+            var range = model.Card.Input.Range;
             if (pixels.Length != shape.Length)
             {
                 throw Problems.BadRequest($"image {i} has {pixels.Length:N0} pixels; expected C·H·W = {shape.Channels}·{shape.Height}·{shape.Width} = {shape.Length:N0} floats in {range.Min:G}..{range.Max:G}");
@@ -132,8 +137,8 @@ internal static class RequestImageReader
 
         return body switch
         {
-            { Pixels: { } pixels, Images: null } => Ready([Image(pixels, 0)], false),
-            { Images: { Length: > 0 } images, Pixels: null } => Ready([.. images.Select((p, i) => Image(p ?? [], i))], true),
+            { Pixels: { } pixels, Images: null } => new(m => [Image(m, pixels, 0)], false, 1),
+            { Images: { Length: > 0 } images, Pixels: null } => new(m => [.. images.Select((p, i) => Image(m, p ?? [], i))], true, images.Length),
             _ => throw Problems.BadRequest("expected a JSON object with either \"pixels\": [C·H·W floats] or \"images\": [[...], ...] (not both, not empty)"),
         };
     }
@@ -153,9 +158,6 @@ internal static class RequestImageReader
             throw Problems.TooLarge($"the request's {files.Count} images hold {total:N0} pixels in all; the limit is {limit:N0} (--max-request-pixels)");
         }
     }
-
-    /// <summary>Pixels need no decoding: they were checked as they were read.</summary>
-    private static ReceivedImages Ready(IReadOnlyList<PreparedImage> images, bool isList) => new(_ => images, isList, images.Count);
 
     /// <summary>
     /// A digit model's pixels get the check an image gets: a frame with no strokes (every pixel within the contrast an
