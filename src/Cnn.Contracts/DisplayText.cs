@@ -28,7 +28,6 @@ public static class DisplayText
                 '\n' => "\\n",
                 '\r' => "\\r",
                 '\t' => "\\t",
-                '\\' => "\\",
                 _ when !NeedsEscape(c) => c.ToString(),
                 _ when c < 0x100 => $"\\x{(int)c:x2}",
                 _ => $"\\u{(int)c:x4}",

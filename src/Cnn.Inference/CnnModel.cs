@@ -101,20 +101,9 @@ public sealed class CnnModel : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
         options = options.Validated();
-        using var memory = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-        {
-            if (memory.Length + read > options.MaxModelBytes)
-            {
-                throw new InvalidModelException($"{source}: the stream holds over {options.MaxModelBytes:N0} bytes; the limit is {options.MaxModelBytes:N0} (InferenceOptions.MaxModelBytes)");
-            }
-
-            memory.Write(buffer, 0, read);
-        }
-
-        return Open(ModelFile.FromBytes(memory.ToArray(), source), null, options);
+        var bytes = BoundedStream.ReadAll(stream, options.MaxModelBytes, () => new InvalidModelException(
+            $"{source}: the stream holds over {options.MaxModelBytes:N0} bytes; the limit is {options.MaxModelBytes:N0} (InferenceOptions.MaxModelBytes)"));
+        return Open(ModelFile.FromBytes(bytes, source), null, options);
     }
 
     /// <summary>Predicts one image of <see cref="InputLength"/> floats in [0, 1], [C, H, W] row-major.</summary>
@@ -129,7 +118,15 @@ public sealed class CnnModel : IDisposable
         try
         {
             pixels.CopyTo(buffers.Input);
-            Run(() => _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue));
+            try
+            {
+                _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw RunFailed(e);
+            }
+
             return Prediction.FromProbabilities(buffers.Output, Labels, _options.MinProbability);
         }
         finally
@@ -222,7 +219,15 @@ public sealed class CnnModel : IDisposable
         using (buffer.Acquire())
         {
             pixels.CopyTo(buffer.Image.Input);
-            Run(() => features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues));
+            try
+            {
+                features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw RunFailed(e);
+            }
+
             return Prediction.FromProbabilities(buffer.Image.Output, Labels, _options.MinProbability);
         }
     }
@@ -432,26 +437,23 @@ public sealed class CnnModel : IDisposable
         {
             using var input = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, s.Channels, s.Height, s.Width], (IntPtr)data, pixels.Length * sizeof(float));
-            var inputs = new[] { input };
-            Run(() => _session.Run(_runOptions, InputNames, inputs, PredictionOutputs, [output]));
+            try
+            {
+                _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw RunFailed(e);
+            }
         }
     }
 
     /// <summary>
-    /// Runs a graph, turning ONNX Runtime's failure into a <see cref="ModelRunException"/> that names the model and
-    /// the failing node in one line (ONNX Runtime's own message carries its source file and the whole status).
+    /// ONNX Runtime's failure to run a graph as a <see cref="ModelRunException"/> that names the model and the failing
+    /// node in one line (ONNX Runtime's own message carries its source file and the whole status).
     /// </summary>
-    private void Run(Action run)
-    {
-        try
-        {
-            run();
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new ModelRunException($"{Source}: ONNX Runtime could not run the graph: {RunFailure(e.Message)}", e);
-        }
-    }
+    private ModelRunException RunFailed(OnnxRuntimeException e) =>
+        new($"{Source}: ONNX Runtime could not run the graph: {RunFailure(e.Message)}", e);
 
     /// <summary>
     /// ONNX Runtime's status as one line: "node 'NAME' (OP) failed: WHY", without its error code, source file and

@@ -40,20 +40,7 @@ internal static class RegularFile
         }
 
         using var stream = File.OpenRead(path);
-        using var memory = new MemoryStream((int)Math.Min(length, int.MaxValue));
-        var buffer = new byte[81920];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-        {
-            if (memory.Length + read > maxBytes)
-            {
-                throw tooLarge($"{path}: the file grew past {maxBytes:N0} bytes while it was read; the limit is {maxBytes:N0}");
-            }
-
-            memory.Write(buffer, 0, read);
-        }
-
-        return memory.Length == memory.Capacity ? memory.GetBuffer() : memory.ToArray();
+        return BoundedStream.ReadAll(stream, maxBytes, () => tooLarge($"{path}: the file grew past {maxBytes:N0} bytes while it was read; the limit is {maxBytes:N0}"), length);
     }
 
     private static string Article(string what) => "aeiou.".Contains(what[0], StringComparison.Ordinal) ? "an" : "a";

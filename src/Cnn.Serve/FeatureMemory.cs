@@ -9,9 +9,6 @@ internal sealed class FeatureMemory(ServeOptions options)
 {
     private long _held;
 
-    /// <summary>Bytes reserved now.</summary>
-    public long Held => Interlocked.Read(ref _held);
-
     /// <summary>Reserves <paramref name="bytes"/> until the returned reservation is disposed (once the response is written).</summary>
     /// <exception cref="ApiException">503: the reservation would pass the limit.</exception>
     public IDisposable Reserve(long bytes)

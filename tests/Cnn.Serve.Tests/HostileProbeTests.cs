@@ -23,18 +23,8 @@ public sealed class HostileProbeTests
 
     private static async Task<string> Metrics(TestServer server) => await server.Client.GetStringAsync("/metrics");
 
-    private static async Task Until(Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
-            await Task.Delay(50);
-        }
-    }
-
     private static async Task FailedReloads(TestServer server, int count) =>
-        await Until(async () => (await Metrics(server)).Contains($"cnn_model_reload_failures_total{{model=\"lenet5-mnist\"}} {count}"));
+        await Poll.Until(async () => (await Metrics(server)).Contains($"cnn_model_reload_failures_total{{model=\"lenet5-mnist\"}} {count}"));
 
     private static async Task StillServes(TestServer server) =>
         Assert.Equal(HttpStatusCode.OK, (await server.PostAsync(Predict, Digits.Png28(0), "image/png")).StatusCode);
@@ -61,7 +51,7 @@ public sealed class HostileProbeTests
 
         // Put back, the good file is picked up again.
         Replace(server, path => File.WriteAllBytes(path, good));
-        await Until(async () => (await Metrics(server)).Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1"));
+        await Poll.Until(async () => (await Metrics(server)).Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1"));
         await StillServes(server);
     }
 
@@ -78,7 +68,7 @@ public sealed class HostileProbeTests
         await FailedReloads(server, 1);
         await StillServes(server);
         Replace(server, path => File.WriteAllBytes(path, good));
-        await Until(async () => (await Metrics(server)).Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1"));
+        await Poll.Until(async () => (await Metrics(server)).Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1"));
         Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/readyz")).StatusCode);
     }
 
@@ -145,7 +135,7 @@ public sealed class HostileProbeTests
             tail = (tail + Encoding.ASCII.GetString(rest, 0, n))[^Math.Min(16, tail.Length + n)..];
         }
 
-        await Until(async () => (await server.PostAsync(FeatureMaps, body, "application/json")).StatusCode == HttpStatusCode.OK);
+        await Poll.Until(async () => (await server.PostAsync(FeatureMaps, body, "application/json")).StatusCode == HttpStatusCode.OK);
     }
 
     /// <summary>A raw HTTP/1.1 exchange: the bytes as written, the status line and body of the answer.</summary>

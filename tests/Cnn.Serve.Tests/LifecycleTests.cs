@@ -20,7 +20,7 @@ public sealed class LifecycleTests
         var bodies = Enumerable.Range(0, Environment.ProcessorCount + 2).Select(_ => new HeldBody(png)).ToList();
         var held = bodies.Select(body => server.Client.PostAsync(Predict, body)).ToList();
         await Task.WhenAll(bodies.Select(b => b.Started));
-        await Until(async () => InProgress(await server.Client.GetStringAsync("/metrics")) >= bodies.Count);
+        await Poll.Until(async () => InProgress(await server.Client.GetStringAsync("/metrics")) >= bodies.Count);
 
         var fast = await server.PostAsync(Predict, png, "image/png");
 
@@ -106,13 +106,13 @@ public sealed class LifecycleTests
         string card = System.Text.RegularExpressions.Regex.Replace(shipped, "\"test_accuracy\":[0-9.]+", "\"test_accuracy\":0.5");
         File.WriteAllBytes(server.ModelPath + ".tmp", OnnxMetadata.Replace(plain, new Dictionary<string, string> { [OnnxMetadata.CardKey] = card }));
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
-        await Until(async () => await Accuracy() == 0.5);
+        await Poll.Until(async () => await Accuracy() == 0.5);
         var prediction = await server.PostAsync("/v1/models/lenet5-mnist/predict", Digits.Png28(0), "image/png");
         Assert.Equal(HttpStatusCode.OK, prediction.StatusCode);
 
         File.WriteAllBytes(server.ModelPath + ".tmp", [1, 2, 3]);
         File.Move(server.ModelPath + ".tmp", server.ModelPath, overwrite: true);
-        await Until(async () => (await server.Client.GetStringAsync("/metrics")).Contains("cnn_model_reload_failures_total{model=\"lenet5-mnist\"} 1"));
+        await Poll.Until(async () => (await server.Client.GetStringAsync("/metrics")).Contains("cnn_model_reload_failures_total{model=\"lenet5-mnist\"} 1"));
         Assert.Equal(0.5, await Accuracy());
         Assert.Equal(HttpStatusCode.OK, (await server.PostAsync("/v1/models/lenet5-mnist/predict", Digits.Png28(0), "image/png")).StatusCode);
         Assert.Contains("cnn_model_reloads_total{model=\"lenet5-mnist\"} 1", await server.Client.GetStringAsync("/metrics"));
@@ -155,7 +155,7 @@ public sealed class LifecycleTests
 
         var inFlight = Enumerable.Range(0, 8).Select(_ => Request()).ToList();
         // The signal goes once the server is answering some of them: its own gauge of requests in progress says so.
-        await Until(async () => System.Text.RegularExpressions.Regex.IsMatch(
+        await Poll.Until(async () => System.Text.RegularExpressions.Regex.IsMatch(
             await client.GetStringAsync("/metrics"), @"(?m)^http_requests_in_progress\{.*endpoint=""[^""]*/featuremaps""\} [1-9]"));
         var killedAt = clock.Elapsed;
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -170,15 +170,5 @@ public sealed class LifecycleTests
         Assert.Contains(answers, a => a.At > killedAt);
         Assert.Equal(0, process.ExitCode);
         Assert.True(clock.Elapsed - killedAt < TimeSpan.FromSeconds(10), $"shutdown took {clock.Elapsed - killedAt}");
-    }
-
-    private static async Task Until(Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the condition did not hold within 10 s");
-            await Task.Delay(50);
-        }
     }
 }

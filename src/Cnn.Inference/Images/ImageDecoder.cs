@@ -124,23 +124,8 @@ internal static class ImageDecoder
         origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
 
     /// <summary>Reads a whole stream, refusing one longer than <paramref name="maxBytes"/>.</summary>
-    public static byte[] ReadAll(Stream stream, string source, long maxBytes)
-    {
-        using var memory = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-        {
-            if (memory.Length + read > maxBytes)
-            {
-                throw new ImageTooLargeException($"{source}: the stream is over {maxBytes:N0} bytes; the limit follows from InferenceOptions.MaxImagePixels");
-            }
-
-            memory.Write(buffer, 0, read);
-        }
-
-        return memory.ToArray();
-    }
+    public static byte[] ReadAll(Stream stream, string source, long maxBytes) => BoundedStream.ReadAll(
+        stream, maxBytes, () => new ImageTooLargeException($"{source}: the stream is over {maxBytes:N0} bytes; the limit follows from InferenceOptions.MaxImagePixels"));
 
     private static void CheckSize(int width, int height, string source, long maxPixels)
     {

@@ -41,24 +41,19 @@ public sealed record HandDigit(HandSource Source, int Label, string Writer, stri
 /// <summary>What reading a collection found: the digits, and the records that were not digits, counted by reason.</summary>
 public sealed class ReadReport
 {
-    private readonly SortedDictionary<string, int> _skipped = new(StringComparer.Ordinal);
+    /// <summary>Per reason: how many records, and where the first one was.</summary>
+    private readonly SortedDictionary<string, (int Count, string First)> _skipped = new(StringComparer.Ordinal);
 
     /// <summary>Records skipped, by reason (e.g. "label is not one digit").</summary>
-    public IReadOnlyDictionary<string, int> Skipped => _skipped;
+    public IReadOnlyDictionary<string, int> Skipped => _skipped.ToDictionary(kv => kv.Key, kv => kv.Value.Count, StringComparer.Ordinal);
 
     /// <summary>Total of <see cref="Skipped"/>.</summary>
-    public int SkippedCount => _skipped.Values.Sum();
+    public int SkippedCount => _skipped.Values.Sum(v => v.Count);
 
-    /// <summary>The first place each reason was met, for the report.</summary>
-    public IDictionary<string, string> FirstSeen { get; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
-
-    internal void Skip(string reason, string origin)
-    {
-        _skipped[reason] = _skipped.GetValueOrDefault(reason) + 1;
-        FirstSeen.TryAdd(reason, origin);
-    }
+    internal void Skip(string reason, string origin) =>
+        _skipped[reason] = _skipped.TryGetValue(reason, out var seen) ? (seen.Count + 1, seen.First) : (1, origin);
 
     /// <summary>One line per reason: "3 label is not one digit (first at FILE:LINE)".</summary>
     public IEnumerable<string> Describe() =>
-        _skipped.Select(kv => $"{kv.Value:N0} {kv.Key} (first at {FirstSeen[kv.Key]})");
+        _skipped.Select(kv => $"{kv.Value.Count:N0} {kv.Key} (first at {kv.Value.First})");
 }
