@@ -64,7 +64,7 @@ internal static class SourcesBench
     {
         var mnist = Cnn.Train.Recipes.Recipes.LeNet.Dataset("mnist");
         var options = Cnn.Train.Recipes.Recipes.LeNet.Defaults(mnist) with { Seed = 1, SplitSeed = 1, Threads = 1 };
-        using var prepared = Cnn.Train.Recipes.Recipes.LeNet.PrepareAsync(new Cnn.Train.Recipes.RunRequest(mnist, options, DataFolder: folder), downloader: null).GetAwaiter().GetResult();
+        using var prepared = Cnn.Train.Recipes.Recipes.LeNet.PrepareAsync(new Cnn.Train.Recipes.RunRequest(mnist, options, Data: new Cnn.Train.Data.DataRequest(folder)), downloader: null).GetAwaiter().GetResult();
         var validation = prepared.Data.Validation;
         var pixels = validation.Images.to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
         var labels = validation.Labels.data<long>().ToArray();

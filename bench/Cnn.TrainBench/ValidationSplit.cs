@@ -15,7 +15,7 @@ internal static class ValidationSplit
     public static async Task<int> Write(string runFolder, string output)
     {
         var config = new RunFolder(runFolder).ReadConfig();
-        using var data = await Recipes.For(config).ReloadAsync(config);
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(config);
         var images = data.Validation.Images.to_type(TorchSharp.torch.ScalarType.Byte).contiguous().data<byte>().ToArray();
         var labels = data.Validation.Labels.to_type(TorchSharp.torch.ScalarType.Byte).contiguous().data<byte>().ToArray();
         Directory.CreateDirectory(output);

@@ -30,7 +30,7 @@ internal static class ModelCards
                 Range = new ValueRange(0, 1),
             },
             Normalization = new NormalizationSpec { Mean = config.Normalization.Mean, Std = config.Normalization.Std, InGraph = true },
-            Preprocessing = Recipes.Dataset(config.Data.Dataset).Preprocessing,
+            Preprocessing = config.Data.Preprocessing,
             Deskew = config.Training.Deskew,
             Temperature = OnnxExporter.TemperatureOf(summary),
             Features = [.. plan.Features.Select(f => new FeatureLayer(f.Name, new TensorShape((int)f.Shape[0], (int)f.Shape[1], (int)f.Shape[2])))],

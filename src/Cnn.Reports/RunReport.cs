@@ -4,6 +4,7 @@ using Cnn.Contracts;
 using Cnn.Export;
 using Cnn.Inference;
 using Cnn.Train;
+using Cnn.Train.Data;
 using Cnn.Train.Recipes;
 using Cnn.Train.Training;
 
@@ -30,7 +31,7 @@ public static class RunReport
         var config = run.ReadConfig();
         var summary = run.ReadSummary();
         string path = Path.GetFullPath(reportPath ?? run.File("report.md"));
-        using var data = await Recipes.For(config).ReloadAsync(config, cancel).ConfigureAwait(false);
+        using var data = await Datasets.ReloadAsync(config, cancel).ConfigureAwait(false);
         WriteRunFigures(run, config, data, summary);
         using var model = LoadExport(run);
         var (pixels, note) = FeatureMapInput(model, images, data, config);

@@ -85,8 +85,8 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("0 = off. Default: 0 (digits: 20, fashion-mnist: 5, cifar100: 8)", output);
         Assert.Contains("the validation split's loss or accuracy. Default: loss (handwriting: accuracy)", output);
         Assert.Contains("Share of the training file held out for validation. Default: 0.08333 (cifar100: 0.1)", output);
-        Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar100: 0.0005)", output);
-        Assert.Contains("Images per batch. Default: 64 (cifar100: 128)", output);
+        Assert.Contains("Adam learning rate (the peak for onecycle). Default: 0.003 (cifar on cifar100: 0.0005)", output);
+        Assert.Contains("Images per batch. Default: 64 (cifar on cifar100: 128)", output);
         Assert.Contains($"Default: {Environment.ProcessorCount}", output);
         // Distillation's defaults are the library's constants, not copies of them.
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
@@ -302,7 +302,7 @@ public class TrainSettingsTests
     [Theory]
     [InlineData("--lr", "-1", "--lr is -1; expected a positive number up to 3.4e38")]
     [InlineData("--width", "0", "--width is 0; expected a positive number (1 = the original net)")]
-    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; lenet trains on digits, mnist, handwriting or fashion-mnist")]
+    [InlineData("--dataset", "cifar", "--dataset is 'cifar'; expected digits, mnist, handwriting, fashion-mnist or cifar100")]
     [InlineData("--val-fraction", "1.5", "--val-fraction is 1.5; expected between 0 and 1")]
     public void Validation_messages_name_actual_and_expected(string option, string value, string message)
     {
@@ -353,16 +353,16 @@ public class TrainSettingsTests
         var request = new TrainLeNetSettings { NoAugment = true }.Request();
         Assert.Equal((false, 0.0, 0.0, 0.0), (request.Options.Augment, request.Options.Shear, request.Options.Elastic, request.Options.StrokeChange));
         Assert.Equal(0.0, request.Options.Photos);
-        Assert.Equal("--photos is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", new TrainCifarSettings { Photos = 0.5 }.Validate().Message);
+        Assert.Equal("--photos is for grey images (--dataset digits, mnist, handwriting or fashion-mnist); cifar100 is augmented by crop and flip only", new TrainCifarSettings { Photos = 0.5 }.Validate().Message);
         var cifar = new TrainCifarSettings { Elastic = 8 }.Validate();
-        Assert.Equal("--elastic is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", cifar.Message);
+        Assert.Equal("--elastic is for grey images (--dataset digits, mnist, handwriting or fashion-mnist); cifar100 is augmented by crop and flip only", cifar.Message);
     }
 
     [Fact]
     public void The_handwriting_mix_takes_its_renderings_and_sources_folder_and_other_data_sets_refuse_them()
     {
         var request = new TrainLeNetSettings { Dataset = "handwriting", Sources = "hands" }.Request();
-        Assert.Equal((Cnn.Train.Recipes.LeNetRecipe.SourceRenders, 60, 0, "hands"), (request.Options.SourceRenders, request.Options.Epochs, request.Options.Patience, request.SourcesFolder));
+        Assert.Equal((Cnn.Train.Data.HandwritingDataset.DefaultSourceRenders, 60, 0, "hands"), (request.Options.SourceRenders, request.Options.Epochs, request.Options.Patience, request.Data?.SourcesFolder));
         Assert.Equal(3, new TrainLeNetSettings { Dataset = "handwriting", SourceRenders = 3 }.Request().Options.SourceRenders);
         Assert.Equal("--source-renders is 2 for mnist; it mixes the outside collections into --dataset handwriting only",
             new TrainLeNetSettings { Dataset = "mnist", SourceRenders = 2 }.Validate().Message);

@@ -22,7 +22,7 @@ public sealed class CifarExportTests : IDisposable
     private static RunConfig ConfigFor(CifarCoarseNetConfig model) => new(
         model,
         Recipes.Cifar.Defaults(Recipes.Cifar.DefaultDataset),
-        new DataInfo(CifarRecipe.DatasetName, "generated", 10, 2, 2, 3, 32, 32, Cifar100.CoarseClasses, CifarLabels.Coarse),
+        new DataInfo(Cifar100Dataset.DatasetName, "generated", 10, 2, 2, 3, 32, 32, Cifar100.CoarseClasses, CifarLabels.Coarse),
         new Normalization([0.507, 0.487, 0.441], [0.267, 0.256, 0.276]),
         VersionInfo.Current());
 
@@ -84,7 +84,7 @@ public sealed class CifarExportTests : IDisposable
         var recipe = Recipes.Cifar;
         var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 1, BatchSize = 32, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0 };
         var run = new RunFolder(_dir.Combine("run"));
-        using (var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, DataFolder: data), downloader: null))
+        using (var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Data: new DataRequest(data)), downloader: null))
         {
             new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
         }

@@ -27,7 +27,7 @@ public sealed class TrainedRuns : IDisposable
         foreach (var (width, seed) in new[] { (1.0, 1L), (2.0, 1L), (1.0, 2L) })
         {
             var options = new TrainOptions { Epochs = 2, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0, BatchSize = 32, ValidationFraction = 0.2, Seed = seed };
-            using var prepared = recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, width, data), downloader: null).GetAwaiter().GetResult();
+            using var prepared = recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, width, new DataRequest(data)), downloader: null).GetAwaiter().GetResult();
             var run = new RunFolder(_dir.Combine($"run-w{width}-s{seed}"));
             new Trainer(run, prepared.Config, prepared.Data).Fit(resume: false);
             if (seed == 1)

@@ -125,7 +125,7 @@ public sealed class CifarTests : IDisposable
         string data = SyntheticCifar.Write(_dir.Combine("data"), 700, 150);
         var recipe = Recipes.Recipes.Cifar;
         var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 5, BatchSize = 32, LearningRate = 3e-3, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0 };
-        using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.5, DataFolder: data), downloader: null);
+        using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.5, Data: new DataRequest(data)), downloader: null);
         var training = prepared.Data;
         Assert.Equal((630, 70, 150), (training.Info.TrainCount, training.Info.ValidationCount, training.Info.TestCount));
         Assert.Equal(3, training.Normalization.Mean.Count);
@@ -138,7 +138,7 @@ public sealed class CifarTests : IDisposable
         Assert.IsType<CifarCoarseNetConfig>(saved.Model);
         Assert.Equal(CifarLabels.Coarse, saved.Data.Labels);
         Assert.Contains("\"labels\": \"coarse\"", File.ReadAllText(run.File(RunFolder.ConfigFile)));
-        using var reloaded = await Recipes.Recipes.For(saved).ReloadAsync(saved);
+        using var reloaded = await Datasets.ReloadAsync(saved);
         Assert.Equal(training.Info.ClassNames, reloaded.Info.ClassNames);
         Assert.Equal(training.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
     }
@@ -162,7 +162,7 @@ public sealed class CifarTests : IDisposable
         Assert.True(outcome.Summary!.TestAccuracy >= 0.9, $"test accuracy {outcome.Summary.TestAccuracy}");
         var saved = run.ReadConfig();
         Assert.Same(recipe, Recipes.Recipes.For(saved));
-        using var reloaded = await recipe.ReloadAsync(saved);
+        using var reloaded = await Datasets.ReloadAsync(saved);
         Assert.Equal(prepared.Data.Info with { ClassNames = [] }, reloaded.Info with { ClassNames = [] });
     }
 
@@ -192,7 +192,7 @@ public sealed class CifarDeterminismTests : IDisposable
         var options = recipe.Defaults(recipe.DefaultDataset) with { Epochs = 3, BatchSize = 32, Threads = 1, Device = Cnn.Contracts.ExecutionDevice.Cpu, Patience = 0, Scheduler = SchedulerKind.Cosine };
         async Task<RunFolder> Train(string name, CancellationTokenSource? cancelAfterFirst = null)
         {
-            using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.25, DataFolder: data), downloader: null);
+            using var prepared = await recipe.PrepareAsync(new RunRequest(recipe.DefaultDataset, options, Width: 0.25, Data: new DataRequest(data)), downloader: null);
             var run = new RunFolder(_dir.Combine(name));
             var observer = cancelAfterFirst == null ? null : new CancelAfterFirst(cancelAfterFirst);
             new Trainer(run, prepared.Config, prepared.Data, observer).Fit(resume: false, cancelAfterFirst?.Token ?? default);
@@ -206,7 +206,7 @@ public sealed class CifarDeterminismTests : IDisposable
         using var cancel = new CancellationTokenSource();
         var part = await Train("part", cancel);
         Assert.False(File.Exists(part.File(RunFolder.SummaryFile)));
-        using (var training = await recipe.ReloadAsync(part.ReadConfig()))
+        using (var training = await Datasets.ReloadAsync(part.ReadConfig()))
         {
             new Trainer(part, part.ReadConfig(), training).Fit(resume: true);
         }

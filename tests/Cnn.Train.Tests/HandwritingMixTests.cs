@@ -1,4 +1,5 @@
 using Cnn.Tests;
+using Cnn.Train.Data;
 using Cnn.Train.Data.Handwriting;
 using Cnn.Train.Recipes;
 using Cnn.Train.Training;
@@ -27,7 +28,7 @@ public sealed class HandwritingMixTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static DatasetSpec Handwriting => Recipes.Recipes.LeNet.Dataset(LeNetRecipe.HandwritingDataset);
+    private static Dataset Handwriting => Datasets.Handwriting;
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
@@ -72,10 +73,10 @@ public sealed class HandwritingMixTests : IDisposable
     /// same loader and <see cref="HandwritingMix.Add"/> the recipe calls.
     /// </summary>
     private TrainingData Mix(TrainOptions options) =>
-        HandwritingMix.Add(MnistOnly(options), HandwritingSources.Read(_sources), options, LeNetRecipe.HandwritingDataset);
+        HandwritingMix.Add(MnistOnly(options), HandwritingSources.Read(_sources), options, Datasets.Handwriting.Name);
 
     private TrainingData MnistOnly(TrainOptions options) =>
-        LeNetRecipe.Load(Data.MnistFiles.InFolder(_mnist), "mnist", Data.DatasetCatalog.DigitClasses, options);
+        Datasets.Mnist.Load(MnistFiles.InFolder(_mnist), options);
 
     [Fact]
     public void The_mix_trains_on_MNIST_and_the_training_writers_and_validates_on_MNIST_and_the_selection_writers()
@@ -123,11 +124,11 @@ public sealed class HandwritingMixTests : IDisposable
     public void Source_renderings_are_for_the_handwriting_data_set_only()
     {
         var mnist = Recipes.Recipes.LeNet.Dataset("mnist");
-        var e = Assert.Throws<ArgumentException>(() => Recipes.Recipes.LeNet.Check(mnist, Tiny, n => n));
+        var e = Assert.Throws<ArgumentException>(() => mnist.Check(Tiny, n => n));
         Assert.Equal("SourceRenders is 2 for mnist; it mixes the outside collections into --dataset handwriting only", e.Message);
-        e = Assert.Throws<ArgumentException>(() => Recipes.Recipes.LeNet.Check(Handwriting, Tiny with { SourceRenders = 0 }, n => n));
+        e = Assert.Throws<ArgumentException>(() => Handwriting.Check(Tiny with { SourceRenders = 0 }, n => n));
         Assert.Equal("SourceRenders is 0 for handwriting; expected 1..16 renderings of each outside digit (without them it is --dataset mnist)", e.Message);
-        Assert.Equal(LeNetRecipe.SourceRenders, Recipes.Recipes.LeNet.Defaults(Handwriting).SourceRenders);
+        Assert.Equal(HandwritingDataset.DefaultSourceRenders, Recipes.Recipes.LeNet.Defaults(Handwriting).SourceRenders);
         Assert.Equal(0, Recipes.Recipes.LeNet.Defaults(mnist).SourceRenders);
     }
 
@@ -135,7 +136,7 @@ public sealed class HandwritingMixTests : IDisposable
     public async Task A_missing_sources_folder_is_refused_before_MNIST_is_read()
     {
         string missing = _dir.Combine("nowhere");
-        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => Recipes.Recipes.LeNet.PrepareAsync(new RunRequest(Handwriting, Tiny, DataFolder: _dir.Combine("no-mnist"), SourcesFolder: missing), downloader: null));
+        var e = await Assert.ThrowsAsync<FileNotFoundException>(() => Recipes.Recipes.LeNet.PrepareAsync(new RunRequest(Handwriting, Tiny, Data: new DataRequest(_dir.Combine("no-mnist"), SourcesFolder: missing)), downloader: null));
         Assert.StartsWith($"{missing}: missing unipen_1a, ", e.Message);
     }
 }

@@ -29,7 +29,7 @@ public sealed class HandwritingTrainingTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private TrainingData Load(TrainOptions options) =>
-        LeNetRecipe.Load(MnistFiles.InFolder(_data), "digits", DatasetCatalog.DigitClasses, options);
+        Datasets.Digits.Load(MnistFiles.InFolder(_data), options);
 
     private (RunFolder Run, TrainOutcome Outcome) Train(string name, TrainOptions options, ITrainingObserver? observer = null, CancellationToken cancel = default)
     {
@@ -181,7 +181,7 @@ public sealed class HandwritingTrainingTests : IDisposable
     public void Deskewed_data_is_moment_deskew_of_each_image_rounded_to_bytes()
     {
         var images = new IdxImages("x", 3, 28, 28, [.. Enumerable.Range(0, 3 * 784).Select(i => (byte)(((i * 37) % 251) < 40 ? 255 : 0))]);
-        var deskewed = LeNetRecipe.Deskewed(images);
+        var deskewed = MnistFormatDataset.Deskewed(images);
         for (int n = 0; n < 3; n++)
         {
             var source = images.Pixels.AsSpan(n * 784, 784).ToArray().Select(b => b / 255f).ToArray();
@@ -257,23 +257,23 @@ public sealed class HandwritingTrainingTests : IDisposable
     {
         var lenet = Recipes.Recipes.LeNet;
         var fashion = lenet.Dataset("fashion-mnist");
-        var e = Assert.Throws<ArgumentException>(() => lenet.Check(fashion, lenet.Defaults(fashion) with { Deskew = true }, n => $"--{n.ToLowerInvariant()}"));
+        var e = Assert.Throws<ArgumentException>(() => fashion.Check(lenet.Defaults(fashion) with { Deskew = true }, n => $"--{n.ToLowerInvariant()}"));
         Assert.Equal("--deskew is on for fashion-mnist; deskewing is for handwritten digits (digits, mnist or handwriting)", e.Message);
 
         var digits = lenet.DefaultDataset;
-        var off = Assert.Throws<ArgumentException>(() => lenet.Check(digits, lenet.Defaults(digits) with { Augment = false, StrokeChange = 0.5 }, n => n));
+        var off = Assert.Throws<ArgumentException>(() => digits.Check(lenet.Defaults(digits) with { Augment = false, StrokeChange = 0.5 }, n => n));
         Assert.Equal("StrokeChange is 0.5 with augmentation off; it is part of the augmentation, so turn that on or leave it out", off.Message);
 
         var cifar = Recipes.Recipes.Cifar;
-        var c = Assert.Throws<ArgumentException>(() => cifar.Check(cifar.DefaultDataset, cifar.Defaults(cifar.DefaultDataset) with { Elastic = 8 }, n => n));
-        Assert.Equal("Elastic is for handwriting (--dataset digits or mnist); cifar100 is augmented by crop and flip only", c.Message);
-        // On the digit sets the CIFAR net takes LeNet-5's handwriting options, and LeNet-5's checks of them.
+        var c = Assert.Throws<ArgumentException>(() => cifar.DefaultDataset.Check(cifar.Defaults(cifar.DefaultDataset) with { Elastic = 8 }, n => n));
+        Assert.Equal("Elastic is for grey images (--dataset digits, mnist, handwriting or fashion-mnist); cifar100 is augmented by crop and flip only", c.Message);
+        // On the digit sets the CIFAR net takes LeNet-5's handwriting options, and the data set's checks of them.
         var mnist = cifar.Dataset("mnist");
-        cifar.Check(mnist, cifar.Defaults(mnist) with { Elastic = 34, Shear = 0.3, Photos = 0.5 }, n => n);
-        var cifarOff = Assert.Throws<ArgumentException>(() => cifar.Check(mnist, cifar.Defaults(mnist) with { Augment = false, StrokeChange = 0.5 }, n => n));
+        mnist.Check(cifar.Defaults(mnist) with { Elastic = 34, Shear = 0.3, Photos = 0.5 }, n => n);
+        var cifarOff = Assert.Throws<ArgumentException>(() => mnist.Check(cifar.Defaults(mnist) with { Augment = false, StrokeChange = 0.5 }, n => n));
         Assert.Equal(off.Message, cifarOff.Message);
 
-        lenet.Check(digits, lenet.Defaults(digits), n => n);
+        digits.Check(lenet.Defaults(digits), n => n);
     }
 
     private sealed class CancelAfter(int epochs, CancellationTokenSource source) : ITrainingObserver

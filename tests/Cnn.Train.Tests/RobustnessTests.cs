@@ -25,7 +25,7 @@ public sealed class RobustnessTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private async Task<PreparedRun> Prepare(TrainOptions options) =>
-        await Recipes.Recipes.LeNet.PrepareAsync(new RunRequest(Recipes.Recipes.LeNet.DefaultDataset, options, DataFolder: _data), downloader: null);
+        await Recipes.Recipes.LeNet.PrepareAsync(new RunRequest(Recipes.Recipes.LeNet.DefaultDataset, options, Data: new DataRequest(_data)), downloader: null);
 
     [Fact]
     public async Task A_second_training_of_a_locked_run_folder_is_refused_and_the_first_one_is_unharmed()
@@ -160,7 +160,7 @@ public sealed class RobustnessTests : IDisposable
     {
         var recipe = Recipes.Recipes.LeNet;
         var point = new SweepPoint(3e-3, 0.5, 1);
-        RunRequest Request(SweepPoint p, int epochs) => new(recipe.DefaultDataset, Tiny with { Epochs = epochs, LearningRate = p.LearningRate, Seed = p.Seed }, p.Width, _data);
+        RunRequest Request(SweepPoint p, int epochs) => new(recipe.DefaultDataset, Tiny with { Epochs = epochs, LearningRate = p.LearningRate, Seed = p.Seed }, p.Width, new DataRequest(_data));
         var first = await Sweep.RunPointAsync(_dir.Combine("sweep"), point, recipe, p => Request(p, 1), downloader: null);
         Assert.False(first.Skipped);
 
@@ -224,7 +224,7 @@ public sealed class RobustnessTests : IDisposable
         var run = new RunFolder(_dir.Combine("digits"));
         run.WriteConfig(prepared.Config);
         var saved = run.ReadConfig();
-        using var reloaded = await Recipes.Recipes.For(saved).ReloadAsync(saved);
+        using var reloaded = await Datasets.ReloadAsync(saved);
 
         Assert.Equal(prepared.Data.Normalization.Mean, reloaded.Normalization.Mean);
         Assert.Equal(prepared.Data.Normalization.Std, reloaded.Normalization.Std);

@@ -37,7 +37,7 @@ public sealed class TrainerTests : IDisposable
     }
 
     private TrainingData Load(TrainOptions options) =>
-        Recipes.LeNetRecipe.Load(MnistFiles.InFolder(_data), "digits", DatasetCatalog.DigitClasses, options);
+        Datasets.Digits.Load(MnistFiles.InFolder(_data), options);
 
     private static Dictionary<string, Tensor> Weights(RunFolder run)
     {

@@ -97,7 +97,7 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
             }
 
             // The runs share the test split (checked by the exporter: same data, same deskewing), so the first's serves.
-            using var data = await Cnn.Train.Recipes.Recipes.For(members[0].Config).ReloadAsync(members[0].Config, cancel);
+            using var data = await Cnn.Train.Data.Datasets.ReloadAsync(members[0].Config, cancel);
             return EnsembleExporter.Export(members, settings.Out!, data.Test.Images, data.Test.Labels, settings.Options);
         }
         finally

@@ -80,7 +80,7 @@ public sealed class SweepSettings : RunSettings
         var dataset = Recipe.Dataset(DatasetName);
         CheckLabelSet(dataset);
         var options = WithSharedOptions(Recipe.Defaults(dataset)) with { LearningRate = point.LearningRate, Seed = point.Seed };
-        return new RunRequest(dataset, options.Validated(OptionName), point.Width, Data, LabelSet ?? CifarLabels.Coarse);
+        return new RunRequest(dataset, options.Validated(OptionName), point.Width, new DataRequest(Data, LabelSet ?? CifarLabels.Coarse));
     }
 
     private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)

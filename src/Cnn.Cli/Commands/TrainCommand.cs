@@ -95,7 +95,7 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
             Device = settings.Device ?? saved.Training.Device,
         };
         var config = saved with { Training = options.Validated(settings.OptionName) };
-        return new PreparedRun(config, await recipe.ReloadAsync(config, cancel));
+        return new PreparedRun(config, await Cnn.Train.Data.Datasets.ReloadAsync(config, cancel));
     }
 }
 

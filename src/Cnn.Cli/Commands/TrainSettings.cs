@@ -58,11 +58,11 @@ public abstract class RunSettings : CommandSettings
             .FirstOrDefault(name => name != null) ?? property;
 
     /// <summary>--labels chooses CIFAR-100's label set: refused for any other data set, by train and sweep alike.</summary>
-    protected void CheckLabelSet(DatasetSpec dataset)
+    protected void CheckLabelSet(Dataset dataset)
     {
-        if (LabelSet != null && dataset.Name != CifarRecipe.DatasetName)
+        if (LabelSet != null && dataset != Datasets.Cifar100)
         {
-            throw new ArgumentException($"--labels is given for {dataset.Name}; it chooses CIFAR-100's label set, so expected it only with --dataset {CifarRecipe.DatasetName}");
+            throw new ArgumentException($"--labels is given for {dataset.Name}; it chooses CIFAR-100's label set, so expected it only with --dataset {Datasets.Cifar100.Name}");
         }
     }
 
@@ -228,9 +228,9 @@ public abstract class TrainSettings : RunSettings
             throw new ArgumentException($"{(DistillTemperature != null ? "--distill-temperature" : "--distill-weight")} was given without --teacher; expected --teacher MODEL.onnx with it, or neither");
         }
 
-        if (Sources != null && dataset.Name != LeNetRecipe.HandwritingDataset)
+        if (Sources != null && dataset != Datasets.Handwriting)
         {
-            throw new ArgumentException($"--sources is given for {dataset.Name}; it is where --dataset {LeNetRecipe.HandwritingDataset} finds the outside collections");
+            throw new ArgumentException($"--sources is given for {dataset.Name}; it is where --dataset {Datasets.Handwriting.Name} finds the outside collections");
         }
 
         bool augment = NoAugment == true ? false : Augment ?? defaults.Augment;
@@ -254,8 +254,8 @@ public abstract class TrainSettings : RunSettings
             SplitSeed = SplitSeed ?? defaults.SplitSeed,
             Device = Device ?? defaults.Device,
         };
-        Recipe.Check(dataset, options.Validated(OptionName), OptionName);
-        return new RunRequest(dataset, options, Width ?? 1.0, Data, LabelSet ?? CifarLabels.Coarse, Sources);
+        dataset.Check(options.Validated(OptionName), OptionName);
+        return new RunRequest(dataset, options, Width ?? 1.0, new DataRequest(Data, LabelSet ?? CifarLabels.Coarse, Sources));
     }
 
     private void CheckResumeOptions()

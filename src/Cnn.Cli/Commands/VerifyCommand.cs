@@ -54,7 +54,7 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
     private async Task<int> VerifyAsync(VerifySettings settings, List<RunModel> runs, CancellationToken cancellationToken)
     {
         CheckRunCount(settings.File, runs.Count);
-        using var data = await Cnn.Train.Recipes.Recipes.For(runs[0].Config).ReloadAsync(runs[0].Config, cancellationToken);
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(runs[0].Config, cancellationToken);
         var files = new List<string> { settings.File };
         string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(settings.File);
         if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(settings.File))

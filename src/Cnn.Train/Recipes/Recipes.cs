@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cnn.Train.Data;
 using Cnn.Train.Models;
 using Cnn.Train.Training;
 
@@ -7,10 +8,10 @@ namespace Cnn.Train.Recipes;
 /// <summary>The recipes <c>cnn</c> trains: <c>lenet</c> and <c>cifar</c>.</summary>
 public static class Recipes
 {
-    /// <summary>LeNet-5 on the MNIST-format data sets.</summary>
+    /// <summary>LeNet-5.</summary>
     public static LeNetRecipe LeNet { get; } = new();
 
-    /// <summary>The 4-conv BatchNorm net on CIFAR-100.</summary>
+    /// <summary>The seed's 4-conv BatchNorm net.</summary>
     public static CifarRecipe Cifar { get; } = new();
 
     /// <summary>Every recipe, in the order help texts list them.</summary>
@@ -30,22 +31,19 @@ public static class Recipes
         _ => throw new NotSupportedException($"no recipe trains {config.Model.Name}"),
     };
 
-    /// <summary>The data set called <paramref name="name"/>, in whichever recipe has it.</summary>
-    /// <exception cref="ArgumentException">No recipe has a data set of that name.</exception>
-    public static DatasetSpec Dataset(string name) =>
-        All.SelectMany(r => r.Datasets).FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"data set '{name}' is unknown; expected {Join(All.SelectMany(r => r.Datasets).Select(d => d.Name))}");
-
     /// <summary>
     /// The default of one <see cref="TrainOptions"/> property across every recipe and data set, for help texts: the
-    /// most common value first, then the data sets that differ, e.g. <c>15 (digits: 30, cifar100: 30)</c>.
+    /// most common value first, then the data sets that differ, with the recipe where the recipes differ on one,
+    /// e.g. <c>0.003 (cifar on cifar100: 0.0005)</c>.
     /// </summary>
     public static string DescribeDefault(Func<TrainOptions, object> option)
     {
-        // Data sets two recipes share (the CIFAR net takes the digit sets with LeNet-5's defaults) are listed once.
-        var values = All.SelectMany(r => r.Datasets.Select(d => (d.Name, Value: Format(option(r.Defaults(d)))))).Distinct().ToList();
+        var values = (from r in All from d in Data.Datasets.All select (Recipe: r.Name, Dataset: d.Name, Value: Format(option(r.Defaults(d))))).ToList();
         string common = values.GroupBy(v => v.Value).OrderByDescending(g => g.Count()).First().Key;
-        var exceptions = values.Where(v => v.Value != common).Select(v => $"{v.Name}: {v.Value}").ToList();
+        var exceptions = values.GroupBy(v => v.Dataset).SelectMany(g => g.Select(v => v.Value).Distinct().Count() == 1
+                ? g.Take(1).Where(v => v.Value != common).Select(v => $"{v.Dataset}: {v.Value}")
+                : g.Where(v => v.Value != common).Select(v => $"{v.Recipe} on {v.Dataset}: {v.Value}"))
+            .ToList();
         return exceptions.Count == 0 ? common : $"{common} ({string.Join(", ", exceptions)})";
     }
 

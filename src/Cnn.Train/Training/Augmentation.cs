@@ -151,7 +151,7 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
 public static class Augmentations
 {
     /// <summary>The augmentation for images of <paramref name="data"/>'s kind with the run's options.</summary>
-    /// <param name="data">How the data set's images are read (<see cref="Cnn.Train.Recipes.DatasetSpec.Preprocessing"/>): colour photos are
+    /// <param name="data">How the data set's images are read (<see cref="Data.Dataset.Preprocessing"/>): colour photos are
     /// cropped and mirrored; digits and garments are jittered, since a mirrored digit is another digit or none.</param>
     /// <param name="options">The run's options.</param>
     /// <param name="targetInk">The training data's mean intensity (its normalisation mean), which <see cref="PhotoRoundTrip"/>'s stroke weight aims at.</param>

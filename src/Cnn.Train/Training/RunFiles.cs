@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cnn.Contracts;
 using Cnn.Train.Data;
 using Cnn.Train.Models;
 using static TorchSharp.torch;
@@ -20,7 +21,14 @@ public sealed record DataInfo(
     int Width,
     IReadOnlyList<string> ClassNames,
     CifarLabels? Labels = null,
-    string? Sources = null);
+    string? Sources = null)
+{
+    /// <summary>
+    /// How an image becomes this data's input (the model card's preprocessing, the training jitter); a config.json
+    /// written before it was saved gets its data set's.
+    /// </summary>
+    public PreprocessingKind Preprocessing { get; init; } = Datasets.Find(Dataset)?.Preprocessing ?? PreprocessingKind.Digit;
+}
 
 /// <summary>Versions of everything that produced a run.</summary>
 public sealed record VersionInfo(string Cnn, string TorchSharp, string Runtime, string Os)

@@ -41,7 +41,7 @@ public static class Sweep
 
     /// <summary>
     /// Trains (or resumes, or skips) one point as <paramref name="recipe"/> with the request <paramref name="request"/>
-    /// makes for it; a saved run is reloaded through the recipe.
+    /// makes for it; a saved run is reloaded through its data set.
     /// </summary>
     public static async Task<SweepResult> RunPointAsync(
         string sweepFolder,
@@ -65,7 +65,7 @@ public static class Sweep
         }
 
         using var prepared = resume
-            ? new PreparedRun(run.ReadConfig(), await recipe.ReloadAsync(run.ReadConfig(), cancel).ConfigureAwait(false))
+            ? new PreparedRun(run.ReadConfig(), await Datasets.ReloadAsync(run.ReadConfig(), cancel).ConfigureAwait(false))
             : await recipe.PrepareAsync(request(point), downloader, cancel).ConfigureAwait(false);
         var outcome = new Trainer(run, prepared.Config, prepared.Data, observer).Fit(resume, cancel);
         if (outcome.Interrupted)
@@ -98,9 +98,9 @@ public static class Sweep
             differences.Add($"data set {saved.Data.Dataset} (now {request.Dataset.Name})");
         }
 
-        if (request.DataFolder != null && !saved.Data.Source.StartsWith(Path.GetFullPath(request.DataFolder), StringComparison.Ordinal))
+        if (request.Data?.Folder is { } folder && !saved.Data.Source.StartsWith(Path.GetFullPath(folder), StringComparison.Ordinal))
         {
-            differences.Add($"data {saved.Data.Source} (now {Path.GetFullPath(request.DataFolder)})");
+            differences.Add($"data {saved.Data.Source} (now {Path.GetFullPath(folder)})");
         }
 
         if (differences.Count > 0)

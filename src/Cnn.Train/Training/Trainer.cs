@@ -158,7 +158,7 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
     private (TrainerState State, bool Interrupted) RunEpochs(Session session, TrainerState state, CancellationToken cancel)
     {
         var schedule = new LrSchedule(_options, session.Batches, state.Plateau);
-        var jitter = _options.Augment ? Augmentations.For(Recipes.Recipes.Dataset(config.Data.Dataset).Preprocessing, _options, data.Normalization.Mean[0]) : null;
+        var jitter = _options.Augment ? Augmentations.For(config.Data.Preprocessing, _options, data.Normalization.Mean[0]) : null;
         for (int epoch = state.EpochsDone + 1; epoch <= _options.Epochs && !StoppedEarly(state, epoch); epoch++)
         {
             var trained = TrainEpoch(session, schedule, jitter, epoch, cancel);

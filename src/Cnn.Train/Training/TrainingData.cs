@@ -18,7 +18,7 @@ public sealed class TrainingData(ImageSet train, ImageSet validation, ImageSet t
     /// </summary>
     public static TrainingData FromSplit(
         IdxImages trainImages, IdxLabels trainLabels, IdxImages testImages, IdxLabels testLabels, int channels,
-        IReadOnlyList<string> classNames, TrainOptions options, string dataset, string source, CifarLabels? labels = null)
+        IReadOnlyList<string> classNames, TrainOptions options, Dataset dataset, string source, CifarLabels? labels = null)
     {
         int validationCount = (int)Math.Round(trainImages.Count * options.ValidationFraction);
         if (validationCount < 1 || validationCount >= trainImages.Count)
@@ -30,7 +30,10 @@ public sealed class TrainingData(ImageSet train, ImageSet validation, ImageSet t
         using var all = ImageSet.FromIdx(trainImages, trainLabels, classNames, channels);
         var (train, validation) = all.Split(validationCount, options.SplitSeed ?? options.Seed);
         var test = ImageSet.FromIdx(testImages, testLabels, classNames, channels);
-        var info = new DataInfo(dataset, source, train.Count, validation.Count, test.Count, channels, trainImages.Rows, trainImages.Columns, classNames, labels);
+        var info = new DataInfo(dataset.Name, source, train.Count, validation.Count, test.Count, channels, trainImages.Rows, trainImages.Columns, classNames, labels)
+        {
+            Preprocessing = dataset.Preprocessing,
+        };
         return new TrainingData(train, validation, test, Normalization.Measure(train), info);
     }
 
