@@ -1,5 +1,5 @@
 using Cnn.Cli.Commands;
-using Cnn.Serve.Host;
+using Cnn.Commands;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

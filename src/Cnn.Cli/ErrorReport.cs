@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Cnn.Serve.Host;
+using Cnn.Commands;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

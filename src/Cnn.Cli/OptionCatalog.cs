@@ -11,7 +11,7 @@ namespace Cnn.Cli;
 internal static class OptionCatalog
 {
     private static readonly Lazy<IReadOnlyList<(string Name, Type Type)>> Options = new(() =>
-        typeof(OptionCatalog).Assembly.GetTypes().Concat(typeof(Cnn.Serve.Host.ServeSettings).Assembly.GetTypes())
+        typeof(OptionCatalog).Assembly.GetTypes().Concat(typeof(Cnn.Commands.ServeSettings).Assembly.GetTypes())
             .Where(t => typeof(CommandSettings).IsAssignableFrom(t))
             .SelectMany(t => t.GetProperties())
             .Select(p => (Attribute: p.GetCustomAttribute<CommandOptionAttribute>(), p.PropertyType))

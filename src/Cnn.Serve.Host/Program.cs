@@ -1,4 +1,4 @@
-using Cnn.Serve.Host;
+using Cnn.Commands;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Cnn.Inference;
 using Cnn.Reports;
 using Cnn.Serve;
-using Cnn.Serve.Host;
+using Cnn.Commands;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
-using Cnn.Serve.Host;
+using Cnn.Commands;
 using Cnn.Train.Data;
 using Cnn.Train.Recipes;
 using Cnn.Train.Training;

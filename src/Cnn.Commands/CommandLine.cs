@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Cnn.Serve.Host;
+namespace Cnn.Commands;
 
 /// <summary>
 /// What a command line of this project (`cnn-serve`, and `cnn`, which runs the same serve command) prints when it stops

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Cnn.Serve.Host;
+namespace Cnn.Commands;
 
 /// <summary>Options of <c>cnn serve</c>; unset ones take <see cref="ServeOptions"/>' defaults, which the help prints.</summary>
 public sealed class ServeSettings : CommandSettings
