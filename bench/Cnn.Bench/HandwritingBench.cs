@@ -10,7 +10,7 @@ namespace Cnn.Bench;
 /// Accuracy on handwriting the model never trained on: data/handwriting-eval, two sources — 1,797 digits by the 13
 /// writers of UCI's optical digits, and the digits of 17 handwriting fonts (each one person's hand) in 4 seeded
 /// rotations — none in MNIST or digits-5k. Each digit is rendered as a person's photo or scan would look in several
-/// styles, then read through CnnModel.Prepare and Predict exactly as `cnn predict` reads a file. Prints, per source
+/// styles, then read through CnnModel.Images.Prepare and Predict exactly as `cnn predict` reads a file. Prints, per source
 /// and style, the accuracy, the wrong answers above 90 % probability, the right ones below it, and the expected
 /// calibration error.
 /// </summary>
@@ -120,7 +120,7 @@ internal static class HandwritingBench
         Enumerable.Range(0, count).AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(i =>
         {
             var png = Render(source.Image(i), source.Side, style, i, source.Rotation(i));
-            var (best, probability) = Mean(models, models[0].Prepare(png, $"{style} {i}").Pixels);
+            var (best, probability) = Mean(models, models[0].Images.Prepare(png, $"{style} {i}").Pixels);
             return (probability, Correct: best == source.Label(i));
         }).ToList();
 

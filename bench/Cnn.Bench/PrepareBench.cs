@@ -15,8 +15,8 @@ internal static class PrepareBench
         foreach (var path in images)
         {
             var bytes = File.ReadAllBytes(path);
-            var decoded = model.Decode(bytes, path);
-            var timings = Timing.Interleaved(iterations, () => model.Decode(bytes, path), () => model.Prepare(decoded), () => model.Predict(model.Prepare(decoded).Pixels));
+            var decoded = model.Images.Decode(bytes, path);
+            var timings = Timing.Interleaved(iterations, () => model.Images.Decode(bytes, path), () => model.Images.Prepare(decoded), () => model.Predict(model.Images.Prepare(decoded).Pixels));
             string name = $"{Path.GetFileName(path)} {decoded.Width}×{decoded.Height}";
             foreach (var (step, t) in new[] { "decode", "prepare", "prepare+predict" }.Zip(timings))
             {

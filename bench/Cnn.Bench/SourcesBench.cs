@@ -7,7 +7,7 @@ namespace Cnn.Bench;
 /// <summary>
 /// The outside handwriting collections (UNIPEN, UCI optdigits and pendigits): what was read and skipped, the
 /// writer-disjoint split, and a model's (or an ensemble's) reading of the selection split — per source and per style
-/// MNIST barely has — each digit drawn as in training's validation and read through <see cref="CnnModel.Prepare(DecodedImage)"/>,
+/// MNIST barely has — each digit drawn as in training's validation and read through <see cref="ImagePreprocessor.Prepare(DecodedImage)"/>,
 /// the path of <c>cnn predict</c>. The selection split is for choosing models; this is where they are read.
 /// </summary>
 internal static class SourcesBench
@@ -104,7 +104,7 @@ internal static class SourcesBench
             var image = InkRenderer.Draw(digit.Ink, HandRenders.RandomFor(HandwritingMix.SelectionSeed, i / HandwritingMix.SelectionRenders, i % HandwritingMix.SelectionRenders));
             try
             {
-                var (best, probability) = HandwritingBench.Mean(models, models[0].Prepare(image).Pixels);
+                var (best, probability) = HandwritingBench.Mean(models, models[0].Images.Prepare(image).Pixels);
                 return (digit, probability, best == digit.Label);
             }
             catch (NoInkException)

@@ -10,7 +10,7 @@ if (args.Length != 2)
 try
 {
     using var model = CnnModel.Load(args[0]);
-    var input = model.Prepare(args[1]);
+    var input = model.Images.Prepare(args[1]);
     var maps = model.GetFeatureMaps(input.Pixels);
     var prediction = maps.Prediction;
     Console.WriteLine($"{Path.GetFileName(args[1])}: {prediction.Label} ({prediction.Probability:P1}); {model.Card.ModelName} on {model.Card.Dataset}, {model.Device}");

@@ -23,7 +23,7 @@ public sealed class ProbabilitiesOutput
 /// <summary>
 /// The same model as an ML.NET pipeline: LoadImages → ResizeImages → (ConvertToGrayscale) → ExtractPixels (scaled to
 /// [0, 1]) → ApplyOnnxModel with named outputs. It resizes images as they are, without the handwriting preprocessing
-/// of <see cref="CnnModel.Prepare(DecodedImage)"/> (nor the deskewing a model card may ask for), so it suits images
+/// of <see cref="ImagePreprocessor.Prepare(DecodedImage)"/> (nor the deskewing a model card may ask for), so it suits images
 /// already in the model's training format. Owns ML.NET's ONNX session: dispose it.
 /// </summary>
 public sealed class MlNetPipeline : IDisposable

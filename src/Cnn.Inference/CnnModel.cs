@@ -5,8 +5,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Cnn.Inference;
 
 /// <summary>
-/// A CNN exported by <c>cnn export</c>, on ONNX Runtime: predictions (one image, or a batch in one call), feature
-/// maps by name, and image preprocessing as the model card prescribes. Thread-safe: concurrent calls share the
+/// A CNN exported by <c>cnn export</c>, on ONNX Runtime: predictions (one image, or a batch in one call) and feature
+/// maps by name; <see cref="Images"/> turns image files into its input as the model card prescribes. Thread-safe: concurrent calls share the
 /// sessions. Owns native ONNX Runtime sessions: dispose it; calls in flight finish first, later calls throw
 /// <see cref="ObjectDisposedException"/>.
 /// </summary>
@@ -42,6 +42,7 @@ public sealed class CnnModel : IDisposable
             () => file.Card.HasFeatureOutputs ? new FeatureOutputs(_session, Card, ownsSession: false) : OpenSibling(sibling),
             LazyThreadSafetyMode.ExecutionAndPublication);
         FeatureNames = file.Card.HasFeatureOutputs || sibling != null ? [.. Card.Features.Select(f => f.Name)] : [];
+        Images = new ImagePreprocessor(Card, options);
     }
 
     /// <summary>Where the model was loaded from.</summary>
@@ -52,6 +53,9 @@ public sealed class CnnModel : IDisposable
 
     /// <summary>Everything the file says about itself: labels, input, normalisation, preprocessing, feature maps, provenance.</summary>
     public ModelCard Card { get; }
+
+    /// <summary>Decoding and preprocessing of image files into this model's input, as its card prescribes.</summary>
+    public ImagePreprocessor Images { get; }
 
     /// <summary>Class names in output order (the card's <see cref="ModelCard.Labels"/>).</summary>
     public IReadOnlyList<string> Labels => Card.Labels;
@@ -252,81 +256,10 @@ public sealed class CnnModel : IDisposable
     /// <returns>True for a conv layer of this model.</returns>
     public bool HasKernels(string layer) => _kernels.ContainsKey(layer);
 
-    /// <summary>Reads and decodes an image file (PNG, JPEG, BMP, WebP), as <see cref="Decode(ReadOnlySpan{byte}, string)"/> decodes bytes.</summary>
-    /// <param name="imagePath">The file.</param>
-    /// <returns>Its RGBA pixels.</returns>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InferenceException">It is not a regular file (a device or a pipe), not a decodable image, or is over <see cref="InferenceOptions.MaxImagePixels"/> (or its file over 8 bytes per such pixel).</exception>
-    public DecodedImage Decode(string imagePath)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(imagePath);
-        return Decode(ImageFile.Read(imagePath, _options.MaxEncodedBytes), imagePath);
-    }
-
-    /// <summary>
-    /// Decodes encoded image bytes for this model's input; <paramref name="source"/> names them in errors. A JPEG or WebP
-    /// whose long side is over 4,096 pixels is decoded at its decoder's 1/2, 1/4 or 1/8 scale, keeping the long side at
-    /// least 2,048 (more than any preprocessing reads): a 40-megapixel photo costs a quarter of the memory and time.
-    /// </summary>
-    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
-    /// <param name="source">Names the image in messages.</param>
-    /// <returns>Its RGBA pixels, EXIF orientation applied.</returns>
-    /// <exception cref="InferenceException">Not a decodable image, or over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
-    public DecodedImage Decode(ReadOnlySpan<byte> encoded, string source) =>
-        ImageDecoder.Decode(encoded, source, _options.MaxImagePixels);
-
-    /// <summary>
-    /// The width and height of an encoded image, from its header alone (nothing is decoded): what a server needs to
-    /// budget decoding work before doing it.
-    /// </summary>
-    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
-    /// <param name="source">Names the image in messages.</param>
-    /// <returns>The size as displayed, EXIF orientation applied.</returns>
-    /// <exception cref="InvalidImageException">Not an image.</exception>
-    public (int Width, int Height) MeasureImage(ReadOnlySpan<byte> encoded, string source) => ImageDecoder.Measure(encoded, source);
-
-    /// <summary>Reads and decodes an image from <paramref name="stream"/>.</summary>
-    /// <param name="stream">The encoded image.</param>
-    /// <param name="source">Names the image in messages.</param>
-    /// <returns>Its RGBA pixels.</returns>
-    /// <exception cref="InferenceException">Not a decodable image, or too large.</exception>
-    public DecodedImage Decode(Stream stream, string source)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        return Decode(ImageDecoder.ReadAll(stream, source, _options.MaxEncodedBytes), source);
-    }
-
-    /// <summary>Turns a decoded image into this model's input, as its card's <see cref="ModelCard.Preprocessing"/> prescribes.</summary>
-    /// <param name="image">A decoded image.</param>
-    /// <returns>The input and where it came from.</returns>
-    /// <exception cref="NoInkException">A digit model was given a blank page.</exception>
-    public PreparedImage Prepare(DecodedImage image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        return PreparedImage.From(image, Card);
-    }
-
-    /// <summary>Decodes and prepares an image file.</summary>
-    /// <param name="imagePath">The file.</param>
-    /// <returns>The input and where it came from.</returns>
-    public PreparedImage Prepare(string imagePath) => Prepare(Decode(imagePath));
-
-    /// <summary>Decodes and prepares encoded image bytes.</summary>
-    /// <param name="encoded">PNG, JPEG, BMP or WebP bytes.</param>
-    /// <param name="source">Names the image in messages.</param>
-    /// <returns>The input and where it came from.</returns>
-    public PreparedImage Prepare(ReadOnlySpan<byte> encoded, string source) => Prepare(Decode(encoded, source));
-
-    /// <summary>Decodes and prepares an image read from <paramref name="stream"/>.</summary>
-    /// <param name="stream">The encoded image.</param>
-    /// <param name="source">Names the image in messages.</param>
-    /// <returns>The input and where it came from.</returns>
-    public PreparedImage Prepare(Stream stream, string source) => Prepare(Decode(stream, source));
-
     /// <summary>Decodes, prepares and predicts an image file.</summary>
     /// <param name="imagePath">The file.</param>
     /// <returns>The prediction.</returns>
-    public Prediction PredictImage(string imagePath) => Predict(Prepare(imagePath).Pixels);
+    public Prediction PredictImage(string imagePath) => Predict(Images.Prepare(imagePath).Pixels);
 
     /// <summary>Single-image buffers kept for reuse (for tests of the pool's bound).</summary>
     internal int IdleBuffers => _single.IdleCount;

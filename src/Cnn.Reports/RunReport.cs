@@ -80,7 +80,7 @@ public static class RunReport
     {
         if (images.Count > 0)
         {
-            return (model.Prepare(images[0]), $"`{Path.GetFileName(images[0])}` (preprocessed as the model's input)");
+            return (model.Images.Prepare(images[0]), $"`{Path.GetFileName(images[0])}` (preprocessed as the model's input)");
         }
 
         var labels = data.Test.Labels.data<long>().ToArray();
@@ -108,8 +108,8 @@ public static class RunReport
     {
         var rows = images.Select(file =>
         {
-            var decoded = model.Decode(file);
-            var prepared = model.Prepare(decoded);
+            var decoded = model.Images.Decode(file);
+            var prepared = model.Images.Prepare(decoded);
             return SheetRow.Of(file, decoded, prepared, model.Predict(prepared.Pixels));
         }).ToList();
         string sheet = run.File("predictions.png");

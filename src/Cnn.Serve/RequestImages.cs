@@ -51,7 +51,7 @@ internal static class RequestImageReader
         {
             var bytes = await ReadBodyAsync(request, maxBody, cancel);
             CheckFormat(type, bytes, "the request body");
-            return new ReceivedImages(m => [m.Prepare(m.Decode(bytes, "the request body"))], false, 1);
+            return new ReceivedImages(m => [m.Images.Prepare(m.Images.Decode(bytes, "the request body"))], false, 1);
         }
 
         if (type == "multipart/form-data")
@@ -74,7 +74,7 @@ internal static class RequestImageReader
             return new ReceivedImages(m =>
             {
                 CheckRequestPixels(m, encoded, options.MaxRequestPixels);
-                return [.. encoded.Select(file => m.Prepare(m.Decode(file.Bytes, file.Name)))];
+                return [.. encoded.Select(file => m.Images.Prepare(m.Images.Decode(file.Bytes, file.Name)))];
             }, true, encoded.Count);
         }
 
@@ -149,7 +149,7 @@ internal static class RequestImageReader
         long total = 0;
         foreach (var (name, bytes) in files)
         {
-            var (width, height) = model.MeasureImage(bytes, name);
+            var (width, height) = ImagePreprocessor.Measure(bytes, name);
             total += (long)width * height;
         }
 

@@ -1,39 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+using Cnn.Inference;
+
 namespace Cnn.Serve;
-
-/// <summary>A class and its probability, as <c>cnn predict --json</c> writes it.</summary>
-public sealed record ScoreDto(string Label, float Probability);
-
-/// <summary>
-/// A prediction: the fields of <c>cnn predict --json</c>. <c>unsure</c> is true when the probability is below the
-/// server's <c>--min-probability</c>: the client should ask for the image again rather than act on the label.
-/// </summary>
-public sealed record PredictionDto(string Label, float Probability, bool Unsure, IReadOnlyList<ScoreDto> Top)
-{
-    /// <summary>The prediction as the API and <c>cnn predict --json</c> write it, with its <paramref name="top"/> classes.</summary>
-    /// <param name="prediction">A prediction of Cnn.Inference.</param>
-    /// <param name="top">How many classes to list.</param>
-    /// <returns>The DTO.</returns>
-    public static PredictionDto From(Cnn.Inference.Prediction prediction, int top) =>
-        new(prediction.Label, prediction.Probability, prediction.IsUnsure, [.. prediction.Top(top).Select(t => new ScoreDto(t.Label, t.Probability))]);
-
-    /// <summary>
-    /// Writes this prediction's properties (label, probability, unsure, top) into the JSON object <paramref name="writer"/>
-    /// is inside, named and encoded as the API names and encodes them.
-    /// </summary>
-    /// <param name="writer">A writer inside an object.</param>
-    public void WriteProperties(Utf8JsonWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        using var json = JsonSerializer.SerializeToDocument(this, ServeJson.Api.PredictionDto);
-        foreach (var property in json.RootElement.EnumerateObject())
-        {
-            property.WriteTo(writer);
-        }
-    }
-}
 
 /// <summary>A tensor of one image: [C, H, W] and base64 of float32 little-endian values in C order.</summary>
 public sealed record TensorDto(IReadOnlyList<int> Shape, string Data);

@@ -128,7 +128,7 @@ public sealed class PredictCommandTests : IDisposable
         string one = DrawOne("one.png");
         var cli = JsonDocument.Parse(Cli.Run("predict", Model, one, "--json").Stdout).RootElement[0];
         using var model = Cnn.Inference.CnnModel.Load(Model);
-        var dto = Cnn.Serve.PredictionDto.From(model.Predict(model.Prepare(model.Decode(one)).Pixels), 3);
+        var dto = Cnn.Inference.PredictionDto.From(model.Predict(model.Images.Prepare(model.Images.Decode(one)).Pixels), 3);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {

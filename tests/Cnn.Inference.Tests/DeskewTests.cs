@@ -95,10 +95,10 @@ public sealed class DeskewTests : IDisposable
         for (int i = 0; i < 5; i++)
         {
             var drawing = Digits.Drawing(i, 200, 200, 30, 30, 5);
-            var unskewed = plain.Prepare(drawing, "drawing").Pixels;
+            var unskewed = plain.Images.Prepare(drawing, "drawing").Pixels;
             var expected = new float[unskewed.Length];
             MomentDeskew.Apply(unskewed, expected, Side, Side);
-            Assert.Equal(expected, deskewing.Prepare(drawing, "drawing").Pixels);
+            Assert.Equal(expected, deskewing.Images.Prepare(drawing, "drawing").Pixels);
             changed += expected.SequenceEqual(unskewed) ? 0 : 1;
         }
 

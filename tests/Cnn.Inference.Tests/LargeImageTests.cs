@@ -35,9 +35,9 @@ public sealed class LargeImageTests
     {
         using var model = CnnModel.Load(Repository.ModelPath);
         var bytes = Page(width, height, format);
-        Assert.Equal((width, height), model.MeasureImage(bytes, "page"));
-        var decoded = model.Decode(bytes, "page");
+        Assert.Equal((width, height), ImagePreprocessor.Measure(bytes, "page"));
+        var decoded = model.Images.Decode(bytes, "page");
         Assert.Equal((decodedWidth, decodedHeight), (decoded.Width, decoded.Height));
-        Assert.Equal(Digits.Label(7).ToString(System.Globalization.CultureInfo.InvariantCulture), model.Predict(model.Prepare(decoded).Pixels).Label);
+        Assert.Equal(Digits.Label(7).ToString(System.Globalization.CultureInfo.InvariantCulture), model.Predict(model.Images.Prepare(decoded).Pixels).Label);
     }
 }

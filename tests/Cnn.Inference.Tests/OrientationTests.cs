@@ -27,7 +27,7 @@ public sealed class OrientationTests
         var jpeg = WithOrientation(Quadrants(sideways ? 32 : 64, sideways ? 64 : 32, stored), orientation);
 
         using var model = CnnModel.Load(Repository.ModelPath);
-        var decoded = model.Decode(jpeg, "photo.jpg");
+        var decoded = model.Images.Decode(jpeg, "photo.jpg");
 
         Assert.Equal((64, 32), (decoded.Width, decoded.Height));
         var expected = new[] { R, G, B, W };

@@ -53,7 +53,7 @@ public sealed class PreprocessingTests : IDisposable
         const int n = 30;
         for (int i = 0; i < n; i++)
         {
-            var prepared = _model.Prepare(Draw(style, i), $"{style} {i}");
+            var prepared = _model.Images.Prepare(Draw(style, i), $"{style} {i}");
             // Thinning a marker-thick stroke takes up to two pixels off each end as well.
             AssertMnistLike(prepared, minBox: style == "very thick" ? 14 : 18);
             correct += _model.Predict(prepared.Pixels).Index == Digits.Label(i) ? 1 : 0;
@@ -100,7 +100,7 @@ public sealed class PreprocessingTests : IDisposable
     {
         for (int i = 0; i < 10; i++)
         {
-            float brightest = _model.Prepare(Draw("grey noisy paper", i), $"digit {i}").Pixels.Max();
+            float brightest = _model.Images.Prepare(Draw("grey noisy paper", i), $"digit {i}").Pixels.Max();
             Assert.True(brightest >= 0.85f, $"digit {i}: brightest stroke pixel {brightest:F2}; expected about 1, as MNIST's strokes are");
         }
     }
@@ -108,7 +108,7 @@ public sealed class PreprocessingTests : IDisposable
     [Fact]
     public void The_preprocessed_image_can_be_shown()
     {
-        var prepared = _model.Prepare(Draw("inverted", 0), "x");
+        var prepared = _model.Images.Prepare(Draw("inverted", 0), "x");
         var png = prepared.EncodePng(scale: 4);
         using var bitmap = SKBitmap.Decode(png);
         Assert.Equal((112, 112), (bitmap.Width, bitmap.Height));
@@ -126,9 +126,9 @@ public sealed class PreprocessingTests : IDisposable
         File.WriteAllBytes(file, bytes);
         using var stream = new MemoryStream(bytes);
 
-        var fromStream = _model.Prepare(stream, "stream");
-        Assert.Equal(_model.Prepare(bytes, "bytes").Pixels, fromStream.Pixels);
-        Assert.Equal(fromStream.Pixels, _model.Prepare(file).Pixels);
+        var fromStream = _model.Images.Prepare(stream, "stream");
+        Assert.Equal(_model.Images.Prepare(bytes, "bytes").Pixels, fromStream.Pixels);
+        Assert.Equal(fromStream.Pixels, _model.Images.Prepare(file).Pixels);
         Assert.Equal("stream", fromStream.Source);
         Assert.Equal(Digits.Label(3), _model.PredictImage(file).Index);
     }
@@ -138,7 +138,7 @@ public sealed class PreprocessingTests : IDisposable
     {
         using var strict = CnnModel.Load(Repository.ModelPath, new InferenceOptions { MaxImagePixels = 100 });
         using var stream = new MemoryStream(new byte[2000]);
-        var e = Assert.Throws<ImageTooLargeException>(() => strict.Prepare(stream, "upload"));
+        var e = Assert.Throws<ImageTooLargeException>(() => strict.Images.Prepare(stream, "upload"));
         Assert.Equal("upload: the stream is over 800 bytes; the limit follows from InferenceOptions.MaxImagePixels", e.Message);
     }
 
@@ -158,7 +158,7 @@ public sealed class PreprocessingTests : IDisposable
             surface.Canvas.DrawRect(0, 0, 56, 56, black);
         }
 
-        var prepared = gray.Prepare(Digits.Png(surface), "halves");
+        var prepared = gray.Images.Prepare(Digits.Png(surface), "halves");
         Assert.Equal((1, 28, 28), (prepared.Channels, prepared.Height, prepared.Width));
         for (int y = 0; y < 28; y++)
         {
@@ -173,7 +173,7 @@ public sealed class PreprocessingTests : IDisposable
         // Grey is BT.601 luma of the colour.
         using var red = SKSurface.Create(new SKImageInfo(10, 10));
         red.Canvas.Clear(new SKColor(255, 0, 0));
-        Assert.All(gray.Prepare(Digits.Png(red), "red").Pixels, v => Assert.Equal(0.299f, v, 5));
+        Assert.All(gray.Images.Prepare(Digits.Png(red), "red").Pixels, v => Assert.Equal(0.299f, v, 5));
     }
 
     [Fact]
@@ -181,18 +181,18 @@ public sealed class PreprocessingTests : IDisposable
     {
         using var surface = SKSurface.Create(new SKImageInfo(2, 2));
         surface.Canvas.Clear(SKColors.White);
-        var e = Assert.Throws<NoInkException>(() => _model.Prepare(Digits.Png(surface), "dot.png"));
+        var e = Assert.Throws<NoInkException>(() => _model.Images.Prepare(Digits.Png(surface), "dot.png"));
         Assert.Equal("dot.png: image is 2×2; a handwritten digit needs at least 8×8 pixels", e.Message);
     }
 
     [Fact]
     public void Not_an_image_is_refused()
     {
-        var e = Assert.Throws<InvalidImageException>(() => _model.Prepare("hello, world"u8.ToArray(), "notes.txt"));
+        var e = Assert.Throws<InvalidImageException>(() => _model.Images.Prepare("hello, world"u8.ToArray(), "notes.txt"));
         Assert.StartsWith("notes.txt: not an image SkiaSharp can decode", e.Message);
-        var empty = Assert.Throws<InvalidImageException>(() => _model.Prepare([], "empty.png"));
+        var empty = Assert.Throws<InvalidImageException>(() => _model.Images.Prepare([], "empty.png"));
         Assert.Equal("empty.png: empty file; expected an image (PNG, JPEG, BMP, WebP)", empty.Message);
-        var folder = Assert.Throws<InvalidImageException>(() => _model.Prepare(_dir.Path));
+        var folder = Assert.Throws<InvalidImageException>(() => _model.Images.Prepare(_dir.Path));
         Assert.Equal($"{_dir.Path}: is a folder; expected an image file", folder.Message);
     }
 
@@ -200,7 +200,7 @@ public sealed class PreprocessingTests : IDisposable
     public void A_truncated_image_is_refused()
     {
         var png = Digits.Drawing(0, 300, 300, 10, 10, 8, noisyGrey: true);
-        var e = Assert.Throws<InvalidImageException>(() => _model.Prepare(png[..(png.Length / 2)], "cut.png"));
+        var e = Assert.Throws<InvalidImageException>(() => _model.Images.Prepare(png[..(png.Length / 2)], "cut.png"));
         Assert.StartsWith("cut.png: image data is truncated or corrupt", e.Message);
     }
 
@@ -217,14 +217,14 @@ public sealed class PreprocessingTests : IDisposable
         BitConverter.GetBytes(1).CopyTo(bmp, 22);
         BitConverter.GetBytes((short)1).CopyTo(bmp, 26);
         BitConverter.GetBytes((short)24).CopyTo(bmp, 28);
-        Assert.Throws<InvalidImageException>(() => _model.Prepare(bmp, "zero.bmp"));
+        Assert.Throws<InvalidImageException>(() => _model.Images.Prepare(bmp, "zero.bmp"));
     }
 
     [Fact]
     public void An_image_over_the_pixel_limit_is_refused_before_decoding()
     {
         using var strict = CnnModel.Load(Repository.ModelPath, new InferenceOptions { MaxImagePixels = 10_000 });
-        var e = Assert.Throws<ImageTooLargeException>(() => strict.Prepare(Digits.Drawing(0, 200, 100, 0, 0, 3), "big.png"));
+        var e = Assert.Throws<ImageTooLargeException>(() => strict.Images.Prepare(Digits.Drawing(0, 200, 100, 0, 0, 3), "big.png"));
         Assert.Equal("big.png: image is 200×100 = 20,000 pixels; the limit is 10,000 (InferenceOptions.MaxImagePixels)", e.Message);
     }
 
@@ -232,7 +232,7 @@ public sealed class PreprocessingTests : IDisposable
     public void A_blank_page_has_no_ink()
     {
         var blank = Digits.Drawing(0, 100, 100, 500, 500, 1);
-        var e = Assert.Throws<NoInkException>(() => _model.Prepare(blank, "blank.png"));
+        var e = Assert.Throws<NoInkException>(() => _model.Images.Prepare(blank, "blank.png"));
         Assert.Equal("blank.png: no ink found: grey levels span 255..255; expected strokes that differ from the paper by at least 24", e.Message);
     }
 

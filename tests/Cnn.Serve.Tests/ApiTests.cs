@@ -55,7 +55,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     {
         using var model = CnnModel.Load(Repository.ModelPath);
         var png = Digits.Drawing(7, 200, 200, 30, 30, 5);
-        var expected = model.Predict(model.Prepare(png, "x").Pixels);
+        var expected = model.Predict(model.Images.Prepare(png, "x").Pixels);
 
         var single = await Json(await _server.PostAsync(Predict + "?top=2", png, "image/png"));
         Assert.Equal(expected.Label, single.GetProperty("label").GetString());
@@ -110,7 +110,7 @@ public sealed class ApiTests(SharedServer shared) : IClassFixture<SharedServer>
     {
         using var model = CnnModel.Load(Repository.ModelPath);
         var png = Digits.Drawing(2, 140, 140, 0, 0, 4);
-        var prepared = model.Prepare(png, "x");
+        var prepared = model.Images.Prepare(png, "x");
         var expected = model.GetFeatureMaps(prepared.Pixels);
 
         var answer = await Json(await _server.PostAsync(FeatureMaps + "?layers=conv1,pool2", png, "image/png"));

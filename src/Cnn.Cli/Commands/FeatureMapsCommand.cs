@@ -40,7 +40,7 @@ public sealed class FeatureMapsCommand(IAnsiConsole console) : Command<FeatureMa
     public override int Execute(CommandContext context, FeatureMapsSettings settings, CancellationToken cancellationToken)
     {
         using var model = CnnModel.Load(settings.Model);
-        var prepared = model.Prepare(settings.Image);
+        var prepared = model.Images.Prepare(settings.Image);
         var set = model.GetFeatureMaps(prepared.Pixels, settings.LayerList);
         Directory.CreateDirectory(settings.Out);
         string input = Path.Combine(settings.Out, "input.png");

@@ -77,8 +77,8 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictSettin
         {
             try
             {
-                var decoded = model.Decode(file);
-                var prepared = model.Prepare(decoded);
+                var decoded = model.Images.Decode(file);
+                var prepared = model.Images.Prepare(decoded);
                 var prediction = model.Predict(prepared.Pixels);
                 answered++;
                 if (settings.Sheet != null && rows.Count < PredictionSheet.MaxRows)

@@ -6,7 +6,7 @@ namespace Cnn.Train.Training;
 /// <summary>
 /// With probability <see cref="Share"/> per image, the digit is drawn as a photo — dark ink on light paper with grain,
 /// enlarged 2–4× — and read back through the digit preprocessing that <c>cnn predict</c> and <c>cnn serve</c> apply to
-/// an image file (<see cref="DigitPreprocessor"/>): threshold, soft edges, refit into MNIST's box, stroke weight,
+/// an image file (<see cref="ImagePreprocessor.PrepareDigit"/>): threshold, soft edges, refit into MNIST's box, stroke weight,
 /// centre of mass. A net trained only on MNIST's own pixels never sees what that preprocessing hands it; this shows
 /// it. Runs on the CPU after the jitter, per image, from draws of the seeded generator, so it repeats bit for bit.
 /// </summary>
@@ -43,7 +43,7 @@ public sealed record PhotoRoundTrip(double Share, double TargetInk, bool Deskew 
         var photo = Photo(digit, width, height, d);
         try
         {
-            DigitPreprocessor.Prepare(photo, height, width, TargetInk, Deskew).Pixels.CopyTo(digit);
+            ImagePreprocessor.PrepareDigit(photo, height, width, TargetInk, Deskew).Pixels.CopyTo(digit);
         }
         catch (NoInkException)
         {

@@ -5,7 +5,7 @@ namespace Cnn.Train.Data.Handwriting;
 /// <summary>
 /// Draws a digit's ink as a user's input would arrive — strokes with a pen, mouse or finger of some width, with or
 /// without anti-aliasing, large or small; bitmaps enlarged, blocky or smooth — as dark ink on light paper, and reads
-/// it back through the digit preprocessing <c>cnn predict</c> and the explorer page use (<see cref="DigitPreprocessor"/>).
+/// it back through the digit preprocessing <c>cnn predict</c> and the explorer page use (<see cref="ImagePreprocessor.PrepareDigit"/>).
 /// Every choice comes from the <see cref="Random"/> handed in, so a seeded one repeats the image bit for bit.
 /// </summary>
 public static class InkRenderer
@@ -28,7 +28,7 @@ public static class InkRenderer
         var image = Draw(ink, random);
         try
         {
-            var pixels = DigitPreprocessor.Prepare(image, height, width, targetInk, deskew).Pixels;
+            var pixels = ImagePreprocessor.PrepareDigit(image, height, width, targetInk, deskew).Pixels;
             var bytes = new byte[pixels.Length];
             for (int i = 0; i < bytes.Length; i++)
             {
