@@ -73,32 +73,36 @@ public sealed class ServeSettings : CommandSettings
     [Description("No log line per request")]
     public bool Quiet { get; init; }
 
-    /// <summary>The validated options these settings describe; unset ones take <see cref="ServeOptions"/>' defaults.</summary>
-    public ServeOptions Options
+    private ServeOptions? _options;
+
+    /// <summary>
+    /// The validated options these settings describe; unset ones take <see cref="ServeOptions"/>' defaults. Built and
+    /// validated once (settings are bound before <see cref="Validate"/> and never change after).
+    /// </summary>
+    public ServeOptions Options => _options ??= Build();
+
+    private ServeOptions Build()
     {
-        get
+        var d = new ServeOptions();
+        return (d with
         {
-            var d = new ServeOptions();
-            return (d with
-            {
-                ModelPaths = Models,
-                Urls = Urls ?? d.Urls,
-                IntraOpThreads = Threads ?? d.IntraOpThreads,
-                MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
-                MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
-                MaxImagePixels = MaxImagePixels ?? d.MaxImagePixels,
-                MaxRequestPixels = MaxRequestPixels ?? d.MaxRequestPixels,
-                MaxFeatureImages = MaxFeatureImages ?? d.MaxFeatureImages,
-                MaxFeatureBytes = MaxFeatureBytes ?? d.MaxFeatureBytes,
-                FeatureMemoryBytes = FeatureMemory ?? d.FeatureMemoryBytes,
-                MaxModelBytes = MaxModelBytes ?? d.MaxModelBytes,
-                MinProbability = MinProbability ?? d.MinProbability,
-                CorsOrigins = CorsOrigins ?? d.CorsOrigins,
-                AllowedHosts = AllowedHosts ?? d.AllowedHosts,
-                DrainDelay = Drain is { } seconds ? DrainSpan(seconds) : d.DrainDelay,
-                Quiet = Quiet,
-            }).Validated();
-        }
+            ModelPaths = Models,
+            Urls = Urls ?? d.Urls,
+            IntraOpThreads = Threads ?? d.IntraOpThreads,
+            MaxConcurrency = MaxConcurrency ?? d.MaxConcurrency,
+            MaxBodyBytes = MaxBody ?? d.MaxBodyBytes,
+            MaxImagePixels = MaxImagePixels ?? d.MaxImagePixels,
+            MaxRequestPixels = MaxRequestPixels ?? d.MaxRequestPixels,
+            MaxFeatureImages = MaxFeatureImages ?? d.MaxFeatureImages,
+            MaxFeatureBytes = MaxFeatureBytes ?? d.MaxFeatureBytes,
+            FeatureMemoryBytes = FeatureMemory ?? d.FeatureMemoryBytes,
+            MaxModelBytes = MaxModelBytes ?? d.MaxModelBytes,
+            MinProbability = MinProbability ?? d.MinProbability,
+            CorsOrigins = CorsOrigins ?? d.CorsOrigins,
+            AllowedHosts = AllowedHosts ?? d.AllowedHosts,
+            DrainDelay = Drain is { } seconds ? DrainSpan(seconds) : d.DrainDelay,
+            Quiet = Quiet,
+        }).Validated();
     }
 
     // A non-finite or huge value is reported by the options' own range check, not by TimeSpan's overflow.

@@ -19,9 +19,12 @@ public static class CnnServeExtensions
     /// <param name="services">The host's services.</param>
     /// <param name="options">What to serve and the limits; validated here.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddCnnServe(this IServiceCollection services, ServeOptions options)
+    public static IServiceCollection AddCnnServe(this IServiceCollection services, ServeOptions options) =>
+        services.AddValidatedCnnServe(options.Validated());
+
+    /// <summary>What <see cref="AddCnnServe"/> registers, for options already validated (by <see cref="CnnServer.Build"/>).</summary>
+    internal static IServiceCollection AddValidatedCnnServe(this IServiceCollection services, ServeOptions options)
     {
-        options = options.Validated();
         services.AddSingleton(options);
         services.AddSingleton<ServeMetrics>();
         services.AddSingleton<ModelRegistry>();

@@ -31,7 +31,7 @@ public static class CnnServer
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         // The drain runs inside the host's shutdown, so the in-flight requests still get their 10 s after it.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.DrainDelay + TimeSpan.FromSeconds(10));
-        builder.Services.AddCnnServe(options);
+        builder.Services.AddValidatedCnnServe(options);
         var app = builder.Build();
         app.UseCnnServe();
         return app;

@@ -202,8 +202,12 @@ public abstract class TrainSettings : RunSettings
         }
     });
 
-    /// <summary>The recipe's defaults for the data set, overridden by the options given, validated.</summary>
-    internal RunRequest Request()
+    private RunRequest? _request;
+
+    /// <summary>The recipe's defaults for the data set, overridden by the options given, validated; built once.</summary>
+    internal RunRequest Request() => _request ??= BuildRequest();
+
+    private RunRequest BuildRequest()
     {
         var dataset = Recipe.Dataset(DatasetName);
         var defaults = Recipe.Defaults(dataset);
