@@ -12,7 +12,23 @@ namespace Cnn.Serve;
 /// <summary>Marks the endpoints that take an image, multipart or JSON body, for the OpenAPI document.</summary>
 internal sealed class ImageBodyMetadata;
 
-/// <summary>API v1: the models, predictions, feature maps and conv kernels.</summary>
+/// <summary>
+/// What the API's handlers take from the request and the server's services, bound by <c>[AsParameters]</c>.
+/// </summary>
+internal readonly record struct ApiServices(HttpContext Context, ModelRegistry Registry, ServeOptions Options, ServeMetrics Metrics, InferenceGate Gate, FeatureMemory Memory)
+{
+    /// <summary>
+    /// A client's mistake the handler found itself, as the problem the exception handler would have made of it
+    /// (<see cref="Problems"/>): returned in the handler's result union, not thrown.
+    /// </summary>
+    public ProblemHttpResult Problem(int status, string detail) => Problems.Result(Problems.Of(status, detail), Context);
+}
+
+/// <summary>
+/// API v1: the models, predictions, feature maps and conv kernels. The handlers return their client errors as problem
+/// results in their <c>Results</c> unions; what goes wrong deeper (a body that cannot be read, an image that cannot be
+/// decoded) is thrown and mapped by <see cref="ProblemExceptionHandler"/>, the one place an exception becomes a problem.
+/// </summary>
 internal static class ModelEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -24,7 +40,7 @@ internal static class ModelEndpoints
         // Typed results: the OpenAPI document takes each 200's schema from the handler's return type.
         v1.MapGet("/", (ModelRegistry registry) => TypedResults.Ok(registry.Models.Select(Describe).ToArray()))
             .WithSummary("Every served model");
-        v1.MapGet("/{name}", (string name, ModelRegistry registry) => TypedResults.Ok(Describe(Find(registry, name))))
+        v1.MapGet("/{name}", GetModel)
             .WithSummary("One model").ProducesProblem(404);
         v1.MapPost("/{name}/predict", PredictAsync)
             .WithSummary("Labels and top classes of one image (an image body or {\"pixels\"}) or several (multipart files or {\"images\"})")
@@ -36,20 +52,41 @@ internal static class ModelEndpoints
             .WithDescription(limits)
             .WithMetadata(new ImageBodyMetadata())
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(501).ProducesProblem(503);
-        v1.MapGet("/{name}/layers/{layer}/weights", (string name, string layer, ModelRegistry registry) =>
-            {
-                var k = Find(registry, name).Use(model => model.GetKernels(layer));
-                return TypedResults.Ok(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)));
-            })
+        v1.MapGet("/{name}/layers/{layer}/weights", GetWeights)
             .WithSummary("The kernels of a conv layer, [out, in, kH, kW], float32 little-endian, base64").ProducesProblem(404);
     }
 
-    private static async Task<Results<Ok<PredictionDto>, Ok<PredictionDto[]>>> PredictAsync(string name, string? top, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate)
+    private static Results<Ok<ModelDto>, ProblemHttpResult> GetModel(string name, [AsParameters] ApiServices api) =>
+        api.Registry.Find(name) is { } served ? TypedResults.Ok(Describe(served)) : NoModel(api, name);
+
+    private static Results<Ok<WeightsDto>, ProblemHttpResult> GetWeights(string name, string layer, [AsParameters] ApiServices api)
     {
-        var served = Find(registry, name);
-        int k = TopOf(top, served.Current);
-        var received = await RequestImageReader.ReadAsync(context.Request, options, context.RequestAborted);
-        using var admitted = await gate.EnterAsync(context.RequestAborted);
+        if (api.Registry.Find(name) is not { } served)
+        {
+            return NoModel(api, name);
+        }
+
+        // The kernels are read from the model pinned for this request; a layer without any is the client's 404.
+        var k = served.Use(model => model.HasKernels(layer) ? model.GetKernels(layer) : null);
+        return k == null
+            ? api.Problem(StatusCodes.Status404NotFound, $"{name}: no conv layer named '{layer}' has kernels; layers with kernels: {string.Join(", ", served.Current.Card.Features.Select(f => f.Name).Where(served.Current.HasKernels))}")
+            : TypedResults.Ok(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)));
+    }
+
+    private static async Task<Results<Ok<PredictionDto>, Ok<PredictionDto[]>, ProblemHttpResult>> PredictAsync(string name, string? top, [AsParameters] ApiServices api)
+    {
+        if (api.Registry.Find(name) is not { } served)
+        {
+            return NoModel(api, name);
+        }
+
+        if (TopOf(top, served.Current) is not { } k)
+        {
+            return BadTop(api, top, served.Current);
+        }
+
+        var received = await RequestImageReader.ReadAsync(api.Context.Request, api.Options, api.Context.RequestAborted);
+        using var admitted = await api.Gate.EnterAsync(api.Context.RequestAborted);
         // One model for the whole request: the one that prepares (and checks) the images runs them; if a reload
         // disposes it first, both steps run again on the new one.
         var (request, predictions, seconds) = served.Use(model =>
@@ -59,42 +96,40 @@ internal static class ModelEndpoints
             var answers = Predict(model, prepared.Images);
             return (prepared, answers, Stopwatch.GetElapsedTime(start).TotalSeconds);
         });
-        metrics.Inference.WithLabels(served.Name, "predict").Observe(seconds);
+        api.Metrics.Inference.WithLabels(served.Name, "predict").Observe(seconds);
         var dtos = predictions.Select((p, i) => Dto(Finite(p, request.Images[i]), k)).ToArray();
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
 
-    private static async Task<Results<Ok<FeatureMapsDto>, Ok<FeatureMapsDto[]>>> FeatureMapsAsync(string name, string? top, string? layers, HttpContext context, ModelRegistry registry, ServeOptions options, ServeMetrics metrics, InferenceGate gate, FeatureMemory memory)
+    private static async Task<Results<Ok<FeatureMapsDto>, Ok<FeatureMapsDto[]>, ProblemHttpResult>> FeatureMapsAsync(string name, string? top, string? layers, [AsParameters] ApiServices api)
     {
-        var served = Find(registry, name);
-        int k = TopOf(top, served.Current);
+        if (api.Registry.Find(name) is not { } served)
+        {
+            return NoModel(api, name);
+        }
+
+        if (TopOf(top, served.Current) is not { } k)
+        {
+            return BadTop(api, top, served.Current);
+        }
+
         var wanted = layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (wanted is { Length: 0 })
+        if (LayersProblem(layers, wanted) is { } layersProblem)
         {
-            throw Problems.BadRequest($"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all");
+            return api.Problem(StatusCodes.Status400BadRequest, layersProblem);
         }
 
-        if (wanted?.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-        {
-            throw Problems.BadRequest($"layers names {twice.Key} {twice.Count()} times; expected each layer once");
-        }
-
-        var received = await RequestImageReader.ReadAsync(context.Request, options, context.RequestAborted);
+        var received = await RequestImageReader.ReadAsync(api.Context.Request, api.Options, api.Context.RequestAborted);
         // The answer's size is known from the map shapes before anything runs: too large is 413, and its bytes count
         // against the server's feature memory until the response has been written, however slowly the client reads.
         long bytes = (long)received.Count * AnswerBytes(served.Current, wanted);
-        if (received.Count > options.MaxFeatureImages)
+        if (SizeProblem(received.Count, bytes, api.Options) is { } sizeProblem)
         {
-            throw Problems.TooLarge($"the request holds {received.Count:N0} images; a feature-map request takes at most {options.MaxFeatureImages:N0} (--max-feature-images)");
+            return api.Problem(StatusCodes.Status413PayloadTooLarge, sizeProblem);
         }
 
-        if (bytes > options.MaxFeatureBytes)
-        {
-            throw Problems.TooLarge($"the answer would be about {bytes:N0} bytes ({received.Count:N0} images' maps); the limit is {options.MaxFeatureBytes:N0} (--max-feature-bytes): ask for fewer images or layers");
-        }
-
-        context.Response.RegisterForDispose(memory.Reserve(bytes));
-        using var admitted = await gate.EnterAsync(context.RequestAborted);
+        api.Context.Response.RegisterForDispose(api.Memory.Reserve(bytes));
+        using var admitted = await api.Gate.EnterAsync(api.Context.RequestAborted);
         var (request, dtos, seconds) = served.Use(model =>
         {
             var prepared = received.Prepare(model);
@@ -102,9 +137,27 @@ internal static class ModelEndpoints
             var answers = prepared.Images.Select(image => Dto(model.GetFeatureMaps(image.Pixels, wanted), image, k)).ToArray();
             return (prepared, answers, Stopwatch.GetElapsedTime(start).TotalSeconds);
         });
-        metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(seconds);
+        api.Metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(seconds);
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
+
+    /// <summary>What is wrong with the <c>layers</c> query, or null: an empty list, or a layer named twice.</summary>
+    private static string? LayersProblem(string? layers, string[]? wanted) =>
+        wanted is { Length: 0 } ? $"layers is '{layers}'; expected names such as conv1,pool2, or no layers parameter for all"
+        : wanted?.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice ? $"layers names {twice.Key} {twice.Count()} times; expected each layer once"
+        : null;
+
+    /// <summary>Why a feature-map answer would be too large, or null.</summary>
+    private static string? SizeProblem(int images, long bytes, ServeOptions options) =>
+        images > options.MaxFeatureImages ? $"the request holds {images:N0} images; a feature-map request takes at most {options.MaxFeatureImages:N0} (--max-feature-images)"
+        : bytes > options.MaxFeatureBytes ? $"the answer would be about {bytes:N0} bytes ({images:N0} images' maps); the limit is {options.MaxFeatureBytes:N0} (--max-feature-bytes): ask for fewer images or layers"
+        : null;
+
+    private static ProblemHttpResult NoModel(ApiServices api, string name) =>
+        api.Problem(StatusCodes.Status404NotFound, $"no model named '{name}'; served: {string.Join(", ", api.Registry.Models.Select(m => m.Name))}");
+
+    private static ProblemHttpResult BadTop(ApiServices api, string? top, CnnModel model) =>
+        api.Problem(StatusCodes.Status400BadRequest, $"top is '{top}'; expected a whole number 1..{model.Labels.Count}");
 
     /// <summary>A prediction whose probabilities are numbers; NaN or infinity (which JSON cannot carry) is the input's problem.</summary>
     private static Prediction Finite(Prediction p, PreparedImage input) => p.Probabilities.All(float.IsFinite)
@@ -128,15 +181,12 @@ internal static class ModelEndpoints
         return model.PredictBatch(pixels, images.Count);
     }
 
-    private static ServedModel Find(ModelRegistry registry, string name) => registry.Find(name)
-        ?? throw Problems.NotFound($"no model named '{name}'; served: {string.Join(", ", registry.Models.Select(m => m.Name))}");
-
-    /// <summary>The query's <c>top</c>, parsed here so that a word gets a message naming it, not a bare binding failure.</summary>
-    private static int TopOf(string? top, CnnModel model) => top switch
+    /// <summary>The query's <c>top</c>, parsed here so that a word gets a message naming it, not a bare binding failure; null when it is not 1..classes.</summary>
+    private static int? TopOf(string? top, CnnModel model) => top switch
     {
         null => Math.Min(3, model.Labels.Count),
         _ when int.TryParse(top, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k) && k >= 1 && k <= model.Labels.Count => k,
-        _ => throw Problems.BadRequest($"top is '{top}'; expected a whole number 1..{model.Labels.Count}"),
+        _ => null,
     };
 
     /// <summary>

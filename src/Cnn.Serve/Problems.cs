@@ -28,6 +28,16 @@ internal static class Problems
 
     public static ApiException Unprocessable(string detail) => new(StatusCodes.Status422UnprocessableEntity, "Unprocessable image", detail);
 
+    /// <summary>The problem of a status this API answers with (400, 404, 413, 415, 422).</summary>
+    public static ApiException Of(int status, string detail) => status switch
+    {
+        StatusCodes.Status404NotFound => NotFound(detail),
+        StatusCodes.Status413PayloadTooLarge => TooLarge(detail),
+        StatusCodes.Status415UnsupportedMediaType => Unsupported(detail),
+        StatusCodes.Status422UnprocessableEntity => Unprocessable(detail),
+        _ => BadRequest(detail),
+    };
+
     /// <summary>
     /// The problem for an exception, or null when it is not the request's fault. Model file paths in messages become
     /// model names: a client learns nothing about the server's disk.
