@@ -3,9 +3,11 @@ namespace Cnn.Contracts;
 /// <summary>The consistency rules of a <see cref="ModelCard"/>, each yielding a message when broken.</summary>
 internal static class ModelCardRules
 {
-    public static IEnumerable<string> Check(ModelCard card)
+    public static IEnumerable<string> Check(ModelCard card) =>
+        CheckLabels(card).Concat(CheckInput(card)).Concat(CheckCalibration(card)).Concat(CheckFeatures(card.Features)).Concat(CheckProvenance(card));
+
+    private static IEnumerable<string> CheckLabels(ModelCard card)
     {
-        var shape = card.Input.Shape;
         if (card.Labels.Count < 2 || card.Labels.Any(string.IsNullOrEmpty))
         {
             yield return $"labels are [{string.Join(", ", card.Labels)}]; expected at least 2 non-empty class names";
@@ -15,7 +17,11 @@ internal static class ModelCardRules
         {
             yield return $"labels [{string.Join(", ", card.Labels)}] repeat a name; expected distinct class names";
         }
+    }
 
+    private static IEnumerable<string> CheckInput(ModelCard card)
+    {
+        var shape = card.Input.Shape;
         if (shape.Channels < 1 || shape.Height < 1 || shape.Width < 1)
         {
             yield return $"input shape is {shape}; expected positive [C, H, W]";
@@ -47,7 +53,10 @@ internal static class ModelCardRules
         {
             yield return $"deskew is set with preprocessing '{card.Preprocessing}'; deskewing applies to digit preprocessing only";
         }
+    }
 
+    private static IEnumerable<string> CheckCalibration(ModelCard card)
+    {
         if (!(card.Temperature > 0) || !double.IsFinite(card.Temperature))
         {
             yield return $"temperature is {card.Temperature}; expected a finite number > 0";
@@ -67,12 +76,10 @@ internal static class ModelCardRules
         {
             yield return "a member's temperature is not a finite number > 0 or its test_accuracy is outside 0..1";
         }
+    }
 
-        foreach (var error in CheckFeatures(card.Features))
-        {
-            yield return error;
-        }
-
+    private static IEnumerable<string> CheckProvenance(ModelCard card)
+    {
         if (card.WeightsSha256.Length != 64 || !card.WeightsSha256.All(Uri.IsHexDigit))
         {
             yield return $"weights_sha256 is '{card.WeightsSha256}'; expected 64 hex digits";

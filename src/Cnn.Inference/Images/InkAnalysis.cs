@@ -47,40 +47,8 @@ internal static class InkAnalysis
     /// </summary>
     public static float Otsu(float[] gray)
     {
-        // Four histograms taken in turn and then added: consecutive pixels mostly fall in the same bin, and one
-        // histogram would make each increment wait for the last.
-        Span<int> counts = stackalloc int[4 * Bins];
-        Span<int> bins = stackalloc int[256];
-        for (int start = 0; start < gray.Length; start += bins.Length)
-        {
-            var chunk = gray.AsSpan(start, Math.Min(bins.Length, gray.Length - start));
-            int done = VectorOps.Bins(chunk, bins, Bins);
-            for (int p = done; p < chunk.Length; p++)
-            {
-                bins[p] = Bin(chunk[p]);
-            }
-
-            int q = 0;
-            for (; q + 3 < chunk.Length; q += 4)
-            {
-                counts[bins[q]]++;
-                counts[Bins + bins[q + 1]]++;
-                counts[(2 * Bins) + bins[q + 2]]++;
-                counts[(3 * Bins) + bins[q + 3]]++;
-            }
-
-            for (; q < chunk.Length; q++)
-            {
-                counts[bins[q]]++;
-            }
-        }
-
-        var histogram = counts[..Bins];
-        for (int b = 0; b < Bins; b++)
-        {
-            histogram[b] += counts[Bins + b] + counts[(2 * Bins) + b] + counts[(3 * Bins) + b];
-        }
-
+        Span<int> histogram = stackalloc int[Bins];
+        Histogram(gray, histogram);
         double total = gray.Length;
         double sumAll = 0;
         for (int i = 0; i < Bins; i++)
@@ -111,6 +79,43 @@ internal static class InkAnalysis
         }
 
         return (threshold + 1) / (float)Bins;
+    }
+
+    /// <summary>The counts of <paramref name="gray"/>'s values in <see cref="Bins"/> bins of [0, 1].</summary>
+    private static void Histogram(float[] gray, Span<int> histogram)
+    {
+        // Four histograms taken in turn and then added: consecutive pixels mostly fall in the same bin, and one
+        // histogram would make each increment wait for the last.
+        Span<int> counts = stackalloc int[4 * Bins];
+        Span<int> bins = stackalloc int[256];
+        for (int start = 0; start < gray.Length; start += bins.Length)
+        {
+            var chunk = gray.AsSpan(start, Math.Min(bins.Length, gray.Length - start));
+            int done = VectorOps.Bins(chunk, bins, Bins);
+            for (int p = done; p < chunk.Length; p++)
+            {
+                bins[p] = Bin(chunk[p]);
+            }
+
+            int q = 0;
+            for (; q + 3 < chunk.Length; q += 4)
+            {
+                counts[bins[q]]++;
+                counts[Bins + bins[q + 1]]++;
+                counts[(2 * Bins) + bins[q + 2]]++;
+                counts[(3 * Bins) + bins[q + 3]]++;
+            }
+
+            for (; q < chunk.Length; q++)
+            {
+                counts[bins[q]]++;
+            }
+        }
+
+        for (int b = 0; b < Bins; b++)
+        {
+            histogram[b] = counts[b] + counts[Bins + b] + counts[(2 * Bins) + b] + counts[(3 * Bins) + b];
+        }
     }
 
     /// <summary>Clears 8-connected ink blobs smaller than <paramref name="share"/> of the largest.</summary>
