@@ -47,6 +47,7 @@ internal static class SourcesBench
             Report(style.ToString(), results.Where(r => HandStyles.Of(r.Digit) == style).ToList());
         }
 
+        Thresholds(results);
         if (mnistFolder != null)
         {
             MnistValidation(models, mnistFolder);
@@ -148,6 +149,24 @@ internal static class SourcesBench
         }
 
         return bitmap;
+    }
+
+    /// <summary>
+    /// What each unsure threshold would do on these images: the share of right answers it flags (asked again for
+    /// nothing) and the share of wrong answers it lets through unflagged.
+    /// </summary>
+    private static void Thresholds(List<(HandDigit Digit, float Confidence, bool Correct)> results)
+    {
+        int right = Math.Max(1, results.Count(r => r.Correct)), wrong = Math.Max(1, results.Count(r => !r.Correct));
+        Console.WriteLine($"{"unsure below",-13} {"right flagged",14} {"wrong unflagged",16}");
+        for (int step = 10; step <= 19; step++)
+        {
+            float t = step * 0.05f;
+            int flagged = results.Count(r => r.Correct && r.Confidence < t);
+            int through = results.Count(r => !r.Correct && r.Confidence >= t);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{t,-13:F2} {flagged,6:N0} {100.0 * flagged / right,6:F2}% {through,6:N0} {100.0 * through / wrong,7:F2}%"));
+        }
     }
 
     private static void Report(string label, List<(HandDigit Digit, float Confidence, bool Correct)> results)
