@@ -54,7 +54,7 @@ public sealed class ServeSettings : CommandSettings
     public long? MaxModelBytes { get; init; }
 
     [CommandOption("--min-probability <P>")]
-    [ServeDefaultDescription("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never.", nameof(ServeOptions.MinProbability))]
+    [Description("Predictions below this probability are answered with unsure: true (the page asks to draw again); 0 = never. Default: each model card's threshold (unsure_below), else 0.9")]
     public double? MinProbability { get; init; }
 
     [CommandOption("--cors-origin <ORIGIN>")]

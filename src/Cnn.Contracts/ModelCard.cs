@@ -15,8 +15,11 @@ namespace Cnn.Contracts;
 public sealed record ModelCard
 {
     /// <summary>The format version this assembly writes.</summary>
-    /// <remarks>1.1 added <see cref="Deskew"/>, <see cref="Temperature"/> and <see cref="Members"/>; a 1.0 card reads as none of them.</remarks>
-    public static readonly string CurrentFormatVersion = "1.1";
+    /// <remarks>
+    /// 1.1 added <see cref="Deskew"/>, <see cref="Temperature"/> and <see cref="Members"/>; a 1.0 card reads as none of
+    /// them. 1.2 added <see cref="UnsureBelow"/>; an older card reads as none.
+    /// </remarks>
+    public static readonly string CurrentFormatVersion = "1.2";
 
     /// <summary>The major format version this assembly reads.</summary>
     public static readonly int SupportedMajorVersion = 1;
@@ -96,6 +99,13 @@ public sealed record ModelCard
 
     /// <summary>Accuracy on the data set's test split when the model was exported, in [0, 1]; null if unknown.</summary>
     public double? TestAccuracy { get; init; }
+
+    /// <summary>
+    /// The probability below which this model's answer is better asked again than trusted, chosen for this model on
+    /// data that did not train it (<c>cnn export --unsure-below</c>), in (0, 1]; null when none was chosen, and readers
+    /// use their default. An app's own threshold (Cnn.Inference's <c>InferenceOptions.MinProbability</c>) overrides it.
+    /// </summary>
+    public double? UnsureBelow { get; init; }
 
     /// <summary>What wrote the file.</summary>
     public required ProducerInfo Producer { get; init; }

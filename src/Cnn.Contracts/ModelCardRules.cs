@@ -89,6 +89,11 @@ internal static class ModelCardRules
         {
             yield return $"test_accuracy is {accuracy}; expected 0..1";
         }
+
+        if (card.UnsureBelow is { } threshold && !(threshold > 0 && threshold <= 1))
+        {
+            yield return $"unsure_below is {threshold}; expected a probability in (0, 1]";
+        }
     }
 
     private static IEnumerable<string> CheckFeatures(IReadOnlyList<FeatureLayer> features)

@@ -10,9 +10,16 @@ public sealed record ExportOptions
     /// <summary>ONNX opset of the default domain; 17 is read by every current runtime.</summary>
     public int Opset { get; init; } = DefaultOpset;
 
-    public ExportOptions Validated() => Opset is >= MinOpset and <= MaxOpset
-        ? this
-        : throw new ArgumentOutOfRangeException(nameof(Opset), Opset, $"opset {Opset} is not supported; expected {MinOpset}..{MaxOpset}");
+    /// <summary>
+    /// The model's unsure threshold, written into its card (<see cref="Cnn.Contracts.ModelCard.UnsureBelow"/>): the
+    /// probability below which its answers are marked unsure, chosen on data that did not train it; null for none.
+    /// </summary>
+    public double? UnsureBelow { get; init; }
+
+    public ExportOptions Validated() =>
+        Opset is < MinOpset or > MaxOpset ? throw new ArgumentOutOfRangeException(nameof(Opset), Opset, $"opset {Opset} is not supported; expected {MinOpset}..{MaxOpset}")
+        : UnsureBelow is { } t && !(t > 0 && t <= 1) ? throw new ArgumentOutOfRangeException(nameof(UnsureBelow), t, $"--unsure-below is {t.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a probability in (0, 1]")
+        : this;
 
     /// <summary>The IR version that goes with the opset (ONNX's versioning table).</summary>
     public long IrVersion => Opset switch

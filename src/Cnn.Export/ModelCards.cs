@@ -37,6 +37,7 @@ internal static class ModelCards
             HasFeatureOutputs = false,
             WeightsSha256 = weightsSha256,
             TestAccuracy = summary?.TestAccuracy,
+            UnsureBelow = options.UnsureBelow,
             Producer = new ProducerInfo
             {
                 Name = OnnxExporter.ProducerName,

@@ -131,7 +131,7 @@ public sealed class CnnModel : IDisposable
                 throw RunFailed(e);
             }
 
-            return Prediction.FromProbabilities(buffers.Output, Labels, _options.MinProbability);
+            return Prediction.FromProbabilities(buffers.Output, Labels, MinProbability);
         }
         finally
         {
@@ -155,7 +155,7 @@ public sealed class CnnModel : IDisposable
         var predictions = new Prediction[count];
         for (int i = 0; i < count; i++)
         {
-            predictions[i] = Prediction.FromProbabilities(probabilities.AsSpan(i * classes, classes), Labels, _options.MinProbability);
+            predictions[i] = Prediction.FromProbabilities(probabilities.AsSpan(i * classes, classes), Labels, MinProbability);
         }
 
         return predictions;
@@ -232,7 +232,7 @@ public sealed class CnnModel : IDisposable
                 throw RunFailed(e);
             }
 
-            return Prediction.FromProbabilities(buffer.Image.Output, Labels, _options.MinProbability);
+            return Prediction.FromProbabilities(buffer.Image.Output, Labels, MinProbability);
         }
     }
 
@@ -264,8 +264,12 @@ public sealed class CnnModel : IDisposable
     /// <summary>Single-image buffers kept for reuse (for tests of the pool's bound).</summary>
     internal int IdleBuffers => _single.IdleCount;
 
-    /// <summary>The options' <see cref="InferenceOptions.MinProbability"/>, for pipelines that make predictions themselves.</summary>
-    internal double MinProbability => _options.MinProbability;
+    /// <summary>
+    /// The probability below which a prediction is marked <see cref="Prediction.IsUnsure"/>: the options'
+    /// <see cref="InferenceOptions.MinProbability"/> when set, else the card's <see cref="ModelCard.UnsureBelow"/>, else
+    /// <see cref="InferenceOptions.DefaultMinProbability"/>.
+    /// </summary>
+    public double MinProbability => _options.MinProbability ?? Card.UnsureBelow ?? InferenceOptions.DefaultMinProbability;
 
     /// <summary>Waits for calls in flight, then releases the ONNX Runtime sessions and buffers.</summary>
     public void Dispose()

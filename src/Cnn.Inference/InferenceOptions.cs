@@ -22,13 +22,17 @@ public sealed record InferenceOptions
 
     /// <summary>
     /// A prediction whose top probability is below this is marked <see cref="Prediction.IsUnsure"/>; 0 marks none.
-    /// The default, <see cref="DefaultMinProbability"/>, is checked on the shipped digits models' validation digits
-    /// photographed in six styles (docs/experiments.md): there it flags 86–87 % of the wrong answers and asks again
-    /// for under 3 % of the right ones.
+    /// Null (the default) takes the model's own threshold from its card (<see cref="ModelCard.UnsureBelow"/>, chosen
+    /// for that model on data that did not train it), else <see cref="DefaultMinProbability"/>;
+    /// <see cref="CnnModel.MinProbability"/> says which applies.
     /// </summary>
-    public double MinProbability { get; init; } = DefaultMinProbability;
+    public double? MinProbability { get; init; }
 
-    /// <summary>The default of <see cref="MinProbability"/>.</summary>
+    /// <summary>
+    /// The threshold for a model whose card names none: checked on the shipped digits models' validation digits
+    /// photographed in six styles (docs/experiments.md), where it flags 86–87 % of the wrong answers and asks again for
+    /// under 3 % of the right ones.
+    /// </summary>
     public const double DefaultMinProbability = 0.9;
 
     /// <summary>Where to run; see <see cref="ExecutionDevice"/>.</summary>
@@ -65,7 +69,7 @@ public sealed record InferenceOptions
             throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), IntraOpThreads, $"IntraOpThreads is {IntraOpThreads}; expected ≥ 0 (0 = one per core)");
         }
 
-        if (!(MinProbability >= 0 && MinProbability <= 1))
+        if (MinProbability is { } p && !(p >= 0 && p <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(MinProbability), MinProbability, $"MinProbability is {MinProbability}; expected 0..1 (0 = never unsure)");
         }

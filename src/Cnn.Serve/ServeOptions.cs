@@ -53,8 +53,11 @@ public sealed record ServeOptions
     /// <summary>Model files larger than this are refused at start and on reload; a path that is not a regular file (a FIFO, a device) always is.</summary>
     public long MaxModelBytes { get; init; } = Cnn.Inference.InferenceOptions.DefaultMaxModelBytes;
 
-    /// <summary>Predictions whose top probability is below this are answered with <c>unsure: true</c>; 0 marks none.</summary>
-    public double MinProbability { get; init; } = Cnn.Inference.InferenceOptions.DefaultMinProbability;
+    /// <summary>
+    /// Predictions whose top probability is below this are answered with <c>unsure: true</c>; 0 marks none. Null (the
+    /// default): each model's own threshold from its card, else <see cref="Cnn.Inference.InferenceOptions.DefaultMinProbability"/>.
+    /// </summary>
+    public double? MinProbability { get; init; }
 
     /// <summary>
     /// Origins (scheme://host[:port]) whose pages may POST to the API from a browser and read the answers; others are
@@ -106,7 +109,7 @@ public sealed record ServeOptions
         Require(MaxFeatureBytes >= 1024, $"--max-feature-bytes is {MaxFeatureBytes}; expected at least 1024 bytes");
         Require(FeatureMemoryBytes >= MaxFeatureBytes, $"--feature-memory is {FeatureMemoryBytes}; expected at least --max-feature-bytes ({MaxFeatureBytes}), so one response of the largest size fits");
         Require(MaxModelBytes >= 1024, $"--max-model-bytes is {MaxModelBytes}; expected at least 1024 bytes");
-        Require(MinProbability is >= 0 and <= 1, $"--min-probability is {MinProbability.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
+        Require(MinProbability is null or (>= 0 and <= 1), $"--min-probability is {MinProbability?.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
         Require(DrainDelay >= TimeSpan.Zero && DrainDelay <= MaxDrain, $"--drain is {(DrainDelay == TimeSpan.MaxValue ? "out of range" : DrainDelay.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + " s")}; expected 0..{MaxDrain.TotalSeconds:F0} seconds");
         Require(!string.IsNullOrWhiteSpace(Urls), "--urls is empty; expected an address such as http://127.0.0.1:5000");
         foreach (var origin in CorsOrigins)

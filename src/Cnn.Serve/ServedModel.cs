@@ -32,8 +32,8 @@ internal sealed class ServedModel : IDisposable
 
     public CnnModel Current => Volatile.Read(ref _current);
 
-    /// <summary>The threshold below which this model's predictions are marked unsure.</summary>
-    public double MinProbability => _options.MinProbability;
+    /// <summary>The threshold below which this model's predictions are marked unsure (the server's, else the card's).</summary>
+    public double MinProbability => Current.MinProbability;
 
     /// <summary>How long the last successful load and warm-up took.</summary>
     public TimeSpan LoadTime { get; private set; }

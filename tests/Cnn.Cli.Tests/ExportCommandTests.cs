@@ -53,6 +53,29 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
     }
 
     [Fact]
+    public void An_unsure_threshold_given_to_export_is_the_models_own_and_predict_uses_it()
+    {
+        string file = _dir.Combine("strict", "model.onnx");
+        var (code, output) = Cli.Run("export", _run, "--out", file, "--unsure-below", "0.999");
+        Assert.True(code == 0, output);
+        using (var model = Cnn.Inference.CnnModel.Load(file))
+        {
+            Assert.Equal(0.999, model.Card.UnsureBelow);
+            Assert.Equal(0.999, model.MinProbability);
+        }
+
+        // A one-epoch net is not 99.9 % sure of a noisy digit: the card's threshold marks it, --min-probability overrides it.
+        string digit = _dir.Combine("digit.png");
+        File.WriteAllBytes(digit, Digits.Png28(0));
+        Assert.Contains("\"unsure\": true", Cli.Run("predict", file, digit, "--json").Output);
+        Assert.Contains("\"unsure\": false", Cli.Run("predict", file, digit, "--json", "--min-probability", "0").Output);
+
+        var (bad, message) = Cli.Run("export", _run, "--out", _dir.Combine("bad.onnx"), "--unsure-below", "0");
+        Assert.Equal(2, bad);
+        Assert.Contains("--unsure-below is 0; expected a probability in (0, 1]", message);
+    }
+
+    [Fact]
     public void Several_runs_export_as_one_ensemble_that_verify_checks_against_all_of_them()
     {
         string second = _dir.Combine("seed2");

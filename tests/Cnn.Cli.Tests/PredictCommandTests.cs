@@ -159,7 +159,7 @@ public sealed class PredictCommandTests : IDisposable
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--min-probability is 1.5; expected 0..1 (0 = never unsure)", bad.Output);
         Assert.Contains("--min-probability <P>", Cli.Run("predict", "--help").Output);
-        Assert.Contains($"0 = never. Default: {Cnn.Inference.InferenceOptions.DefaultMinProbability}", Cli.Run("predict", "--help").Output.ReplaceLineEndings(" "));
+        Assert.Contains($"0 = never. Default: the model card's threshold (unsure_below), else {Cnn.Inference.InferenceOptions.DefaultMinProbability}", string.Join(' ', Cli.Run("predict", "--help").Output.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]

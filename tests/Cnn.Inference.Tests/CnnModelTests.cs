@@ -381,6 +381,32 @@ public sealed class CnnModelTests : IDisposable
     }
 
     [Fact]
+    public void The_cards_unsure_threshold_applies_unless_the_app_gives_its_own()
+    {
+        var half = Digits.Floats(3, 1);
+        Array.Clear(half, 0, 392);
+        float p = _model.Predict(half).Probability;
+        Assert.Equal(InferenceOptions.DefaultMinProbability, _model.MinProbability);
+        string strict = WithCard("strict.onnx", card => card.Replace("\"test_accuracy\":", FormattableString.Invariant($"\"unsure_below\":{Math.Min(1, p + 0.001)},\"test_accuracy\":")));
+
+        using (var model = CnnModel.Load(strict))
+        {
+            Assert.Equal(Math.Min(1, p + 0.001), model.Card.UnsureBelow!.Value, 6);
+            Assert.Equal(model.Card.UnsureBelow!.Value, model.MinProbability);
+            Assert.True(model.Predict(half).IsUnsure);
+            Assert.True(model.PredictBatch(half, 1)[0].IsUnsure);
+        }
+
+        using var overridden = CnnModel.Load(strict, new InferenceOptions { MinProbability = 0 });
+        Assert.Equal(0, overridden.MinProbability);
+        Assert.False(overridden.Predict(half).IsUnsure);
+
+        string bad = WithCard("bad-threshold.onnx", card => card.Replace("\"test_accuracy\":", "\"unsure_below\":1.5,\"test_accuracy\":"));
+        var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(bad));
+        Assert.Contains("unsure_below is 1.5; expected a probability in (0, 1]", e.Message);
+    }
+
+    [Fact]
     public void A_card_whose_label_count_differs_from_the_graph_is_refused()
     {
         string three = WithCard("three.onnx", card => card.Replace("\"labels\":[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]", "\"labels\":[\"a\",\"b\",\"c\"]"));

@@ -22,12 +22,16 @@ public sealed class ExportSettings : CommandSettings
     [Description("ONNX opset, 13..21. Default: 17")]
     public int? Opset { get; init; }
 
+    [CommandOption("--unsure-below <P>")]
+    [Description("Written into the model card: the probability below which this model's answers are marked unsure (cnn predict, cnn serve and Cnn.Inference use it unless given another), chosen on data that did not train it. Default: none (readers use 0.9)")]
+    public double? UnsureBelow { get; init; }
+
     internal ExportOptions Options
     {
         get
         {
             var defaults = new ExportOptions();
-            return (defaults with { Opset = Opset ?? defaults.Opset }).Validated();
+            return (defaults with { Opset = Opset ?? defaults.Opset, UnsureBelow = UnsureBelow }).Validated();
         }
     }
 
@@ -42,6 +46,10 @@ public sealed class ExportSettings : CommandSettings
         {
             _ = Options;
             return ValidationResult.Success();
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == nameof(ExportOptions.UnsureBelow))
+        {
+            return ValidationResult.Error($"--unsure-below is {UnsureBelow!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a probability in (0, 1]");
         }
         catch (ArgumentOutOfRangeException)
         {

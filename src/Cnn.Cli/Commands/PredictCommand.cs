@@ -37,7 +37,7 @@ public sealed class PredictSettings : CommandSettings
     public int Top { get; init; } = 3;
 
     [CommandOption("--min-probability <P>")]
-    [ConstantDefaultDescription("A prediction below this probability is marked unsure: better asked again than trusted; 0 = never.", InferenceOptions.DefaultMinProbability)]
+    [Description("A prediction below this probability is marked unsure: better asked again than trusted; 0 = never. Default: the model card's threshold (unsure_below), else 0.9")]
     public double? MinProbability { get; init; }
 
     /// <summary>The inference options these settings ask for; the defaults are InferenceOptions' own.</summary>
@@ -46,9 +46,8 @@ public sealed class PredictSettings : CommandSettings
         get
         {
             var d = new InferenceOptions();
-            double p = MinProbability ?? d.MinProbability;
-            return p is >= 0 and <= 1
-                ? d with { MinProbability = p }
+            return MinProbability is not { } p || p is >= 0 and <= 1
+                ? d with { MinProbability = MinProbability }
                 : throw new ArgumentException($"--min-probability is {p.ToString(CultureInfo.InvariantCulture)}; expected 0..1 (0 = never unsure)");
         }
     }
