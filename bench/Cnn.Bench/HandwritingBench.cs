@@ -86,7 +86,7 @@ internal static class HandwritingBench
 
         Report("both sources", everything);
         Console.WriteLine("unsure flag on the unseen handwriting (both sources):");
-        Thresholds(everything);
+        Thresholds(everything, models[0].MinProbability);
     }
 
     /// <summary>MNIST-format digits the model's hands come from: raw, as photos in <see cref="PhotoStyle"/>, and in every other style.</summary>
@@ -110,9 +110,9 @@ internal static class HandwritingBench
 
         Report("the same, all six photo styles", styled);
         Console.WriteLine("unsure flag on those digits, raw:");
-        Thresholds(raw);
+        Thresholds(raw, models[0].MinProbability);
         Console.WriteLine("unsure flag on those digits, all six photo styles:");
-        Thresholds(styled);
+        Thresholds(styled, models[0].MinProbability);
     }
 
     /// <summary>The first <paramref name="count"/> images of <paramref name="source"/> as PNGs in <paramref name="style"/>, read as `cnn predict` reads a file.</summary>
@@ -174,12 +174,15 @@ internal static class HandwritingBench
         return (best, mean[best]);
     }
 
-    /// <summary>What an "unsure below P" flag would catch: the share of wrong answers and of right ones below each P.</summary>
-    private static void Thresholds(List<(float Confidence, bool Correct)> results)
+    /// <summary>
+    /// What an "unsure below P" flag would catch: the share of wrong answers and of right ones below each P, the
+    /// model's own threshold (its card's, else 0.9) among them.
+    /// </summary>
+    private static void Thresholds(List<(float Confidence, bool Correct)> results, double own)
     {
         int wrong = Math.Max(1, results.Count(r => !r.Correct)), right = Math.Max(1, results.Count(r => r.Correct));
         Console.WriteLine($"{"min probability",-16} {"wrong flagged",14} {"right flagged",14}");
-        foreach (var p in new[] { 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 0.95f })
+        foreach (var p in new[] { 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 0.95f, (float)own }.Distinct().Order())
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{p,-16:F2} {100.0 * results.Count(r => !r.Correct && r.Confidence < p) / wrong,13:F1}% {100.0 * results.Count(r => r.Correct && r.Confidence < p) / right,13:F1}%"));
