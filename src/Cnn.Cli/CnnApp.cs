@@ -46,6 +46,9 @@ internal static class CnnApp
         config.AddCommand<FeatureMapsCommand>("featuremaps")
             .WithDescription("Feature-map grids (PNG) and values (.npy) of one image, per conv and pool layer.")
             .WithExample("featuremaps", "models/lenet5-mnist.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
+        config.AddCommand<InspectCommand>("inspect")
+            .WithDescription("Every tensor of an ONNX graph: name, operator, type and shape (any ONNX file)")
+            .WithExample("inspect", "models/lenet5-handwriting.onnx");
         config.AddCommand<ServeCommand>("serve")
             .WithDescription("Serve models over HTTP (API v1, metrics, OpenAPI) with the draw-a-digit explorer page at /.")
             .WithExample("serve", "models/lenet5-handwriting.onnx")

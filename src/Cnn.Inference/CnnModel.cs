@@ -28,6 +28,9 @@ public sealed class CnnModel : IDisposable
 
     private readonly IReadOnlyDictionary<string, ConvKernels> _kernels;
 
+    // Any tensor by name: sessions over in-memory copies of the graph with those tensors as outputs, made on first use.
+    private readonly TensorTaps _taps;
+
     private CnnModel(ModelFile file, InferenceSession session, ExecutionDevice device, ModelFile? sibling, InferenceOptions options)
     {
         _kernels = file.ReadKernels();
@@ -43,6 +46,7 @@ public sealed class CnnModel : IDisposable
             LazyThreadSafetyMode.ExecutionAndPublication);
         FeatureNames = file.Card.HasFeatureOutputs || sibling != null ? [.. Card.Features.Select(f => f.Name)] : [];
         Images = new ImagePreprocessor(Card, options);
+        _taps = new TensorTaps(file.Bytes, file.Source, options);
     }
 
     /// <summary>Where the model was loaded from.</summary>
@@ -237,6 +241,25 @@ public sealed class CnnModel : IDisposable
     }
 
     /// <summary>
+    /// Any tensors of the graph by name, for one image: a layer's output, an activation, the normalised input, the
+    /// logits — whatever a node writes (<see cref="OnnxGraph.Inspect"/> lists them, as does <c>cnn inspect</c>). The
+    /// names become outputs of an in-memory copy of the graph, whose session is kept for the next call with the same
+    /// names (a few sets of names are kept; others get a session for their call alone).
+    /// </summary>
+    /// <param name="pixels">One image.</param>
+    /// <param name="names">Tensor names, each once.</param>
+    /// <returns>Each tensor's shape and values, by name.</returns>
+    /// <exception cref="UnknownOutputException">A name the graph does not compute (the closest real names are listed), a name given twice, or a tensor that does not hold floats.</exception>
+    public IReadOnlyDictionary<string, NamedTensor> GetTensors(ReadOnlySpan<float> pixels, IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        using var call = _gate.Enter();
+        CheckLength(pixels, 1);
+        var shape = Card.Input.Shape;
+        return _taps.Run(pixels, [1, shape.Channels, shape.Height, shape.Width], [.. names], _runOptions);
+    }
+
+    /// <summary>
     /// The kernels of a conv feature layer (<c>conv1</c>: [out, in, kH, kW]), read from the model's weights: what each
     /// of the layer's maps responds to.
     /// </summary>
@@ -284,6 +307,7 @@ public sealed class CnnModel : IDisposable
             _features.Value?.Dispose();
         }
 
+        _taps.Dispose();
         _single.Dispose();
         _session.Dispose();
         _runOptions.Dispose();

@@ -26,12 +26,12 @@ internal static class OnnxFileReader
     public static Dictionary<string, string> Metadata(ReadOnlySpan<byte> model, string source)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        Walk(model, source, (field, value) =>
+        OnnxWire.Walk(model, source, (field, value) =>
         {
             if (field == ModelMetadata)
             {
                 string? key = null, text = null;
-                Walk(value, source, (f, v) =>
+                OnnxWire.Walk(value, source, (f, v) =>
                 {
                     if (f == 1)
                     {
@@ -55,14 +55,14 @@ internal static class OnnxFileReader
     public static (long[] Dims, float[] Values)? FloatInitializer(ReadOnlySpan<byte> model, string name, string source)
     {
         (long[], float[])? found = null;
-        Walk(model, source, (field, graph) =>
+        OnnxWire.Walk(model, source, (field, graph) =>
         {
             if (field != ModelGraph)
             {
                 return;
             }
 
-            Walk(graph, source, (f, tensor) =>
+            OnnxWire.Walk(graph, source, (f, tensor) =>
             {
                 if (f == GraphInitializer && found == null)
                 {
@@ -80,7 +80,7 @@ internal static class OnnxFileReader
         int type = 0;
         float[]? values = null;
         var floats = new List<float>();
-        Walk(tensor, source, (field, value) =>
+        OnnxWire.Walk(tensor, source, (field, value) =>
         {
             switch (field)
             {
@@ -99,7 +99,7 @@ internal static class OnnxFileReader
                     // proto3 writers pack repeated numbers; proto2 writers (ONNX's own) send them one by one below.
                     for (int i = 0; i < value.Length;)
                     {
-                        dims.Add((long)ReadVarint(value, ref i, source));
+                        dims.Add((long)OnnxWire.ReadVarint(value, ref i, source));
                     }
 
                     break;
@@ -128,69 +128,5 @@ internal static class OnnxFileReader
         }
 
         return ([.. dims], values ?? [.. floats]);
-    }
-
-    private delegate void FieldHandler(int field, ReadOnlySpan<byte> value);
-
-    /// <summary>Calls <paramref name="bytes"/>' handler for each length-delimited field and <paramref name="varint"/> for each varint.</summary>
-    private static void Walk(ReadOnlySpan<byte> bytes, string source, FieldHandler bytesField, Action<int, long>? varint = null)
-    {
-        int p = 0;
-        while (p < bytes.Length)
-        {
-            ulong tag = ReadVarint(bytes, ref p, source);
-            int field = (int)(tag >> 3);
-            switch ((int)(tag & 7))
-            {
-                case 0:
-                    long number = (long)ReadVarint(bytes, ref p, source);
-                    varint?.Invoke(field, number);
-                    break;
-                case 1:
-                    p += 8;
-                    break;
-                case 2:
-                    ulong length = ReadVarint(bytes, ref p, source);
-                    if (length > (ulong)(bytes.Length - p))
-                    {
-                        throw new InvalidModelException($"{source}: not a valid ONNX file (a field runs past the end of the file)");
-                    }
-
-                    bytesField(field, bytes.Slice(p, (int)length));
-                    p += (int)length;
-                    break;
-                case 5:
-                    p += 4;
-                    break;
-                default:
-                    throw new InvalidModelException($"{source}: not a valid ONNX file (protobuf wire type {tag & 7} at byte {p})");
-            }
-        }
-
-        if (p != bytes.Length)
-        {
-            throw new InvalidModelException($"{source}: not a valid ONNX file (truncated)");
-        }
-    }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> bytes, ref int p, string source)
-    {
-        ulong result = 0;
-        for (int shift = 0; shift < 64; shift += 7)
-        {
-            if (p >= bytes.Length)
-            {
-                throw new InvalidModelException($"{source}: not a valid ONNX file (truncated)");
-            }
-
-            byte b = bytes[p++];
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return result;
-            }
-        }
-
-        throw new InvalidModelException($"{source}: not a valid ONNX file (a number is longer than 10 bytes)");
     }
 }

@@ -21,6 +21,10 @@ public sealed class FeatureMapsSettings : CommandSettings
     [Description("Comma-separated feature outputs, e.g. conv1,pool1,conv2. Default: all")]
     public string? Layers { get; init; }
 
+    [CommandOption("--tensors <NAMES>")]
+    [Description("Comma-separated tensors of the graph by name, any a node writes (cnn inspect lists them), written as NAME.npy, and as a PNG grid when [1, C, H, W]; instead of --layers")]
+    public string? Tensors { get; init; }
+
     [CommandOption("--out <DIR>")]
     [Description("Folder for LAYER.png grids, LAYER.npy values and input.png. Default: featuremaps")]
     [DefaultValue("featuremaps")]
@@ -29,8 +33,13 @@ public sealed class FeatureMapsSettings : CommandSettings
     /// <summary>The layers asked for; null for all.</summary>
     internal IReadOnlyList<string>? LayerList => Layers?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    public override ValidationResult Validate() => Layers != null && LayerList!.Count == 0
-        ? ValidationResult.Error($"--layers is '{Layers}'; expected layer names such as conv1,pool1 (leave it out for all)")
+    /// <summary>The tensors asked for by name; null for none.</summary>
+    internal IReadOnlyList<string>? TensorList => Tensors?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override ValidationResult Validate() =>
+        Layers != null && LayerList!.Count == 0 ? ValidationResult.Error($"--layers is '{Layers}'; expected layer names such as conv1,pool1 (leave it out for all)")
+        : Tensors != null && TensorList!.Count == 0 ? ValidationResult.Error($"--tensors is '{Tensors}'; expected tensor names as cnn inspect lists them")
+        : Tensors != null && Layers != null ? ValidationResult.Error("--layers and --tensors were both given; expected one: --layers names the card's feature maps, --tensors any tensor of the graph")
         : ValidationResult.Success();
 }
 
@@ -41,21 +50,48 @@ public sealed class FeatureMapsCommand(IAnsiConsole console) : Command<FeatureMa
     {
         using var model = CnnModel.Load(settings.Model);
         var prepared = model.Images.Prepare(settings.Image);
-        var set = model.GetFeatureMaps(prepared.Pixels, settings.LayerList);
         Directory.CreateDirectory(settings.Out);
         string input = Path.Combine(settings.Out, "input.png");
         File.WriteAllBytes(input, prepared.EncodePng(scale: 4));
-        console.MarkupLineInterpolated($"{settings.Image} → [bold]{set.Prediction.Label}[/] ({set.Prediction.Probability:P1}); what the net saw: {input}");
-        foreach (var (name, map) in set.Maps)
+        var prediction = model.Predict(prepared.Pixels);
+        console.MarkupLineInterpolated($"{settings.Image} → [bold]{prediction.Label}[/] ({prediction.Probability:P1}); what the net saw: {input}");
+        if (settings.TensorList is { } tensors)
+        {
+            foreach (var (name, tensor) in model.GetTensors(prepared.Pixels, tensors))
+            {
+                WriteTensor(settings, name, tensor, prediction.Label);
+            }
+
+            return 0;
+        }
+
+        foreach (var (name, map) in model.GetFeatureMaps(prepared.Pixels, settings.LayerList).Maps)
         {
             string png = Path.Combine(settings.Out, $"{name}.png");
             string npy = Path.Combine(settings.Out, $"{name}.npy");
             string kind = name.StartsWith("pool", StringComparison.Ordinal) ? "pooled" : "after activation";
-            FeatureMapFigure.Save(map, $"{name}: {map.Channels} maps of {map.Height}×{map.Width} ({kind}) — {Path.GetFileName(settings.Image)} → {set.Prediction.Label}", png);
+            FeatureMapFigure.Save(map, $"{name}: {map.Channels} maps of {map.Height}×{map.Width} ({kind}) — {Path.GetFileName(settings.Image)} → {prediction.Label}", png);
             Npy.Save(npy, map.Values, map.Channels, map.Height, map.Width);
             console.MarkupLineInterpolated($"  {name,-6} [[{map.Channels}, {map.Height}, {map.Width}]]  {png}  {npy}");
         }
 
         return 0;
+    }
+
+    /// <summary>A tensor as NAME.npy (a name's '/' and other path characters become '_'), and a grid when it is one image's maps.</summary>
+    private void WriteTensor(FeatureMapsSettings settings, string name, NamedTensor tensor, string label)
+    {
+        string file = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')).Trim('.');
+        string npy = Path.Combine(settings.Out, $"{file}.npy");
+        Npy.Save(npy, tensor.Values, [.. tensor.Shape.Select(d => (int)d)]);
+        string written = npy;
+        if (tensor.Shape is [1, var c, var h, var w])
+        {
+            string png = Path.Combine(settings.Out, $"{file}.png");
+            FeatureMapFigure.Save(new FeatureMap(name, (int)c, (int)h, (int)w, tensor.Values), $"{name}: {c} maps of {h}×{w} — {Path.GetFileName(settings.Image)} → {label}", png);
+            written = $"{png}  {npy}";
+        }
+
+        console.MarkupLineInterpolated($"  {name} [[{string.Join(", ", tensor.Shape)}]]  {written}");
     }
 }

@@ -1,0 +1,126 @@
+using System.Text;
+
+namespace Cnn.Inference;
+
+/// <summary>
+/// The structure of an ONNX graph read straight from the protobuf wire format: its inputs and outputs, the nodes (their
+/// operator and the tensors they write) and which initializers hold external data; nothing is loaded.
+/// </summary>
+internal sealed record OnnxGraphStructure(
+    long IrVersion,
+    long Opset,
+    IReadOnlyList<string> Inputs,
+    IReadOnlyList<string> Outputs,
+    IReadOnlyList<(string Output, string Operator)> NodeOutputs,
+    IReadOnlySet<string> Initializers,
+    bool HasExternalData);
+
+/// <summary>Reads <see cref="OnnxGraphStructure"/> and writes graph outputs into a copy of a model's bytes.</summary>
+internal static class OnnxGraphReader
+{
+    // onnx.proto field numbers: ModelProto ir_version = 1, opset_import = 8, graph = 7; OperatorSetIdProto domain = 1,
+    // version = 2; GraphProto node = 1, initializer = 5, input = 11, output = 12; NodeProto output = 2, op_type = 4;
+    // ValueInfoProto name = 1; TensorProto name = 8, data_location = 14 (1 = EXTERNAL).
+    private const int ModelIrVersion = 1, ModelGraph = 7, ModelOpset = 8;
+    private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
+    private const int NodeOutput = 2, NodeOperator = 4;
+    private const int TensorName = 8, TensorDataLocation = 14;
+
+    public static OnnxGraphStructure Read(ReadOnlySpan<byte> model, string source)
+    {
+        long ir = 0, opset = 0;
+        var inputs = new List<string>();
+        var outputs = new List<string>();
+        var nodes = new List<(string, string)>();
+        var initializers = new HashSet<string>(StringComparer.Ordinal);
+        bool external = false;
+        OnnxWire.Walk(model, source, (field, value) =>
+        {
+            if (field == ModelOpset)
+            {
+                opset = Math.Max(opset, DefaultDomainVersion(value, source));
+            }
+            else if (field == ModelGraph)
+            {
+                OnnxWire.Walk(value, source, (f, v) =>
+                {
+                    switch (f)
+                    {
+                        case GraphNode:
+                            nodes.AddRange(Node(v, source));
+                            break;
+                        case GraphInitializer:
+                            var (name, isExternal) = Initializer(v, source);
+                            initializers.Add(name);
+                            external |= isExternal;
+                            break;
+                        case GraphInput:
+                            inputs.Add(OnnxWire.String(v, 1, source));
+                            break;
+                        case GraphOutput:
+                            outputs.Add(OnnxWire.String(v, 1, source));
+                            break;
+                    }
+                });
+            }
+        }, (field, number) =>
+        {
+            if (field == ModelIrVersion)
+            {
+                ir = number;
+            }
+        });
+        return new OnnxGraphStructure(ir, opset, [.. inputs.Where(i => !initializers.Contains(i))], outputs, nodes, initializers, external);
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="model"/> whose graph also outputs <paramref name="names"/>: a second <c>graph</c> field
+    /// holding only those outputs is appended, which protobuf merges into the first (repeated fields concatenate), so
+    /// nothing of the original is decoded or rewritten. ONNX Runtime infers their types and shapes when it loads.
+    /// </summary>
+    public static byte[] WithOutputs(byte[] model, IEnumerable<string> names)
+    {
+        var graph = new List<byte>();
+        foreach (var name in names)
+        {
+            var info = OnnxWire.Field(1, Encoding.UTF8.GetBytes(name));
+            graph.AddRange(OnnxWire.Field(GraphOutput, info));
+        }
+
+        return [.. model, .. OnnxWire.Field(ModelGraph, [.. graph])];
+    }
+
+    private static long DefaultDomainVersion(ReadOnlySpan<byte> opset, string source)
+    {
+        string domain = "";
+        long version = 0;
+        OnnxWire.Walk(opset, source, (f, v) => domain = f == 1 ? Encoding.UTF8.GetString(v) : domain, (f, n) => version = f == 2 ? n : version);
+        return domain is "" or "ai.onnx" ? version : 0;
+    }
+
+    private static List<(string, string)> Node(ReadOnlySpan<byte> node, string source)
+    {
+        var outputs = new List<string>();
+        string op = "";
+        OnnxWire.Walk(node, source, (f, v) =>
+        {
+            if (f == NodeOutput)
+            {
+                outputs.Add(Encoding.UTF8.GetString(v));
+            }
+            else if (f == NodeOperator)
+            {
+                op = Encoding.UTF8.GetString(v);
+            }
+        });
+        return [.. outputs.Where(o => o.Length > 0).Select(o => (o, op))];
+    }
+
+    private static (string Name, bool External) Initializer(ReadOnlySpan<byte> tensor, string source)
+    {
+        string name = "";
+        bool external = false;
+        OnnxWire.Walk(tensor, source, (f, v) => name = f == TensorName ? Encoding.UTF8.GetString(v) : name, (f, n) => external |= f == TensorDataLocation && n == 1);
+        return (name, external);
+    }
+}

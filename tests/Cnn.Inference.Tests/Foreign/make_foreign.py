@@ -1,0 +1,68 @@
+"""Small CNNs exported by another producer (PyTorch's torch.onnx.export), committed for the tests of models this
+project did not train. Run with Debian's python3-torch 1.13 (`/usr/bin/python3 make_foreign.py` in this folder);
+the weights are seeded, so the files are the same every run of the same torch.
+
+- torch-nchw-opset11.onnx: a LeNet-like net, NCHW input [N, 1, 28, 28], dynamic batch, opset 11, tensors named by
+  torch (/conv1/Conv_output_0 ...), normalisation outside the graph, logits out (no softmax).
+- torch-nchw-opset17.onnx: the same at the newest opset this torch offers.
+- torch-nhwc-batch1.onnx: the same net taking NHWC input [1, 28, 28, 1], the batch fixed at 1.
+"""
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, nhwc=False):
+        super().__init__()
+        self.nhwc = nhwc
+        self.conv1 = nn.Conv2d(1, 4, 5)
+        self.conv2 = nn.Conv2d(4, 8, 5)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        if self.nhwc:
+            x = x.permute(0, 3, 1, 2)
+        x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc(x.reshape(x.shape[0], -1))
+
+
+def export(net, shape, path, opset, dynamic):
+    axes = {"input": {0: "batch"}, "logits": {0: "batch"}} if dynamic else None
+    torch.onnx.export(net, torch.zeros(shape), path, input_names=["input"], output_names=["logits"],
+                      opset_version=opset, dynamic_axes=axes)
+
+
+torch.manual_seed(1)
+net = Net().eval()
+export(net, (1, 1, 28, 28), "torch-nchw-opset11.onnx", 11, True)
+export(net, (1, 1, 28, 28), "torch-nchw-opset17.onnx", 17, True)
+nhwc = Net(nhwc=True).eval()
+nhwc.load_state_dict(net.state_dict())
+export(nhwc, (1, 28, 28, 1), "torch-nhwc-batch1.onnx", 11, False)
+
+# What PyTorch itself computes for one seeded input, for the tests to compare ONNX Runtime's reading of the same
+# tensors by name against: the first conv's output, its ReLU, the first pool, and the logits.
+import json
+
+x = torch.rand((1, 1, 28, 28), generator=torch.Generator().manual_seed(7))
+with torch.no_grad():
+    conv1 = net.conv1(x)
+    relu1 = torch.relu(conv1)
+    pool1 = torch.max_pool2d(relu1, 2)
+    logits = net(x)
+tensors = {"/conv1/Conv_output_0": conv1, "/Relu_output_0": relu1, "/MaxPool_output_0": pool1, "logits": logits}
+reference = {
+    "input": [round(v, 8) for v in x.flatten().tolist()],
+    "tensors": {k: {"shape": list(t.shape), "values": [round(v, 8) for v in t.flatten().tolist()]} for k, t in tensors.items()},
+}
+with open("torch-reference.json", "w") as f:
+    json.dump(reference, f, separators=(",", ":"))
+
+# The same net with its weights in an external data file, as large models are saved: refused by name (the library
+# reads models from one file).
+import onnx
+
+model = onnx.load("torch-nchw-opset11.onnx")
+onnx.save_model(model, "torch-external-data.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+                location="torch-external-data.weights", size_threshold=0)

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Cnn.Tests;
+
+namespace Cnn.Inference.Tests;
+
+/// <summary>
+/// Any tensor of a graph by name, and what a graph holds, for this project's models and for CNNs PyTorch exported
+/// (tests/Cnn.Inference.Tests/Foreign, made by make_foreign.py there).
+/// </summary>
+public sealed class TensorsByNameTests
+{
+    /// <summary>float32 through two runtimes: every element within this absolute or relative error.</summary>
+    private const float Absolute = 1e-5f, Relative = 1e-4f;
+
+    private static string Foreign(string name) => Path.Combine(Repository.Root, "tests", "Cnn.Inference.Tests", "Foreign", name);
+
+    [Fact]
+    public void Any_tensor_of_the_projects_model_equals_its_feature_maps_and_its_prediction()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath);
+        var pixels = Digits.Floats(0, 1);
+
+        var tensors = model.GetTensors(pixels, ["conv1", "pool2", "conv1.conv", "fc1", "probabilities"]);
+
+        var maps = model.GetFeatureMaps(pixels, ["conv1", "pool2"]);
+        Assert.Equal([1, 6, 28, 28], tensors["conv1"].Shape);
+        Assert.Equal([1, 120], tensors["fc1"].Shape);
+        Close(maps.Maps["conv1"].Values, tensors["conv1"].Values);
+        Close(maps.Maps["pool2"].Values, tensors["pool2"].Values);
+        Close([.. model.Predict(pixels).Probabilities], tensors["probabilities"].Values);
+        // conv1 is conv1.conv after its ReLU.
+        Close([.. tensors["conv1.conv"].Values.Select(v => Math.Max(0, v))], tensors["conv1"].Values);
+        // The same names again come from the kept session.
+        Close(tensors["fc1"].Values, model.GetTensors(pixels, ["probabilities", "fc1"])["fc1"].Values);
+    }
+
+    [Fact]
+    public void An_unknown_name_lists_the_closest_real_ones_and_the_input_and_a_repeat_are_refused()
+    {
+        using var model = CnnModel.Load(Repository.ModelPath);
+        var pixels = Digits.Floats(0, 1);
+
+        var unknown = Assert.Throws<UnknownOutputException>(() => model.GetTensors(pixels, ["conv1.cnv"]));
+        Assert.Equal($"{Repository.ModelPath}: no tensor named 'conv1.cnv'; the closest: conv1.conv, conv2.conv, conv1 (cnn inspect lists them all)", unknown.Message);
+        var input = Assert.Throws<UnknownOutputException>(() => model.GetTensors(pixels, ["image"]));
+        Assert.Contains("'image' is the graph's input, not a tensor it computes", input.Message);
+        var twice = Assert.Throws<UnknownOutputException>(() => model.GetTensors(pixels, ["fc1", "fc1"]));
+        Assert.Contains("tensor 'fc1' is asked for twice", twice.Message);
+        Assert.Throws<InputShapeException>(() => model.GetTensors(new float[10], ["fc1"]));
+    }
+
+    [Theory]
+    [InlineData("torch-nchw-opset11.onnx", 6, 11, new long[] { -1, 1, 28, 28 })]
+    [InlineData("torch-nchw-opset17.onnx", 8, 17, new long[] { -1, 1, 28, 28 })]
+    [InlineData("torch-nhwc-batch1.onnx", 6, 11, new long[] { 1, 28, 28, 1 })]
+    public void A_graph_pytorch_exported_lists_every_tensor_with_its_operator_and_inferred_shape(string file, long ir, long opset, long[] input)
+    {
+        var graph = OnnxGraph.Inspect(Foreign(file));
+
+        Assert.Equal((ir, opset), (graph.IrVersion, graph.Opset));
+        var first = graph.Tensors[0];
+        Assert.Equal(("input", TensorRole.Input, "", "Float"), (first.Name, first.Role, first.Operator, first.ElementType));
+        Assert.Equal(input, first.Shape);
+        var conv = graph.Tensors.Single(t => t.Name == "/conv1/Conv_output_0");
+        Assert.Equal((TensorRole.Intermediate, "Conv", "Float"), (conv.Role, conv.Operator, conv.ElementType));
+        Assert.Equal([input[0], 4, 24, 24], conv.Shape);
+        var pool = graph.Tensors.Single(t => t.Name == "/MaxPool_1_output_0");
+        Assert.Equal("MaxPool", pool.Operator);
+        Assert.Equal([input[0], 8, 4, 4], pool.Shape);
+        var logits = graph.Tensors[^1];
+        Assert.Equal(("logits", TensorRole.Output, "Gemm"), (logits.Name, logits.Role, logits.Operator));
+    }
+
+    [Fact]
+    public void Tensors_of_a_pytorch_graph_read_by_name_equal_what_pytorch_computed()
+    {
+        using var reference = JsonDocument.Parse(File.ReadAllText(Foreign("torch-reference.json")));
+        var input = reference.RootElement.GetProperty("input").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        string path = Foreign("torch-nchw-opset11.onnx");
+        using var taps = new TensorTaps(File.ReadAllBytes(path), path, new InferenceOptions { IntraOpThreads = 1 });
+        using var run = new Microsoft.ML.OnnxRuntime.RunOptions();
+        var names = reference.RootElement.GetProperty("tensors").EnumerateObject().Select(p => p.Name).ToList();
+
+        var tensors = taps.Run(input, [1, 1, 28, 28], names, run);
+
+        foreach (var expected in reference.RootElement.GetProperty("tensors").EnumerateObject())
+        {
+            Assert.Equal(expected.Value.GetProperty("shape").EnumerateArray().Select(v => v.GetInt64()), tensors[expected.Name].Shape);
+            Close([.. expected.Value.GetProperty("values").EnumerateArray().Select(v => v.GetSingle())], tensors[expected.Name].Values);
+        }
+
+        var shape = Assert.Throws<UnknownOutputException>(() => taps.Run(input, [1, 1, 28, 28], ["/Shape_output_0"], run));
+        Assert.Equal($"{path}: tensor '/Shape_output_0' holds Int64 values; only float tensors can be read", shape.Message);
+    }
+
+    [Fact]
+    public void A_graph_with_its_weights_in_external_files_is_refused_by_name()
+    {
+        string path = Foreign("torch-external-data.onnx");
+
+        var e = Assert.Throws<InvalidModelException>(() => OnnxGraph.Inspect(path));
+
+        Assert.Equal($"{path}: the graph keeps its weights in external data files; expected them inside the .onnx file (save the model without external data)", e.Message);
+    }
+
+    private static void Close(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float error = Math.Abs(expected[i] - actual[i]);
+            Assert.True(error <= Absolute || error <= Relative * Math.Abs(expected[i]), $"element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}
