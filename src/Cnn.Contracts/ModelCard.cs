@@ -17,9 +17,10 @@ public sealed record ModelCard
     /// <summary>The format version this assembly writes.</summary>
     /// <remarks>
     /// 1.1 added <see cref="Deskew"/>, <see cref="Temperature"/> and <see cref="Members"/>; a 1.0 card reads as none of
-    /// them. 1.2 added <see cref="UnsureBelow"/>; an older card reads as none.
+    /// them. 1.2 added <see cref="UnsureBelow"/>; an older card reads as none. 1.3 added <see cref="Output"/> and
+    /// the NHWC layout, for models of other producers (described by a card beside the file).
     /// </remarks>
-    public static readonly string CurrentFormatVersion = "1.2";
+    public static readonly string CurrentFormatVersion = "1.3";
 
     /// <summary>The major format version this assembly reads.</summary>
     public static readonly int SupportedMajorVersion = 1;
@@ -106,6 +107,12 @@ public sealed record ModelCard
     /// use their default. An app's own threshold (Cnn.Inference's <c>InferenceOptions.MinProbability</c>) overrides it.
     /// </summary>
     public double? UnsureBelow { get; init; }
+
+    /// <summary>
+    /// The graph's class scores when they are not this project's <see cref="OnnxNames.Probabilities"/> output: a model
+    /// another producer made, described by a card beside it. Null for this project's models.
+    /// </summary>
+    public OutputSpec? Output { get; init; }
 
     /// <summary>What wrote the file.</summary>
     public required ProducerInfo Producer { get; init; }
@@ -196,10 +203,10 @@ public sealed record ModelCard
 /// <summary>The graph's input tensor.</summary>
 public sealed record InputSpec
 {
-    /// <summary>The input's name in the graph (<see cref="OnnxNames.Input"/>).</summary>
+    /// <summary>The input's name in the graph (<see cref="OnnxNames.Input"/> in this project's models).</summary>
     public required string Name { get; init; }
 
-    /// <summary>The memory layout; always <c>NCHW</c>.</summary>
+    /// <summary>The memory layout: <see cref="OnnxNames.Layout"/> (NCHW) or, for another producer's model, <see cref="OnnxNames.LayoutNhwc"/>.</summary>
     public required string Layout { get; init; }
 
     /// <summary>Channels, height and width of one image; the batch dimension is symbolic.</summary>
@@ -229,6 +236,16 @@ public sealed record TensorShape(int Channels, int Height, int Width)
 /// <param name="Max">The largest value.</param>
 [JsonConverter(typeof(ValueRangeJsonConverter))]
 public sealed record ValueRange(float Min, float Max);
+
+/// <summary>Which output of another producer's graph holds the class scores, and whether they are logits.</summary>
+public sealed record OutputSpec
+{
+    /// <summary>The output's name in the graph, [N, classes].</summary>
+    public required string Name { get; init; }
+
+    /// <summary>True when the output holds logits, which the reader turns into probabilities with a softmax.</summary>
+    public required bool Logits { get; init; }
+}
 
 /// <summary>Per-channel normalisation (x − mean) / std, measured on the training split.</summary>
 public sealed record NormalizationSpec

@@ -27,9 +27,19 @@ internal static class ModelCardRules
             yield return $"input shape is {shape}; expected positive [C, H, W]";
         }
 
-        if (card.Input.Name != OnnxNames.Input || card.Input.Layout != OnnxNames.Layout)
+        if (card.Output == null && (card.Input.Name != OnnxNames.Input || card.Input.Layout != OnnxNames.Layout))
         {
-            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected '{OnnxNames.Input}' in {OnnxNames.Layout}";
+            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected '{OnnxNames.Input}' in {OnnxNames.Layout} (a model of another producer names its output too)";
+        }
+
+        if (string.IsNullOrEmpty(card.Input.Name) || card.Input.Layout is not (OnnxNames.Layout or OnnxNames.LayoutNhwc))
+        {
+            yield return $"input is '{card.Input.Name}' in {card.Input.Layout}; expected a name and {OnnxNames.Layout} or {OnnxNames.LayoutNhwc}";
+        }
+
+        if (card.Output is { } output && (string.IsNullOrEmpty(output.Name) || output.Name == OnnxNames.Probabilities || output.Name == card.Input.Name))
+        {
+            yield return $"output is '{output.Name}'; expected the graph's class-score output, other than the input and '{OnnxNames.Probabilities}' (which the reader adds)";
         }
 
         if (!(card.Input.Range.Min < card.Input.Range.Max))
@@ -65,6 +75,11 @@ internal static class ModelCardRules
         if (card.Members.Count == 1)
         {
             yield return "members lists 1 net; expected none (a single net) or at least 2 (an ensemble)";
+        }
+
+        if (card.Output != null && card.Temperature != 1)
+        {
+            yield return $"temperature is {card.Temperature} for a model of another producer; expected 1";
         }
 
         if (card.Members.Count > 1 && card.Temperature != 1)

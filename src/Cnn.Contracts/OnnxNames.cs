@@ -13,6 +13,9 @@ public static class OnnxNames
     /// <summary>The input's memory layout: batch, channels, rows, columns.</summary>
     public const string Layout = "NCHW";
 
+    /// <summary>The other layout a model of another producer may take (Keras, TensorFlow): batch, rows, columns, channels.</summary>
+    public const string LayoutNhwc = "NHWC";
+
     /// <summary>
     /// The output before softmax, [N, classes]: a single net's own logits; for an ensemble, the log of
     /// <see cref="Probabilities"/> (whose softmax gives them back).

@@ -13,7 +13,6 @@ namespace Cnn.Inference;
 public sealed class CnnModel : IDisposable
 {
     private static readonly string[] PredictionOutputs = [OnnxNames.Probabilities];
-    private static readonly string[] InputNames = [OnnxNames.Input];
 
     // Run options carry no per-call state here; one instance serves every call and thread.
     private readonly RunOptions _runOptions = new() { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
@@ -31,20 +30,31 @@ public sealed class CnnModel : IDisposable
     // Any tensor by name: sessions over in-memory copies of the graph with those tensors as outputs, made on first use.
     private readonly TensorTaps _taps;
 
+    // The graph's input name, and how the caller's pixels become its input (null for this project's models).
+    private readonly string[] _inputNames;
+    private readonly InputAdapter? _adapter;
+
+    // A graph whose batch is fixed at 1 (another producer's export) runs a batch one image at a time.
+    private readonly bool _fixedBatch;
+
     private CnnModel(ModelFile file, InferenceSession session, ExecutionDevice device, ModelFile? sibling, InferenceOptions options)
     {
         _kernels = file.ReadKernels();
         _session = session;
+        _inputNames = [file.Card.Input.Name];
+        _adapter = InputAdapter.For(file.Card);
+        _fixedBatch = session.InputMetadata[file.Card.Input.Name].Dimensions[0] == 1;
         _options = options;
         _gate = new CallGate(this);
         Card = file.Card;
         Source = file.Source;
         Device = device;
         _single = new BufferPool<SingleImageBuffers>(NewSingleImageBuffers, 2 * Environment.ProcessorCount);
+        var featuresFile = sibling ?? Tapped(file);
         _features = new Lazy<FeatureOutputs?>(
-            () => file.Card.HasFeatureOutputs ? new FeatureOutputs(_session, Card, ownsSession: false) : OpenSibling(sibling),
+            () => file.Card.HasFeatureOutputs ? new FeatureOutputs(_session, Card, ownsSession: false) : OpenSibling(featuresFile),
             LazyThreadSafetyMode.ExecutionAndPublication);
-        FeatureNames = file.Card.HasFeatureOutputs || sibling != null ? [.. Card.Features.Select(f => f.Name)] : [];
+        FeatureNames = file.Card.HasFeatureOutputs || featuresFile != null ? [.. Card.Features.Select(f => f.Name)] : [];
         Images = new ImagePreprocessor(Card, options);
         _taps = new TensorTaps(file.Bytes, file.Source, options);
     }
@@ -125,10 +135,10 @@ public sealed class CnnModel : IDisposable
         var buffers = _single.Rent();
         try
         {
-            pixels.CopyTo(buffers.Input);
+            Feed(pixels, buffers.Input);
             try
             {
-                _session.Run(_runOptions, InputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
+                _session.Run(_runOptions, _inputNames, buffers.InputValue, PredictionOutputs, buffers.OutputValue);
             }
             catch (OnnxRuntimeException e)
             {
@@ -152,6 +162,17 @@ public sealed class CnnModel : IDisposable
     {
         using var call = _gate.Enter();
         CheckLength(pixels, count);
+        if (_fixedBatch)
+        {
+            var each = new Prediction[count];
+            for (int i = 0; i < count; i++)
+            {
+                each[i] = Predict(pixels.Slice(i * InputLength, InputLength));
+            }
+
+            return each;
+        }
+
         int classes = Labels.Count;
         var probabilities = new float[count * classes];
         using var output = OrtValue.CreateTensorValueFromMemory(probabilities, [count, classes]);
@@ -226,10 +247,10 @@ public sealed class CnnModel : IDisposable
 
         using (buffer.Acquire())
         {
-            pixels.CopyTo(buffer.Image.Input);
+            Feed(pixels, buffer.Image.Input);
             try
             {
-                features.Session.Run(_runOptions, InputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
+                features.Session.Run(_runOptions, _inputNames, buffer.Image.InputValue, buffer.OutputNames, buffer.OutputValues);
             }
             catch (OnnxRuntimeException e)
             {
@@ -255,8 +276,9 @@ public sealed class CnnModel : IDisposable
         ArgumentNullException.ThrowIfNull(names);
         using var call = _gate.Enter();
         CheckLength(pixels, 1);
-        var shape = Card.Input.Shape;
-        return _taps.Run(pixels, [1, shape.Channels, shape.Height, shape.Width], [.. names], _runOptions);
+        var input = new float[InputLength];
+        Feed(pixels, input);
+        return _taps.Run(input, InputAdapter.Shape(Card, 1), [.. names], _runOptions);
     }
 
     /// <summary>
@@ -344,6 +366,14 @@ public sealed class CnnModel : IDisposable
         return sibling;
     }
 
+    /// <summary>
+    /// For another producer's model whose card names feature maps (tensors of its graph): the graph with those tensors
+    /// as outputs, which serves as its features file.
+    /// </summary>
+    private static ModelFile? Tapped(ModelFile file) => file.Card.Output != null && file.Card.Features.Count > 0
+        ? file.WithFeatureOutputs()
+        : null;
+
     private FeatureOutputs? OpenSibling(ModelFile? sibling)
     {
         if (sibling == null)
@@ -383,24 +413,40 @@ public sealed class CnnModel : IDisposable
         }
     }
 
-    private SingleImageBuffers NewSingleImageBuffers()
+    private SingleImageBuffers NewSingleImageBuffers() => new(InputLength, Labels.Count, InputAdapter.Shape(Card, 1));
+
+    /// <summary>The caller's pixels into a buffer bound to the graph's input, adapted when the graph takes them otherwise.</summary>
+    private void Feed(ReadOnlySpan<float> pixels, Span<float> input)
     {
-        var s = Card.Input.Shape;
-        return new SingleImageBuffers(InputLength, Labels.Count, [1, s.Channels, s.Height, s.Width]);
+        if (_adapter == null)
+        {
+            pixels.CopyTo(input);
+        }
+        else
+        {
+            _adapter.Apply(pixels, input);
+        }
     }
 
     private unsafe void RunPinned(ReadOnlySpan<float> pixels, int count, OrtValue output)
     {
         // ONNX Runtime only reads its inputs, so the caller's pixels are pinned for the call and used in place: a batch
-        // of 64 digits is 200 KB that would otherwise be allocated and copied on every call.
-        var s = Card.Input.Shape;
+        // of 64 digits is 200 KB that would otherwise be allocated and copied on every call (a graph that takes them
+        // otherwise gets an adapted copy).
+        if (_adapter != null)
+        {
+            var adapted = new float[pixels.Length];
+            _adapter.Apply(pixels, adapted);
+            pixels = adapted;
+        }
+
         fixed (float* data = pixels)
         {
             using var input = OrtValue.CreateTensorValueWithData(
-                OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [count, s.Channels, s.Height, s.Width], (IntPtr)data, pixels.Length * sizeof(float));
+                OrtMemoryInfo.DefaultInstance, TensorElementType.Float, InputAdapter.Shape(Card, count), (IntPtr)data, pixels.Length * sizeof(float));
             try
             {
-                _session.Run(_runOptions, InputNames, [input], PredictionOutputs, [output]);
+                _session.Run(_runOptions, _inputNames, [input], PredictionOutputs, [output]);
             }
             catch (OnnxRuntimeException e)
             {

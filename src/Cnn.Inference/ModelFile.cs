@@ -6,24 +6,43 @@ namespace Cnn.Inference;
 /// <summary>An ONNX file's bytes and its validated model card, read once.</summary>
 internal sealed class ModelFile
 {
-    private ModelFile(string source, byte[] bytes, ModelCard card)
+    /// <summary>This model's graph with its card's feature maps as outputs, as a features file would have them.</summary>
+    public ModelFile WithFeatureOutputs() =>
+        new(Source, OnnxGraphReader.WithOutputs(Bytes, Card.Features.Select(f => f.Name)), Card with { HasFeatureOutputs = true }, adapted: true);
+
+    private ModelFile(string source, byte[] bytes, ModelCard card, bool adapted = false)
     {
         Source = source;
-        Bytes = bytes;
         Card = card;
+        // Another producer's class scores become this project's probabilities output, so every run path reads one name.
+        Bytes = !adapted && card.Output is { } output ? OnnxGraphReader.WithNode(bytes, output.Logits ? "Softmax" : "Identity", output.Name, OnnxNames.Probabilities) : bytes;
     }
 
     public string Source { get; }
 
+    /// <summary>The graph as sessions run it: the file's bytes, with the probabilities node added for another producer's model.</summary>
     public byte[] Bytes { get; }
 
     public ModelCard Card { get; }
 
-    /// <summary>Reads a model file: a regular file (not a FIFO or device) of at most <paramref name="maxBytes"/> bytes.</summary>
-    public static ModelFile Read(string path, long maxBytes) => FromBytes(RegularFile.ReadAll(
-        path, maxBytes, ".onnx file written by `cnn export`", "model file not found",
-        message => new InvalidModelException(message),
-        message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)")), path);
+    /// <summary>Where the card of a model without one inside sits: <c>MODEL.card.json</c> beside <c>MODEL.onnx</c>.</summary>
+    public static string SidecarPathFor(string modelPath) => Path.ChangeExtension(modelPath, ".card.json");
+
+    /// <summary>
+    /// Reads a model file: a regular file (not a FIFO or device) of at most <paramref name="maxBytes"/> bytes, its card
+    /// inside it or, for a model of another producer, in <see cref="SidecarPathFor"/> beside it.
+    /// </summary>
+    public static ModelFile Read(string path, long maxBytes)
+    {
+        var bytes = RegularFile.ReadAll(
+            path, maxBytes, ".onnx file", "model file not found",
+            message => new InvalidModelException(message),
+            message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)"));
+        string sidecar = SidecarPathFor(path);
+        return OnnxFileReader.Metadata(bytes, path).ContainsKey(OnnxNames.ModelCardKey) || !File.Exists(sidecar)
+            ? FromBytes(bytes, path)
+            : new ModelFile(path, bytes, Parse(() => File.ReadAllText(sidecar), sidecar));
+    }
 
     public static ModelFile FromBytes(byte[] bytes, string source)
     {
@@ -31,16 +50,26 @@ internal sealed class ModelFile
         if (!metadata.TryGetValue(OnnxNames.ModelCardKey, out var json))
         {
             throw new InvalidModelException(
-                $"{source}: has no model card (metadata '{OnnxNames.ModelCardKey}'); expected a model written by `cnn export` 0.2 or later (re-export older files)");
+                $"{source}: has no model card (metadata '{OnnxNames.ModelCardKey}', or {Path.GetFileName(SidecarPathFor(source))} beside the file); "
+                + $"a model of another producer is described once with `cnn describe {source} --labels …`, a model of `cnn export` before 0.2 is exported again");
         }
 
+        return new ModelFile(source, bytes, Parse(() => json, source));
+    }
+
+    private static ModelCard Parse(Func<string> json, string source)
+    {
         try
         {
-            return new ModelFile(source, bytes, ModelCard.FromJson(json, source));
+            return ModelCard.FromJson(json(), source);
         }
         catch (ModelCardException e)
         {
             throw new InvalidModelException(e.Message, e);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidModelException($"{source}: the model card cannot be read ({e.Message})", e);
         }
     }
 
@@ -63,11 +92,12 @@ internal sealed class ModelFile
     public void CheckAgainst(InferenceSession session)
     {
         var shape = Card.Input.Shape;
-        if (!session.InputMetadata.TryGetValue(OnnxNames.Input, out var input) || session.InputMetadata.Count != 1
-            || !input.Dimensions.Skip(1).SequenceEqual([shape.Channels, shape.Height, shape.Width]))
+        int[] image = Card.Input.Layout == OnnxNames.LayoutNhwc ? [shape.Height, shape.Width, shape.Channels] : [shape.Channels, shape.Height, shape.Width];
+        if (!session.InputMetadata.TryGetValue(Card.Input.Name, out var input) || session.InputMetadata.Count != 1
+            || input.Dimensions.Length != 4 || !input.Dimensions.Skip(1).SequenceEqual(image))
         {
             throw new InvalidModelException(
-                $"{Source}: expected one input '{OnnxNames.Input}' of shape [N, {shape.Channels}, {shape.Height}, {shape.Width}] as its model card says; found {Describe(session.InputMetadata)}");
+                $"{Source}: expected one input '{Card.Input.Name}' of shape [N, {string.Join(", ", image)}] ({Card.Input.Layout}) as its model card says; found {Describe(session.InputMetadata)}");
         }
 
         if (!session.OutputMetadata.TryGetValue(OnnxNames.Probabilities, out var probabilities) || probabilities.Dimensions[^1] != Card.Labels.Count)

@@ -90,6 +90,29 @@ internal static class OnnxGraphReader
         return [.. model, .. OnnxWire.Field(ModelGraph, [.. graph])];
     }
 
+    /// <summary>
+    /// A copy of <paramref name="model"/> with one node appended, <paramref name="op"/> from <paramref name="input"/> to
+    /// a new graph output <paramref name="output"/> (Softmax over the last axis of [N, classes] scores, or Identity):
+    /// how another producer's class scores become this project's <c>probabilities</c> without rewriting the graph.
+    /// </summary>
+    public static byte[] WithNode(byte[] model, string op, string input, string output)
+    {
+        var node = new List<byte>();
+        node.AddRange(OnnxWire.Field(1, Encoding.UTF8.GetBytes(input)));
+        node.AddRange(OnnxWire.Field(NodeOutput, Encoding.UTF8.GetBytes(output)));
+        node.AddRange(OnnxWire.Field(3, Encoding.UTF8.GetBytes($"cnn.{output}")));
+        node.AddRange(OnnxWire.Field(NodeOperator, Encoding.UTF8.GetBytes(op)));
+        if (op == "Softmax")
+        {
+            // AttributeProto: name = 1, i = 3, type = 20 (INT = 2). Axis 1 of [N, classes] means the same in every opset.
+            byte[] axis = [.. OnnxWire.Field(1, "axis"u8.ToArray()), .. OnnxWire.Number(3, 1), .. OnnxWire.Number(20, 2)];
+            node.AddRange(OnnxWire.Field(5, axis));
+        }
+
+        byte[] graph = [.. OnnxWire.Field(GraphNode, [.. node]), .. OnnxWire.Field(GraphOutput, OnnxWire.Field(1, Encoding.UTF8.GetBytes(output)))];
+        return [.. model, .. OnnxWire.Field(ModelGraph, graph)];
+    }
+
     private static long DefaultDomainVersion(ReadOnlySpan<byte> opset, string source)
     {
         string domain = "";

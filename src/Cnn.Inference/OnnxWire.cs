@@ -87,6 +87,15 @@ internal static class OnnxWire
         return [.. bytes];
     }
 
+    /// <summary>A varint field: its tag and the number.</summary>
+    public static byte[] Number(int field, long value)
+    {
+        var bytes = new List<byte>(12);
+        Varint(bytes, (ulong)field << 3);
+        Varint(bytes, (ulong)value);
+        return [.. bytes];
+    }
+
     private static void Varint(List<byte> bytes, ulong value)
     {
         while (value >= 0x80)

@@ -22,7 +22,7 @@ public sealed class FeatureMapsSettings : CommandSettings
     public string? Layers { get; init; }
 
     [CommandOption("--tensors <NAMES>")]
-    [Description("Comma-separated tensors of the graph by name, any a node writes (cnn inspect lists them), written as NAME.npy, and as a PNG grid when [1, C, H, W]; instead of --layers")]
+    [Description("Comma-separated tensors of the graph by name, any a node writes (cnn inspect lists them), written as NAME.npy, and as a PNG grid when [[1, C, H, W]]; instead of --layers")]
     public string? Tensors { get; init; }
 
     [CommandOption("--out <DIR>")]

@@ -6,18 +6,21 @@ the weights are seeded, so the files are the same every run of the same torch.
   torch (/conv1/Conv_output_0 ...), normalisation outside the graph, logits out (no softmax).
 - torch-nchw-opset17.onnx: the same at the newest opset this torch offers.
 - torch-nhwc-batch1.onnx: the same net taking NHWC input [1, 28, 28, 1], the batch fixed at 1.
+- torch-color-nhwc.onnx: a colour net taking NHWC input [N, 32, 32, 3] (where NHWC and NCHW differ in memory).
+- torch-reference.json: what PyTorch computes for seeded inputs, to compare against.
 """
 import torch
 import torch.nn as nn
 
 
 class Net(nn.Module):
-    def __init__(self, nhwc=False):
+    def __init__(self, nhwc=False, channels=1, side=28):
         super().__init__()
         self.nhwc = nhwc
-        self.conv1 = nn.Conv2d(1, 4, 5)
+        self.conv1 = nn.Conv2d(channels, 4, 5)
         self.conv2 = nn.Conv2d(4, 8, 5)
-        self.fc = nn.Linear(8 * 4 * 4, 10)
+        pooled = ((side - 4) // 2 - 4) // 2
+        self.fc = nn.Linear(8 * pooled * pooled, 10)
 
     def forward(self, x):
         if self.nhwc:
@@ -52,8 +55,17 @@ with torch.no_grad():
     pool1 = torch.max_pool2d(relu1, 2)
     logits = net(x)
 tensors = {"/conv1/Conv_output_0": conv1, "/Relu_output_0": relu1, "/MaxPool_output_0": pool1, "logits": logits}
+
+torch.manual_seed(2)
+color = Net(nhwc=True, channels=3, side=32).eval()
+export(color, (1, 32, 32, 3), "torch-color-nhwc.onnx", 13, True)
+rgb = torch.rand((1, 3, 32, 32), generator=torch.Generator().manual_seed(8))
+with torch.no_grad():
+    color_logits = color(rgb.permute(0, 2, 3, 1))
 reference = {
     "input": [round(v, 8) for v in x.flatten().tolist()],
+    "color_input_nchw": [round(v, 8) for v in rgb.flatten().tolist()],
+    "color_logits": [round(v, 8) for v in color_logits.flatten().tolist()],
     "tensors": {k: {"shape": list(t.shape), "values": [round(v, 8) for v in t.flatten().tolist()]} for k, t in tensors.items()},
 }
 with open("torch-reference.json", "w") as f:
@@ -61,8 +73,12 @@ with open("torch-reference.json", "w") as f:
 
 # The same net with its weights in an external data file, as large models are saved: refused by name (the library
 # reads models from one file).
+import os
+
 import onnx
 
 model = onnx.load("torch-nchw-opset11.onnx")
+if os.path.exists("torch-external-data.weights"):
+    os.remove("torch-external-data.weights")  # onnx appends to an existing data file
 onnx.save_model(model, "torch-external-data.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
                 location="torch-external-data.weights", size_threshold=0)
