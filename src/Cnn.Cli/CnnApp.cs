@@ -46,6 +46,9 @@ internal static class CnnApp
         config.AddCommand<FeatureMapsCommand>("featuremaps")
             .WithDescription("Feature-map grids (PNG) and values (.npy) of one image, per conv and pool layer.")
             .WithExample("featuremaps", "models/lenet5-mnist.onnx", "my-seven.jpg", "--layers", "conv1,pool1,conv2");
+        config.AddCommand<DescribeCommand>("describe")
+            .WithDescription("Write the model card of another producer's ONNX model beside it, so predict, featuremaps and serve read it")
+            .WithExample("describe", "mnist-cnn.onnx", "--labels", "0,1,2,3,4,5,6,7,8,9", "--preprocessing", "digit", "--mean", "0.1307", "--std", "0.3081");
         config.AddCommand<InspectCommand>("inspect")
             .WithDescription("Every tensor of an ONNX graph: name, operator, type and shape (any ONNX file)")
             .WithExample("inspect", "models/lenet5-handwriting.onnx");

@@ -69,7 +69,7 @@ internal static class ModelEndpoints
         // The kernels are read from the model pinned for this request; a layer without any is the client's 404.
         var k = served.Use(model => model.HasKernels(layer) ? model.GetKernels(layer) : null);
         return k == null
-            ? api.Problem(StatusCodes.Status404NotFound, $"{name}: no conv layer named '{layer}' has kernels; layers with kernels: {string.Join(", ", served.Current.Card.Features.Select(f => f.Name).Where(served.Current.HasKernels))}")
+            ? api.Problem(StatusCodes.Status404NotFound, $"{name}: no conv layer named '{layer}' has kernels; layers with kernels: {Listed(served.Current.Card.Features.Select(f => f.Name).Where(served.Current.HasKernels))}")
             : TypedResults.Ok(new WeightsDto(k.Layer, [k.OutChannels, k.InChannels, k.Height, k.Width], Base64(k.Values)));
     }
 
@@ -140,6 +140,8 @@ internal static class ModelEndpoints
         api.Metrics.Inference.WithLabels(served.Name, "featuremaps").Observe(seconds);
         return request.IsList ? TypedResults.Ok(dtos) : TypedResults.Ok(dtos[0]);
     }
+
+    private static string Listed(IEnumerable<string> names) => names.Any() ? string.Join(", ", names) : "none";
 
     /// <summary>What is wrong with the <c>layers</c> query, or null: an empty list, or a layer named twice.</summary>
     private static string? LayersProblem(string? layers, string[]? wanted) =>

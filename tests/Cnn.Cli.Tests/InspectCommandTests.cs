@@ -45,3 +45,38 @@ public sealed class InspectCommandTests : IDisposable
         Assert.DoesNotContain("   at ", missing.Output);
     }
 }
+
+public sealed class DescribeCommandTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Describe_writes_the_card_beside_a_pytorch_model_and_predict_then_reads_it()
+    {
+        string model = _dir.Combine("mnist-cnn.onnx");
+        File.Copy(Path.Combine(Repository.Root, "tests", "Cnn.Inference.Tests", "Foreign", "torch-nchw-opset11.onnx"), model);
+        string digit = _dir.Combine("digit.png");
+        File.WriteAllBytes(digit, Digits.Png28(0));
+        var before = Cli.Run("predict", model, digit);
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains("cnn describe", before.Output);
+
+        var (code, output) = Cli.Run("describe", model, "--labels", "0,1,2,3,4,5,6,7,8,9", "--preprocessing", "digit", "--mean", "0.1307", "--std", "0.3081");
+        Assert.True(code == 0, output);
+        Assert.Contains("input 'input' NCHW [1, 28, 28], output 'logits' (logits, softmax applied), 10 labels, 6 feature maps", output);
+        Assert.True(File.Exists(_dir.Combine("mnist-cnn.card.json")));
+        Assert.Equal(0, Cli.Run("predict", model, digit).ExitCode);
+
+        var kept = Cli.Run("describe", model, "--labels", "0,1,2,3,4,5,6,7,8,9", "--preprocessing", "digit");
+        Assert.Equal(1, kept.ExitCode);
+        Assert.Contains("already exists; it is kept", kept.Output);
+        var wrong = Cli.Run("describe", model, "--labels", "a,b", "--preprocessing", "digit", "--force");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("the graph's output 'logits' is Float [-1, 10]; 2 labels expect [N, 2] class scores", wrong.Output);
+        var missing = Cli.Run("describe", model, "--labels", "0,1");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--preprocessing is needed: digit, gray or color", missing.Output);
+    }
+}
