@@ -75,6 +75,23 @@ public sealed class ForeignModelTests : IDisposable
     }
 
     [Fact]
+    public void A_pytorch_net_trained_on_mnist_reads_the_test_digits_as_pytorch_did()
+    {
+        string model = Copy("torch-mnist.onnx");
+        var card = ForeignModel.Describe(model, new ForeignModelOptions { Labels = Digits10, Preprocessing = PreprocessingKind.Digit, Mean = [0.1307], Std = [0.3081], Dataset = "mnist" });
+        ForeignModel.WriteCard(model, card);
+        using var producer = JsonDocument.Parse(File.ReadAllText(Foreign("torch-mnist-reference.json")));
+        int[] expected = [.. producer.RootElement.GetProperty("embedded_test_predictions").EnumerateArray().Select(v => v.GetInt32())];
+        using var cnn = CnnModel.Load(model);
+
+        var predictions = cnn.PredictBatch(Cnn.Tests.Digits.Floats(0, Cnn.Tests.Digits.Count), Cnn.Tests.Digits.Count);
+
+        Assert.Equal(expected, predictions.Select(p => p.Index));
+        double accuracy = predictions.Where((p, i) => p.Index == Cnn.Tests.Digits.Label(i)).Count() / (double)predictions.Count;
+        Assert.Equal(producer.RootElement.GetProperty("embedded_test_accuracy").GetDouble(), accuracy, 6);
+    }
+
+    [Fact]
     public void The_producers_normalisation_is_applied_before_the_graph()
     {
         string plain = Copy("torch-nchw-opset11.onnx", "plain.onnx");
