@@ -92,6 +92,24 @@ public sealed class ForeignModelTests : IDisposable
     }
 
     [Fact]
+    public void A_graph_written_by_the_onnx_helper_without_shapes_gets_them_inferred_and_reads_as_pytorch_computed()
+    {
+        string model = Copy("helper-no-shapes.onnx");
+        var graph = OnnxGraph.Inspect(model);
+        Assert.Equal([-1, 6, 28, 28], graph.Tensors.Single(t => t.Name == "relu").Shape);
+        var card = ForeignModel.Describe(model, new ForeignModelOptions { Labels = Digits10, Preprocessing = PreprocessingKind.Gray });
+        Assert.Equal(["conv", "relu", "pool"], card.Features.Select(f => f.Name));
+        ForeignModel.WriteCard(model, card);
+        using var cnn = CnnModel.Load(model);
+        var helper = _reference.RootElement.GetProperty("helper");
+        float[] scores = [.. helper.GetProperty("scores").EnumerateArray().Select(v => v.GetSingle())];
+
+        var softmax = scores.Select(l => MathF.Exp(l - scores.Max())).ToArray();
+        Close([.. softmax.Select(e => e / softmax.Sum())], [.. cnn.Predict(Input).Probabilities]);
+        Close([.. helper.GetProperty("relu").EnumerateArray().Select(v => v.GetSingle())], cnn.GetFeatureMaps(Input, ["relu"]).Maps["relu"].Values);
+    }
+
+    [Fact]
     public void The_producers_normalisation_is_applied_before_the_graph()
     {
         string plain = Copy("torch-nchw-opset11.onnx", "plain.onnx");

@@ -7,6 +7,7 @@ the weights are seeded, so the files are the same every run of the same torch.
 - torch-nchw-opset17.onnx: the same at the newest opset this torch offers.
 - torch-nhwc-batch1.onnx: the same net taking NHWC input [1, 28, 28, 1], the batch fixed at 1.
 - torch-color-nhwc.onnx: a colour net taking NHWC input [N, 32, 32, 3] (where NHWC and NCHW differ in memory).
+- helper-no-shapes.onnx: a conv net written by the onnx Python helper (opset 9) with no shape information.
 - torch-reference.json: what PyTorch computes for seeded inputs, to compare against.
 """
 import torch
@@ -82,3 +83,32 @@ if os.path.exists("torch-external-data.weights"):
     os.remove("torch-external-data.weights")  # onnx appends to an existing data file
 onnx.save_model(model, "torch-external-data.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
                 location="torch-external-data.weights", size_threshold=0)
+
+# A graph written by the onnx Python helper, with no shape information beyond its input and output: a conv, a ReLU,
+# a global average pool and a linear layer. PyTorch computes the same from the same weights, for the tests.
+from onnx import TensorProto, helper, numpy_helper
+
+torch.manual_seed(3)
+w = torch.randn(6, 1, 3, 3) * 0.5
+b = torch.randn(6) * 0.1
+fc_w = torch.randn(10, 6)
+fc_b = torch.randn(10) * 0.1
+nodes = [
+    helper.make_node("Conv", ["x", "w", "b"], ["conv"], pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["conv"], ["relu"]),
+    helper.make_node("GlobalAveragePool", ["relu"], ["pool"]),
+    helper.make_node("Flatten", ["pool"], ["flat"]),
+    helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["scores"], transB=1),
+]
+graph = helper.make_graph(
+    nodes, "helper-cnn",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 1, 28, 28])],
+    [helper.make_tensor_value_info("scores", TensorProto.FLOAT, None)],
+    [numpy_helper.from_array(t.numpy(), name) for t, name in ((w, "w"), (b, "b"), (fc_w, "fc_w"), (fc_b, "fc_b"))])
+onnx.save_model(helper.make_model(graph, producer_name="onnx.helper", opset_imports=[helper.make_opsetid("", 9)]), "helper-no-shapes.onnx")
+with torch.no_grad():
+    relu = torch.relu(torch.nn.functional.conv2d(x, w, b, padding=1))
+    scores = relu.mean(dim=(2, 3)) @ fc_w.T + fc_b
+reference["helper"] = {"relu": [round(v, 8) for v in relu.flatten().tolist()], "scores": [round(v, 8) for v in scores.flatten().tolist()]}
+with open("torch-reference.json", "w") as f:
+    json.dump(reference, f, separators=(",", ":"))
