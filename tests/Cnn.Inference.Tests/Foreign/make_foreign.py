@@ -10,8 +10,13 @@ the weights are seeded, so the files are the same every run of the same torch.
 - helper-no-shapes.onnx: a conv net written by the onnx Python helper (opset 9) with no shape information.
 - torch-reference.json: what PyTorch computes for seeded inputs, to compare against.
 """
+import os
+
 import torch
 import torch.nn as nn
+
+# The files are written beside this script, wherever it is run from.
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Net(nn.Module):

@@ -17,6 +17,8 @@ import sys
 import torch
 import torch.nn as nn
 
+# The files are written beside this script, wherever it is run from.
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
 torch.set_num_threads(1)
 torch.manual_seed(1)
 MEAN, STD = 0.1307, 0.3081
