@@ -17,7 +17,8 @@ import sys
 import torch
 import torch.nn as nn
 
-# The files are written beside this script, wherever it is run from.
+# The files are written beside this script, wherever it is run from (the MNIST folder is taken as given first).
+MNIST = os.path.abspath(os.path.expanduser(sys.argv[1] if len(sys.argv) > 1 else "~/.cache/cnn/mnist"))
 os.chdir(os.path.dirname(os.path.abspath(__file__)))
 torch.set_num_threads(1)
 torch.manual_seed(1)
@@ -55,7 +56,7 @@ class Net(nn.Module):
         return self.fc(x.reshape(x.shape[0], -1))
 
 
-mnist = sys.argv[1] if len(sys.argv) > 1 else os.path.expanduser("~/.cache/cnn/mnist")
+mnist = MNIST
 train_x, train_y = idx(find(mnist, "train-images-idx3-ubyte")), idx(find(mnist, "train-labels-idx1-ubyte"))
 test_x, test_y = idx(find(mnist, "t10k-images-idx3-ubyte")), idx(find(mnist, "t10k-labels-idx1-ubyte"))
 net = Net()
