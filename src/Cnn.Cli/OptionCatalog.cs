@@ -24,7 +24,7 @@ internal static class OptionCatalog
     public static string? Suggest(string unknown)
     {
         string wanted = "--" + unknown.TrimStart('-');
-        return Options.Value.Select(o => (o.Name, Distance: Levenshtein(wanted, o.Name)))
+        return Options.Value.Select(o => (o.Name, Distance: EditDistance.Between(wanted, o.Name)))
             .Where(o => o.Distance <= Math.Max(1, wanted.Length / 4))
             .OrderBy(o => o.Distance)
             .Select(o => o.Name)
@@ -44,24 +44,6 @@ internal static class OptionCatalog
         _ when type.IsEnum => $"one of {string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))}",
         _ => null,
     };
-
-    private static int Levenshtein(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int previous = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-
-        return row[b.Length];
-    }
 }
 
 /// <summary>

@@ -84,28 +84,10 @@ public sealed class OnnxGraph
 
     /// <summary>Up to <paramref name="count"/> of <paramref name="names"/> closest to <paramref name="wanted"/> by edit distance.</summary>
     internal static IEnumerable<string> Closest(string wanted, IEnumerable<string> names, int count = 3) =>
-        names.Distinct().OrderBy(n => Distance(wanted, n)).ThenBy(n => n, StringComparer.Ordinal).Take(count);
+        names.Distinct().OrderBy(n => EditDistance.Between(wanted, n)).ThenBy(n => n, StringComparer.Ordinal).Take(count);
 
     private static GraphTensor Describe(string name, TensorRole role, string op, IReadOnlyDictionary<string, NodeMetadata> metadata) =>
         metadata.TryGetValue(name, out var m) && m.IsTensor
             ? new GraphTensor(name, role, op, m.ElementDataType.ToString(), [.. m.Dimensions.Select(d => (long)d)])
             : new GraphTensor(name, role, op, metadata.TryGetValue(name, out var other) ? other.OnnxValueType.ToString() : "unknown", []);
-
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int previous = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-
-        return row[b.Length];
-    }
 }
