@@ -291,7 +291,7 @@ public sealed class CnnModelTests : IDisposable
         var missing = Assert.Throws<FileNotFoundException>(() => CnnModel.Load(Path.Combine(_temp, "none.onnx")));
         Assert.Equal($"model file not found: {Path.Combine(_temp, "none.onnx")}", missing.Message);
         var folder = Assert.Throws<InvalidModelException>(() => CnnModel.Load(_temp));
-        Assert.Equal($"{_temp}: is a folder; expected an .onnx file written by `cnn export`", folder.Message);
+        Assert.Equal($"{_temp}: is a folder; expected an .onnx file", folder.Message);
     }
 
     [Fact]
@@ -309,7 +309,7 @@ public sealed class CnnModelTests : IDisposable
         string old = Path.Combine(_temp, "old.onnx");
         File.WriteAllBytes(old, OnnxMetadata.Replace(File.ReadAllBytes(Repository.ModelPath), new Dictionary<string, string> { ["class_labels"] = "[\"0\"]" }));
         var e = Assert.Throws<InvalidModelException>(() => CnnModel.Load(old));
-        Assert.Equal($"{old}: has no model card (metadata 'cnn.model_card'); expected a model written by `cnn export` 0.2 or later (re-export older files)", e.Message);
+        Assert.Equal($"{old}: has no model card (metadata 'cnn.model_card', or old.card.json beside the file); a model of another producer is described once with `cnn describe {old} --labels …`, a model of `cnn export` before 0.2 is exported again", e.Message);
     }
 
     [Fact]
