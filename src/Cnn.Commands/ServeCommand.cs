@@ -10,7 +10,7 @@ namespace Cnn.Commands;
 public sealed class ServeSettings : CommandSettings
 {
     [CommandArgument(0, "<MODELS>")]
-    [Description("ONNX files written by `cnn export` (their .features.onnx siblings give the feature maps); a model's name is its file stem")]
+    [Description("ONNX files written by `cnn export` (their .features.onnx siblings give the feature maps), or another producer's with its card beside it (cnn describe); a model's name is its file stem")]
     public string[] Models { get; init; } = [];
 
     [CommandOption("--urls <URLS>")]

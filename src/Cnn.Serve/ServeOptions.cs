@@ -91,7 +91,7 @@ public sealed record ServeOptions
     {
         if (ModelPaths.Count == 0)
         {
-            throw new ArgumentException("no model given; expected one or more .onnx files written by `cnn export`");
+            throw new ArgumentException("no model given; expected one or more .onnx files written by `cnn export` or described by `cnn describe`");
         }
 
         var names = ModelPaths.Select(ServedModel.NameOf).ToList();

@@ -10,7 +10,7 @@ namespace Cnn.Cli.Commands;
 public sealed class FeatureMapsSettings : CommandSettings
 {
     [CommandArgument(0, "<MODEL>")]
-    [Description("ONNX file written by `cnn export` (its .features.onnx sibling supplies the maps)")]
+    [Description("ONNX file written by `cnn export` (its .features.onnx sibling supplies the maps), or another producer's with its card beside it (cnn describe)")]
     public string Model { get; init; } = "";
 
     [CommandArgument(1, "<IMAGE>")]

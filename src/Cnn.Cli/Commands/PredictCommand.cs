@@ -15,7 +15,7 @@ namespace Cnn.Cli.Commands;
 public sealed class PredictSettings : CommandSettings
 {
     [CommandArgument(0, "<MODEL>")]
-    [Description("ONNX file written by `cnn export`")]
+    [Description("ONNX file written by `cnn export`, or another producer's with its card beside it (cnn describe)")]
     public string Model { get; init; } = "";
 
     [CommandArgument(1, "<IMAGES>")]
