@@ -35,6 +35,7 @@ public sealed class ForeignModelTests : IDisposable
     [InlineData("torch-nchw-opset11.onnx", "NCHW")]
     [InlineData("torch-nchw-opset17.onnx", "NCHW")]
     [InlineData("torch-nhwc-batch1.onnx", "NHWC")]
+    [InlineData("torch-nchw-opset7.onnx", "NCHW")]
     public void A_described_pytorch_model_predicts_and_gives_its_maps_as_pytorch_computed_them(string file, string layout)
     {
         string model = Copy(file);
@@ -132,6 +133,11 @@ public sealed class ForeignModelTests : IDisposable
         Assert.Equal($"{model}: the graph's input 'input' has 1 channel(s) in NCHW; preprocessing color gives 3", colour.Message);
         var feature = Assert.Throws<InvalidModelException>(() => ForeignModel.Describe(model, new ForeignModelOptions { Labels = Digits10, Preprocessing = PreprocessingKind.Digit, Features = ["/conv1/Conv_outptu_0"] }));
         Assert.StartsWith($"{model}: '/conv1/Conv_outptu_0' is not a [N, C, H, W] float tensor the graph computes; the closest: /conv1/Conv_output_0", feature.Message);
+        string two = Copy("helper-two-inputs.onnx");
+        var inputs = Assert.Throws<InvalidModelException>(() => ForeignModel.Describe(two, new ForeignModelOptions { Labels = Digits10, Preprocessing = PreprocessingKind.Digit }));
+        Assert.Equal($"{two}: the graph has 2 inputs (a, b); expected one image input", inputs.Message);
+        var large = Assert.Throws<InvalidModelException>(() => OnnxGraph.Inspect(model, new InferenceOptions { MaxModelBytes = 1_000 }));
+        Assert.Contains("(InferenceOptions.MaxModelBytes)", large.Message);
         var nameless = Assert.Throws<InvalidModelException>(() => CnnModel.Load(model));
         Assert.Contains("has no model card", nameless.Message);
         Assert.Contains($"`cnn describe {model} --labels …`", nameless.Message);

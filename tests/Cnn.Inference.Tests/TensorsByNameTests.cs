@@ -53,6 +53,7 @@ public sealed class TensorsByNameTests
     [InlineData("torch-nchw-opset11.onnx", 6, 11, new long[] { -1, 1, 28, 28 })]
     [InlineData("torch-nchw-opset17.onnx", 8, 17, new long[] { -1, 1, 28, 28 })]
     [InlineData("torch-nhwc-batch1.onnx", 6, 11, new long[] { 1, 28, 28, 1 })]
+    [InlineData("torch-nchw-opset7.onnx", 3, 7, new long[] { 1, 1, 28, 28 })]
     public void A_graph_pytorch_exported_lists_every_tensor_with_its_operator_and_inferred_shape(string file, long ir, long opset, long[] input)
     {
         var graph = OnnxGraph.Inspect(Foreign(file));

@@ -5,9 +5,11 @@ the weights are seeded, so the files are the same every run of the same torch.
 - torch-nchw-opset11.onnx: a LeNet-like net, NCHW input [N, 1, 28, 28], dynamic batch, opset 11, tensors named by
   torch (/conv1/Conv_output_0 ...), normalisation outside the graph, logits out (no softmax).
 - torch-nchw-opset17.onnx: the same at the newest opset this torch offers.
+- torch-nchw-opset7.onnx: the same at the oldest, opset 7 (ONNX IR 3), the batch fixed at 1.
 - torch-nhwc-batch1.onnx: the same net taking NHWC input [1, 28, 28, 1], the batch fixed at 1.
 - torch-color-nhwc.onnx: a colour net taking NHWC input [N, 32, 32, 3] (where NHWC and NCHW differ in memory).
 - helper-no-shapes.onnx: a conv net written by the onnx Python helper (opset 9) with no shape information.
+- helper-two-inputs.onnx: a graph with two inputs, which is not an image classifier (refused).
 - torch-reference.json: what PyTorch computes for seeded inputs, to compare against.
 """
 import os
@@ -46,6 +48,7 @@ torch.manual_seed(1)
 net = Net().eval()
 export(net, (1, 1, 28, 28), "torch-nchw-opset11.onnx", 11, True)
 export(net, (1, 1, 28, 28), "torch-nchw-opset17.onnx", 17, True)
+export(net, (1, 1, 28, 28), "torch-nchw-opset7.onnx", 7, False)
 nhwc = Net(nhwc=True).eval()
 nhwc.load_state_dict(net.state_dict())
 export(nhwc, (1, 28, 28, 1), "torch-nhwc-batch1.onnx", 11, False)
@@ -117,3 +120,9 @@ with torch.no_grad():
 reference["helper"] = {"relu": [round(v, 8) for v in relu.flatten().tolist()], "scores": [round(v, 8) for v in scores.flatten().tolist()]}
 with open("torch-reference.json", "w") as f:
     json.dump(reference, f, separators=(",", ":"))
+
+two = helper.make_graph(
+    [helper.make_node("Add", ["a", "b"], ["sum"])], "two-inputs",
+    [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 1, 28, 28]) for n in ("a", "b")],
+    [helper.make_tensor_value_info("sum", TensorProto.FLOAT, [1, 1, 28, 28])])
+onnx.save_model(helper.make_model(two, producer_name="onnx.helper", opset_imports=[helper.make_opsetid("", 9)]), "helper-two-inputs.onnx")
