@@ -73,13 +73,19 @@ internal sealed class ModelFile
         }
     }
 
-    /// <summary>The kernels of every feature layer that has a 4-d weight initializer named LAYER.weight (the convs).</summary>
+    /// <summary>
+    /// The kernels of every feature layer that has a 4-d weight initializer: LAYER.weight in this project's models, the
+    /// Conv's weights behind the layer in another producer's (the convs, and the activations right after them).
+    /// </summary>
     public IReadOnlyDictionary<string, ConvKernels> ReadKernels()
     {
         var kernels = new Dictionary<string, ConvKernels>(StringComparer.Ordinal);
+        // This project names a conv's weights after its module; another producer's are found through the graph.
+        var graph = Card.Output != null ? OnnxGraphReader.Read(Bytes, Source) : null;
         foreach (var feature in Card.Features)
         {
-            if (OnnxFileReader.FloatInitializer(Bytes, $"{feature.Name}.weight", Source) is { Dims.Length: 4 } w)
+            string? weights = graph == null ? $"{feature.Name}.weight" : graph.ConvWeightsOf(feature.Name);
+            if (weights != null && OnnxFileReader.FloatInitializer(Bytes, weights, Source) is { Dims.Length: 4 } w)
             {
                 kernels[feature.Name] = new ConvKernels(feature.Name, (int)w.Dims[0], (int)w.Dims[1], (int)w.Dims[2], (int)w.Dims[3], w.Values);
             }

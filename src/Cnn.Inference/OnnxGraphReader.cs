@@ -13,7 +13,24 @@ internal sealed record OnnxGraphStructure(
     IReadOnlyList<string> Outputs,
     IReadOnlyList<(string Output, string Operator)> NodeOutputs,
     IReadOnlySet<string> Initializers,
-    bool HasExternalData);
+    bool HasExternalData)
+{
+    /// <summary>The inputs of the node that writes each tensor, by the tensor's name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> NodeInputs { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// The weight initializer of the convolution behind <paramref name="tensor"/>: the Conv that writes it, or the Conv
+    /// whose output the activation writing it takes (a feature map after its ReLU); null when there is none.
+    /// </summary>
+    public string? ConvWeightsOf(string tensor)
+    {
+        string? Writer(string name) => NodeOutputs.FirstOrDefault(n => n.Output == name).Operator;
+        string? source = Writer(tensor) == "Conv" ? tensor
+            : Writer(tensor) is "Relu" or "LeakyRelu" or "Clip" or "Sigmoid" or "Tanh" or "BatchNormalization" && NodeInputs[tensor] is [var input, ..] && Writer(input) == "Conv" ? input
+            : null;
+        return source != null && NodeInputs[source] is [_, var weights, ..] && Initializers.Contains(weights) ? weights : null;
+    }
+}
 
 /// <summary>Reads <see cref="OnnxGraphStructure"/> and writes graph outputs into a copy of a model's bytes.</summary>
 internal static class OnnxGraphReader
@@ -23,7 +40,7 @@ internal static class OnnxGraphReader
     // ValueInfoProto name = 1; TensorProto name = 8, data_location = 14 (1 = EXTERNAL).
     private const int ModelIrVersion = 1, ModelGraph = 7, ModelOpset = 8;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
-    private const int NodeOutput = 2, NodeOperator = 4;
+    private const int NodeInput = 1, NodeOutput = 2, NodeOperator = 4;
     private const int TensorName = 8, TensorDataLocation = 14;
 
     public static OnnxGraphStructure Read(ReadOnlySpan<byte> model, string source)
@@ -32,6 +49,7 @@ internal static class OnnxGraphReader
         var inputs = new List<string>();
         var outputs = new List<string>();
         var nodes = new List<(string, string)>();
+        var nodeInputs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var initializers = new HashSet<string>(StringComparer.Ordinal);
         bool external = false;
         OnnxWire.Walk(model, source, (field, value) =>
@@ -47,7 +65,13 @@ internal static class OnnxGraphReader
                     switch (f)
                     {
                         case GraphNode:
-                            nodes.AddRange(Node(v, source));
+                            var (written, read) = Node(v, source);
+                            nodes.AddRange(written);
+                            foreach (var (output, _) in written)
+                            {
+                                nodeInputs[output] = read;
+                            }
+
                             break;
                         case GraphInitializer:
                             var (name, isExternal) = Initializer(v, source);
@@ -70,7 +94,7 @@ internal static class OnnxGraphReader
                 ir = number;
             }
         });
-        return new OnnxGraphStructure(ir, opset, [.. inputs.Where(i => !initializers.Contains(i))], outputs, nodes, initializers, external);
+        return new OnnxGraphStructure(ir, opset, [.. inputs.Where(i => !initializers.Contains(i))], outputs, nodes, initializers, external) { NodeInputs = nodeInputs };
     }
 
     /// <summary>
@@ -121,13 +145,18 @@ internal static class OnnxGraphReader
         return domain is "" or "ai.onnx" ? version : 0;
     }
 
-    private static List<(string, string)> Node(ReadOnlySpan<byte> node, string source)
+    private static (List<(string, string)> Written, List<string> Read) Node(ReadOnlySpan<byte> node, string source)
     {
         var outputs = new List<string>();
+        var inputs = new List<string>();
         string op = "";
         OnnxWire.Walk(node, source, (f, v) =>
         {
-            if (f == NodeOutput)
+            if (f == NodeInput)
+            {
+                inputs.Add(Encoding.UTF8.GetString(v));
+            }
+            else if (f == NodeOutput)
             {
                 outputs.Add(Encoding.UTF8.GetString(v));
             }
@@ -136,7 +165,7 @@ internal static class OnnxGraphReader
                 op = Encoding.UTF8.GetString(v);
             }
         });
-        return [.. outputs.Where(o => o.Length > 0).Select(o => (o, op))];
+        return ([.. outputs.Where(o => o.Length > 0).Select(o => (o, op))], inputs);
     }
 
     private static (string Name, bool External) Initializer(ReadOnlySpan<byte> tensor, string source)

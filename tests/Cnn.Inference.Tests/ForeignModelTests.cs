@@ -54,6 +54,11 @@ public sealed class ForeignModelTests : IDisposable
         Close(Reference("/conv1/Conv_output_0"), maps.Maps["/conv1/Conv_output_0"].Values);
         Close(Reference("/MaxPool_output_0"), maps.Maps["/MaxPool_output_0"].Values);
         Close(Reference("/Relu_output_0"), cnn.GetTensors(Input, ["/Relu_output_0"])["/Relu_output_0"].Values);
+        // The conv kernels behind a map, found through the graph: the conv's own and its ReLU's; a pool has none.
+        var kernels = cnn.GetKernels("/conv1/Conv_output_0");
+        Assert.Equal((4, 1, 5, 5), (kernels.OutChannels, kernels.InChannels, kernels.Height, kernels.Width));
+        Assert.Equal(kernels.Values, cnn.GetKernels("/Relu_output_0").Values);
+        Assert.False(cnn.HasKernels("/MaxPool_output_0"));
         // Three images in one call, whether the graph's batch is symbolic or fixed at 1.
         var three = cnn.PredictBatch([.. Input, .. Input, .. Input], 3);
         Assert.All(three, p => Close([.. cnn.Predict(Input).Probabilities], [.. p.Probabilities]));
