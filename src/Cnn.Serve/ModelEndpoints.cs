@@ -61,6 +61,9 @@ internal static class ModelEndpoints
 
     private static Results<Ok<WeightsDto>, ProblemHttpResult> GetWeights(string name, string layer, [AsParameters] ApiServices api)
     {
+        // Routing decodes a route value except its encoded slashes, which other producers' tensor names have
+        // (/conv1/Conv_output_0, sent as %2Fconv1%2FConv_output_0).
+        layer = layer.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (api.Registry.Find(name) is not { } served)
         {
             return NoModel(api, name);
