@@ -56,7 +56,7 @@ public sealed class CnnModel : IDisposable
             LazyThreadSafetyMode.ExecutionAndPublication);
         FeatureNames = file.Card.HasFeatureOutputs || featuresFile != null ? [.. Card.Features.Select(f => f.Name)] : [];
         Images = new ImagePreprocessor(Card, options);
-        _taps = new TensorTaps(file.Bytes, file.Source, options);
+        _taps = new TensorTaps(file.Bytes, file.Source, options, file.ExternalDataFolder);
     }
 
     /// <summary>Where the model was loaded from.</summary>
@@ -337,7 +337,7 @@ public sealed class CnnModel : IDisposable
 
     private static CnnModel Open(ModelFile file, ModelFile? sibling, InferenceOptions options)
     {
-        var (session, device) = SessionFactory.Open(file.Bytes, file.Source, options);
+        var (session, device) = SessionFactory.Open(file.Bytes, file.Source, options, externalData: file.ExternalDataFolder);
         try
         {
             file.CheckAgainst(session);
@@ -381,7 +381,7 @@ public sealed class CnnModel : IDisposable
             return null;
         }
 
-        var (session, _) = SessionFactory.Open(sibling.Bytes, sibling.Source, _options, warn: false);
+        var (session, _) = SessionFactory.Open(sibling.Bytes, sibling.Source, _options, warn: false, externalData: sibling.ExternalDataFolder);
         try
         {
             sibling.CheckAgainst(session);

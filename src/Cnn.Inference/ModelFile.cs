@@ -10,10 +10,11 @@ internal sealed class ModelFile
     public ModelFile WithFeatureOutputs() =>
         new(Source, OnnxGraphReader.WithOutputs(Bytes, Card.Features.Select(f => f.Name)), Card with { HasFeatureOutputs = true }, adapted: true);
 
-    private ModelFile(string source, byte[] bytes, ModelCard card, bool adapted = false)
+    private ModelFile(string source, byte[] bytes, ModelCard card, bool adapted = false, bool fromFile = true)
     {
         Source = source;
         Card = card;
+        ExternalDataFolder = OnnxGraph.ExternalDataFolder(OnnxGraphReader.Read(bytes, source), source, fromFile);
         // Another producer's class scores become this project's probabilities output, so every run path reads one name.
         Bytes = !adapted && card.Output is { } output ? OnnxGraphReader.WithNode(bytes, output.Logits ? "Softmax" : "Identity", output.Name, OnnxNames.Probabilities) : bytes;
     }
@@ -24,6 +25,9 @@ internal sealed class ModelFile
     public byte[] Bytes { get; }
 
     public ModelCard Card { get; }
+
+    /// <summary>Where the graph's external data files are (beside the model file); null when it has none.</summary>
+    public string? ExternalDataFolder { get; }
 
     /// <summary>Where the card of a model without one inside sits: <c>MODEL.card.json</c> beside <c>MODEL.onnx</c>.</summary>
     public static string SidecarPathFor(string modelPath) => Path.ChangeExtension(modelPath, ".card.json");
@@ -40,11 +44,11 @@ internal sealed class ModelFile
             message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)"));
         string sidecar = SidecarPathFor(path);
         return OnnxFileReader.Metadata(bytes, path).ContainsKey(OnnxNames.ModelCardKey) || !File.Exists(sidecar)
-            ? FromBytes(bytes, path)
+            ? FromBytes(bytes, path, fromFile: true)
             : new ModelFile(path, bytes, Parse(() => File.ReadAllText(sidecar), sidecar));
     }
 
-    public static ModelFile FromBytes(byte[] bytes, string source)
+    public static ModelFile FromBytes(byte[] bytes, string source, bool fromFile = false)
     {
         var metadata = OnnxFileReader.Metadata(bytes, source);
         if (!metadata.TryGetValue(OnnxNames.ModelCardKey, out var json))
@@ -54,7 +58,7 @@ internal sealed class ModelFile
                 + $"a model of another producer is described once with `cnn describe {source} --labels …`, a model of `cnn export` before 0.2 is exported again");
         }
 
-        return new ModelFile(source, bytes, Parse(() => json, source));
+        return new ModelFile(source, bytes, Parse(() => json, source), fromFile: fromFile);
     }
 
     private static ModelCard Parse(Func<string> json, string source)
@@ -85,7 +89,8 @@ internal sealed class ModelFile
         foreach (var feature in Card.Features)
         {
             string? weights = graph == null ? $"{feature.Name}.weight" : graph.ConvWeightsOf(feature.Name);
-            if (weights != null && OnnxFileReader.FloatInitializer(Bytes, weights, Source) is { Dims.Length: 4 } w)
+            // An initializer kept in an external data file has no values in the file itself: it offers no kernels.
+            if (weights != null && OnnxFileReader.FloatInitializer(Bytes, weights, Source) is { Dims.Length: 4 } w && w.Values.Length == w.Dims.Aggregate(1L, (a, d) => a * d))
             {
                 kernels[feature.Name] = new ConvKernels(feature.Name, (int)w.Dims[0], (int)w.Dims[1], (int)w.Dims[2], (int)w.Dims[3], w.Values);
             }

@@ -54,7 +54,7 @@ public sealed class OnnxGraph
     /// <param name="options">Its size limit (<see cref="InferenceOptions.MaxModelBytes"/>); null for the defaults.</param>
     /// <returns>The graph's tensors.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidModelException">It is not an ONNX file ONNX Runtime can load, is over the size limit, or keeps its weights in external data files.</exception>
+    /// <exception cref="InvalidModelException">It is not an ONNX file ONNX Runtime can load, is over the size limit, or an external data file it names is missing.</exception>
     public static OnnxGraph Inspect(string path, InferenceOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -62,8 +62,9 @@ public sealed class OnnxGraph
         var bytes = RegularFile.ReadAll(path, options.MaxModelBytes, ".onnx file", "model file not found",
             message => new InvalidModelException(message), message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)"));
         var graph = Structure(bytes, path);
+        string? external = ExternalDataFolder(graph, path, fromFile: true);
         var intermediates = graph.NodeOutputs.Select(n => n.Output).Where(n => !graph.Outputs.Contains(n)).Distinct().ToList();
-        var (session, _) = SessionFactory.Open(OnnxGraphReader.WithOutputs(bytes, intermediates), path, options with { Device = Contracts.ExecutionDevice.Cpu });
+        var (session, _) = SessionFactory.Open(OnnxGraphReader.WithOutputs(bytes, intermediates), path, options with { Device = Contracts.ExecutionDevice.Cpu }, externalData: external);
         using (session)
         {
             var tensors = graph.Inputs.Select(i => Describe(i, TensorRole.Input, "", session.InputMetadata)).ToList();
@@ -73,13 +74,30 @@ public sealed class OnnxGraph
         }
     }
 
-    /// <summary>The graph's structure; a graph whose weights live in external files is refused by name.</summary>
-    internal static OnnxGraphStructure Structure(byte[] bytes, string source)
+    /// <summary>The graph's structure.</summary>
+    internal static OnnxGraphStructure Structure(byte[] bytes, string source) => OnnxGraphReader.Read(bytes, source);
+
+    /// <summary>
+    /// The folder ONNX Runtime reads the graph's external data files from (beside the model), or null when it has none;
+    /// a missing file, or external data of a model read from a stream (no folder to find it in), is refused by name.
+    /// </summary>
+    internal static string? ExternalDataFolder(OnnxGraphStructure graph, string source, bool fromFile)
     {
-        var graph = OnnxGraphReader.Read(bytes, source);
-        return graph.HasExternalData
-            ? throw new InvalidModelException($"{source}: the graph keeps its weights in external data files; expected them inside the .onnx file (save the model without external data)")
-            : graph;
+        if (graph.ExternalFiles.Count == 0)
+        {
+            return null;
+        }
+
+        if (!fromFile)
+        {
+            throw new InvalidModelException($"{source}: the graph keeps its weights in external data files ({string.Join(", ", graph.ExternalFiles)}); load it from its file, beside them, not from a stream");
+        }
+
+        string folder = Path.GetDirectoryName(Path.GetFullPath(source))!;
+        var missing = graph.ExternalFiles.Where(f => f.Length == 0 || !File.Exists(Path.Combine(folder, f))).ToList();
+        return missing.Count == 0
+            ? folder
+            : throw new InvalidModelException($"{source}: the graph keeps its weights in external data files, and {string.Join(", ", missing.Select(f => f.Length == 0 ? "(unnamed)" : f))} is missing from {folder}");
     }
 
     /// <summary>Up to <paramref name="count"/> of <paramref name="names"/> closest to <paramref name="wanted"/> by edit distance.</summary>

@@ -13,7 +13,7 @@ internal sealed record OnnxGraphStructure(
     IReadOnlyList<string> Outputs,
     IReadOnlyList<(string Output, string Operator)> NodeOutputs,
     IReadOnlySet<string> Initializers,
-    bool HasExternalData)
+    IReadOnlyList<string> ExternalFiles)
 {
     /// <summary>The inputs of the node that writes each tensor, by the tensor's name.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> NodeInputs { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
@@ -41,7 +41,7 @@ internal static class OnnxGraphReader
     private const int ModelIrVersion = 1, ModelGraph = 7, ModelOpset = 8;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
     private const int NodeInput = 1, NodeOutput = 2, NodeOperator = 4;
-    private const int TensorName = 8, TensorDataLocation = 14;
+    private const int TensorName = 8, TensorExternalData = 13, TensorDataLocation = 14;
 
     public static OnnxGraphStructure Read(ReadOnlySpan<byte> model, string source)
     {
@@ -51,7 +51,7 @@ internal static class OnnxGraphReader
         var nodes = new List<(string, string)>();
         var nodeInputs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var initializers = new HashSet<string>(StringComparer.Ordinal);
-        bool external = false;
+        var external = new List<string>();
         OnnxWire.Walk(model, source, (field, value) =>
         {
             if (field == ModelOpset)
@@ -74,9 +74,13 @@ internal static class OnnxGraphReader
 
                             break;
                         case GraphInitializer:
-                            var (name, isExternal) = Initializer(v, source);
+                            var (name, location) = Initializer(v, source);
                             initializers.Add(name);
-                            external |= isExternal;
+                            if (location != null)
+                            {
+                                external.Add(location);
+                            }
+
                             break;
                         case GraphInput:
                             inputs.Add(OnnxWire.String(v, 1, source));
@@ -94,7 +98,7 @@ internal static class OnnxGraphReader
                 ir = number;
             }
         });
-        return new OnnxGraphStructure(ir, opset, [.. inputs.Where(i => !initializers.Contains(i))], outputs, nodes, initializers, external) { NodeInputs = nodeInputs };
+        return new OnnxGraphStructure(ir, opset, [.. inputs.Where(i => !initializers.Contains(i))], outputs, nodes, initializers, [.. external.Distinct()]) { NodeInputs = nodeInputs };
     }
 
     /// <summary>
@@ -168,11 +172,23 @@ internal static class OnnxGraphReader
         return ([.. outputs.Where(o => o.Length > 0).Select(o => (o, op))], inputs);
     }
 
-    private static (string Name, bool External) Initializer(ReadOnlySpan<byte> tensor, string source)
+    /// <summary>An initializer's name, and the file holding its data when that is external (TensorProto external_data = 13: key/value entries, "location" the file).</summary>
+    private static (string Name, string? Location) Initializer(ReadOnlySpan<byte> tensor, string source)
     {
         string name = "";
         bool external = false;
-        OnnxWire.Walk(tensor, source, (f, v) => name = f == TensorName ? Encoding.UTF8.GetString(v) : name, (f, n) => external |= f == TensorDataLocation && n == 1);
-        return (name, external);
+        string? location = null;
+        OnnxWire.Walk(tensor, source, (f, v) =>
+        {
+            if (f == TensorName)
+            {
+                name = Encoding.UTF8.GetString(v);
+            }
+            else if (f == TensorExternalData && OnnxWire.String(v, 1, source) == "location")
+            {
+                location = OnnxWire.String(v, 2, source);
+            }
+        }, (f, n) => external |= f == TensorDataLocation && n == 1);
+        return (name, external ? location ?? "" : null);
     }
 }

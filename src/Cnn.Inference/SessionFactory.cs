@@ -8,7 +8,7 @@ namespace Cnn.Inference;
 internal static class SessionFactory
 {
     /// <summary>A session over <paramref name="model"/> (the file's bytes) and the device it runs on, CPU or CUDA.</summary>
-    public static (InferenceSession Session, ExecutionDevice Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true)
+    public static (InferenceSession Session, ExecutionDevice Device) Open(byte[] model, string source, InferenceOptions options, bool warn = true, string? externalData = null)
     {
         ApplyTelemetry(options.OnnxRuntimeTelemetry);
         bool tryCuda = options.Device != ExecutionDevice.Cpu;
@@ -16,7 +16,7 @@ internal static class SessionFactory
         {
             try
             {
-                using var cuda = Options(options, cuda: true);
+                using var cuda = Options(options, cuda: true, externalData);
                 return (new InferenceSession(model, cuda), ExecutionDevice.Cuda);
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -30,7 +30,7 @@ internal static class SessionFactory
             }
         }
 
-        using var cpu = Options(options, cuda: false);
+        using var cpu = Options(options, cuda: false, externalData);
         try
         {
             return (new InferenceSession(model, cpu), ExecutionDevice.Cpu);
@@ -60,13 +60,20 @@ internal static class SessionFactory
         TelemetryEnabled = enabled;
     }
 
-    private static SessionOptions Options(InferenceOptions options, bool cuda)
+    private static SessionOptions Options(InferenceOptions options, bool cuda, string? externalData)
     {
         // ONNX Runtime's own log lines would go to the app's stderr; a failed run reaches the caller as a
         // ModelRunException naming the node instead, so only fatal errors are logged natively.
         var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         try
         {
+            if (externalData != null)
+            {
+                // The graph is loaded from bytes (often an in-memory copy with extra outputs): its external data files
+                // are found beside the model file, not beside a path ONNX Runtime never saw.
+                session.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", externalData);
+            }
+
             if (options.IntraOpThreads > 0)
             {
                 session.IntraOpNumThreads = options.IntraOpThreads;

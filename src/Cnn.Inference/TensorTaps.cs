@@ -13,7 +13,7 @@ public sealed record NamedTensor(string Name, IReadOnlyList<long> Shape, float[]
 /// Any tensor of a model's graph by name: the names asked for are made graph outputs of an in-memory copy
 /// (<see cref="OnnxGraphReader.WithOutputs"/>) and one session is kept per set of names, a bounded number of them.
 /// </summary>
-internal sealed class TensorTaps(byte[] model, string source, InferenceOptions options) : IDisposable
+internal sealed class TensorTaps(byte[] model, string source, InferenceOptions options, string? externalData = null) : IDisposable
 {
     /// <summary>Sessions kept; a further set of names gets a session for its call alone.</summary>
     private const int MaxSessions = 8;
@@ -118,7 +118,7 @@ internal sealed class TensorTaps(byte[] model, string source, InferenceOptions o
 
         var graph = _graph.Value;
         var bytes = OnnxGraphReader.WithOutputs(model, names.Where(n => !graph.Outputs.Contains(n)));
-        var (session, _) = SessionFactory.Open(bytes, source, options, warn: false);
+        var (session, _) = SessionFactory.Open(bytes, source, options, warn: false, externalData);
         lock (_lock)
         {
             if (_sessions.TryGetValue(key, out var raced))

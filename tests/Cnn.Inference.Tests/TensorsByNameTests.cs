@@ -95,13 +95,31 @@ public sealed class TensorsByNameTests
     }
 
     [Fact]
-    public void A_graph_with_its_weights_in_external_files_is_refused_by_name()
+    public void A_graph_with_its_weights_in_an_external_file_is_read_beside_it_and_a_missing_file_is_named()
     {
-        string path = Foreign("torch-external-data.onnx");
+        using var dir = new TempFolder();
+        string model = dir.Combine("torch-external-data.onnx");
+        File.Copy(Foreign("torch-external-data.onnx"), model);
+        File.Copy(Foreign("torch-external-data.weights"), dir.Combine("torch-external-data.weights"));
+        string plain = dir.Combine("plain.onnx");
+        File.Copy(Foreign("torch-nchw-opset11.onnx"), plain);
+        var options = new ForeignModelOptions { Labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], Preprocessing = Cnn.Contracts.PreprocessingKind.Digit };
+        ForeignModel.WriteCard(model, ForeignModel.Describe(model, options));
+        ForeignModel.WriteCard(plain, ForeignModel.Describe(plain, options));
 
-        var e = Assert.Throws<InvalidModelException>(() => OnnxGraph.Inspect(path));
+        Assert.Equal([-1, 4, 24, 24], OnnxGraph.Inspect(model).Tensors.Single(t => t.Name == "/conv1/Conv_output_0").Shape);
+        using (var external = CnnModel.Load(model))
+        using (var inFile = CnnModel.Load(plain))
+        {
+            var pixels = Digits.Floats(0, 1);
+            Close([.. inFile.Predict(pixels).Probabilities], [.. external.Predict(pixels).Probabilities]);
+            Close(inFile.GetTensors(pixels, ["/Relu_output_0"])["/Relu_output_0"].Values, external.GetTensors(pixels, ["/Relu_output_0"])["/Relu_output_0"].Values);
+        }
 
-        Assert.Equal($"{path}: the graph keeps its weights in external data files; expected them inside the .onnx file (save the model without external data)", e.Message);
+        File.Delete(dir.Combine("torch-external-data.weights"));
+        var e = Assert.Throws<InvalidModelException>(() => OnnxGraph.Inspect(model));
+        Assert.Equal($"{model}: the graph keeps its weights in external data files, and torch-external-data.weights is missing from {dir.Path}", e.Message);
+        Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => CnnModel.Load(model)).Message);
     }
 
     private static void Close(float[] expected, float[] actual)
