@@ -40,6 +40,13 @@ public sealed class MlNetPipeline : IDisposable
     public MlNetPipeline(string onnxPath, CnnModel model, IEnumerable<string>? outputs = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model.Card.Output != null)
+        {
+            // ML.NET feeds the graph's input directly: another producer's names, layout and normalisation would need
+            // the adaptation CnnModel does itself.
+            throw new NotSupportedException($"{model.Source}: a model of another producer (described by its card) is read through CnnModel, not the ML.NET pipeline");
+        }
+
         _model = model;
         Outputs = [.. outputs ?? [OnnxNames.Probabilities]];
         var shape = model.Card.Input.Shape;

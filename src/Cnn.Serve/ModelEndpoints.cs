@@ -209,7 +209,7 @@ internal static class ModelEndpoints
     {
         var card = served.Current.Card;
         var s = card.Input.Shape;
-        return new ModelDto(served.Name, card.Dataset, card.Labels, new InputDto([s.Channels, s.Height, s.Width], card.Input.Layout, [card.Input.Range.Min, card.Input.Range.Max]),
+        return new ModelDto(served.Name, card.Dataset, card.Labels, new InputDto([s.Channels, s.Height, s.Width], Cnn.Contracts.OnnxNames.Layout, [card.Input.Range.Min, card.Input.Range.Max]),
             served.Current.FeatureNames.Count == 0 ? [] : [.. card.Features.Select(f => new LayerDto(f.Name, [f.Shape.Channels, f.Shape.Height, f.Shape.Width], served.Current.HasKernels(f.Name)))],
             card.TestAccuracy, served.MinProbability, card.Deskew, card.Temperature, Math.Max(1, card.Members.Count));
     }

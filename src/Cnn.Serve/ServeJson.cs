@@ -11,7 +11,10 @@ public sealed record TensorDto(IReadOnlyList<int> Shape, string Data);
 /// <summary>A prediction with what the net saw and its feature maps.</summary>
 public sealed record FeatureMapsDto(string Label, float Probability, bool Unsure, IReadOnlyList<ScoreDto> Top, TensorDto Input, IReadOnlyDictionary<string, TensorDto> Maps);
 
-/// <summary>A model's input as the API describes it.</summary>
+/// <summary>
+/// A model's input as the API takes it: JSON pixels are always [C, H, W] (NCHW) raw intensities in the range, whatever
+/// layout and normalisation the graph itself wants (the server adapts them).
+/// </summary>
 public sealed record InputDto(IReadOnlyList<int> Shape, string Layout, IReadOnlyList<float> Range);
 
 /// <summary>A feature layer: its name, [C, H, W], and whether /weights has kernels for it (convs do, pools do not).</summary>

@@ -41,6 +41,19 @@ public sealed class MlNetTests : IDisposable
     }
 
     [Fact]
+    public void A_model_of_another_producer_is_refused_naming_the_way_it_is_read()
+    {
+        string path = Path.Combine(_dir, "torch.onnx");
+        File.Copy(Path.Combine(Repository.Root, "tests", "Cnn.Inference.Tests", "Foreign", "torch-nchw-opset11.onnx"), path);
+        ForeignModel.WriteCard(path, ForeignModel.Describe(path, new ForeignModelOptions { Labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], Preprocessing = Cnn.Contracts.PreprocessingKind.Digit }));
+        using var model = CnnModel.Load(path);
+
+        var e = Assert.Throws<NotSupportedException>(() => new MlNetPipeline(path, model));
+
+        Assert.Equal($"{path}: a model of another producer (described by its card) is read through CnnModel, not the ML.NET pipeline", e.Message);
+    }
+
+    [Fact]
     public void Asking_the_pipeline_for_an_output_it_does_not_compute_is_an_error()
     {
         using var model = CnnModel.Load(Repository.ModelPath);
