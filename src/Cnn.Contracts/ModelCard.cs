@@ -18,9 +18,10 @@ public sealed record ModelCard
     /// <remarks>
     /// 1.1 added <see cref="Deskew"/>, <see cref="Temperature"/> and <see cref="Members"/>; a 1.0 card reads as none of
     /// them. 1.2 added <see cref="UnsureBelow"/>; an older card reads as none. 1.3 added <see cref="Output"/> and
-    /// the NHWC layout, for models of other producers (described by a card beside the file).
+    /// the NHWC layout, for models of other producers (described by a card beside the file). 1.4 added
+    /// <see cref="Quantization"/>.
     /// </remarks>
-    public static readonly string CurrentFormatVersion = "1.3";
+    public static readonly string CurrentFormatVersion = "1.4";
 
     /// <summary>The major format version this assembly reads.</summary>
     public static readonly int SupportedMajorVersion = 1;
@@ -113,6 +114,9 @@ public sealed record ModelCard
     /// another producer made, described by a card beside it. Null for this project's models.
     /// </summary>
     public OutputSpec? Output { get; init; }
+
+    /// <summary>How the weights and activations were put in 8 bits, for an int8 model (<c>cnn export --int8</c>); null for a float one.</summary>
+    public QuantizationSpec? Quantization { get; init; }
 
     /// <summary>What wrote the file.</summary>
     public required ProducerInfo Producer { get; init; }
@@ -236,6 +240,22 @@ public sealed record TensorShape(int Channels, int Height, int Width)
 /// <param name="Max">The largest value.</param>
 [JsonConverter(typeof(ValueRangeJsonConverter))]
 public sealed record ValueRange(float Min, float Max);
+
+/// <summary>How an int8 model was quantized and calibrated.</summary>
+public sealed record QuantizationSpec
+{
+    /// <summary>The graph's form: <c>QDQ</c> (QuantizeLinear / DequantizeLinear around float operators, fused by the runtime).</summary>
+    public required string Format { get; init; }
+
+    /// <summary>How the weights are stored, e.g. <c>int8, symmetric, per output channel</c>.</summary>
+    public required string Weights { get; init; }
+
+    /// <summary>How the activations are stored, e.g. <c>int8, per tensor</c>.</summary>
+    public required string Activations { get; init; }
+
+    /// <summary>How their ranges were measured, e.g. <c>min-max over 5,000 images of the validation split</c>.</summary>
+    public required string Calibration { get; init; }
+}
 
 /// <summary>Which output of another producer's graph holds the class scores, and whether they are logits.</summary>
 public sealed record OutputSpec

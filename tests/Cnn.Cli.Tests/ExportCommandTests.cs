@@ -76,6 +76,21 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
     }
 
     [Fact]
+    public void Int8_export_is_refused_on_too_few_validation_images_and_its_options_are_checked()
+    {
+        var few = Cli.Run("export", _run, "--int8", "--out", _dir.Combine("q.onnx"));
+        Assert.Equal(1, few.ExitCode);
+        Assert.Matches(@"calibration has \d+ images of the validation split; expected at least 64", few.Output);
+        Assert.False(File.Exists(_dir.Combine("q.onnx")));
+        var alone = Cli.Run("export", _run, "--calibration", "100");
+        Assert.Equal(2, alone.ExitCode);
+        Assert.Contains("--calibration was given without --int8", alone.Output);
+        var small = Cli.Run("export", _run, "--int8", "--calibration", "10");
+        Assert.Equal(2, small.ExitCode);
+        Assert.Contains("--calibration is 10; expected at least 64 images", small.Output);
+    }
+
+    [Fact]
     public void Several_runs_export_as_one_ensemble_that_verify_checks_against_all_of_them()
     {
         string second = _dir.Combine("seed2");

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Cnn.Export;
+using Cnn.Export.Quantization;
 using Cnn.Train;
 using Cnn.Train.Training;
 using Spectre.Console;
@@ -22,6 +23,14 @@ public sealed class ExportSettings : CommandSettings
     [Description("ONNX opset, 13..21. Default: 17")]
     public int? Opset { get; init; }
 
+    [CommandOption("--int8")]
+    [Description("Write an int8 model instead: statically quantized in QDQ form (weights int8 per output channel, activations int8 per tensor), calibrated on the run's validation split; the feature maps stay float outputs")]
+    public bool Int8 { get; init; }
+
+    [CommandOption("--calibration <N>")]
+    [Description("With --int8: how many validation images measure the activations' ranges. Default: all of them")]
+    public int? Calibration { get; init; }
+
     [CommandOption("--unsure-below <P>")]
     [Description("Written into the model card: the probability below which this model's answers are marked unsure (cnn predict, cnn serve and Cnn.Inference use it unless given another), chosen on data that did not train it. Default: none (readers use 0.9)")]
     public double? UnsureBelow { get; init; }
@@ -37,6 +46,21 @@ public sealed class ExportSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
+        if (Calibration != null && !Int8)
+        {
+            return ValidationResult.Error("--calibration was given without --int8; it measures the ranges of an int8 model");
+        }
+
+        if (Int8 && Runs.Length > 1)
+        {
+            return ValidationResult.Error("--int8 takes one run; an ensemble is exported in float");
+        }
+
+        if (Calibration is < Int8Exporter.MinCalibrationImages)
+        {
+            return ValidationResult.Error($"--calibration is {Calibration}; expected at least {Int8Exporter.MinCalibrationImages} images");
+        }
+
         if (Runs.Length > 1 && string.IsNullOrEmpty(Out))
         {
             return ValidationResult.Error($"--out is missing; an ensemble of {Runs.Length} runs has no run folder of its own to be written into");
@@ -68,9 +92,13 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
     {
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
-        var result = settings.Runs.Length == 1
-            ? OnnxExporter.ExportRun(new RunFolder(settings.Runs[0]), settings.Out ?? new RunFolder(settings.Runs[0]).File("model.onnx"), settings.Options)
+        var result = settings.Int8 ? await ExportInt8Async(settings, cancellationToken)
+            : settings.Runs.Length == 1 ? OnnxExporter.ExportRun(new RunFolder(settings.Runs[0]), settings.Out ?? new RunFolder(settings.Runs[0]).File("model.onnx"), settings.Options)
             : await ExportEnsembleAsync(settings, cancellationToken);
+        if (result.Card.Quantization is { } q)
+        {
+            console.MarkupLineInterpolated($"int8 ({q.Format}): weights {q.Weights}; activations {q.Activations}; calibrated by {q.Calibration}");
+        }
         if (result.Card.Members.Count > 0)
         {
             console.MarkupLineInterpolated($"ensemble of {result.Card.Members.Count} nets (seeds {string.Join(", ", result.Card.Members.Select(m => m.Seed))}): test accuracy {result.Card.TestAccuracy:P2}; the members' own: {string.Join(", ", result.Card.Members.Select(m => m.TestAccuracy?.ToString("P2", System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}");
@@ -92,6 +120,24 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
         }
 
         return 0;
+    }
+
+    /// <summary>The run in int8, calibrated on its validation split (the first --calibration images of it).</summary>
+    private static async Task<ExportResult> ExportInt8Async(ExportSettings settings, CancellationToken cancel)
+    {
+        var run = new RunFolder(settings.Runs[0]);
+        var config = run.ReadConfig();
+        RunSummary? summary = File.Exists(run.File(RunFolder.SummaryFile)) ? run.ReadSummary() : null;
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(config, cancel);
+        int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
+        float[] images;
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        }
+
+        using var model = run.LoadModel(config);
+        return Int8Exporter.Export(model, config, summary, settings.Out ?? run.File("model.int8.onnx"), images, count, "validation", settings.Options);
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)

@@ -1,0 +1,62 @@
+using Cnn.Contracts;
+using Google.Protobuf;
+using Cnn.Train;
+using Cnn.Train.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Cnn.Export.Quantization;
+
+/// <summary>
+/// Writes an int8 version of a trained model, statically quantized in QDQ form (<see cref="QdqQuantizer"/>) with the
+/// activation ranges measured on images of its validation split (<see cref="Calibrator"/>): FILE.onnx and its features
+/// sibling, whose named maps stay float outputs. The card says it is quantized, how, and on what.
+/// </summary>
+public static class Int8Exporter
+{
+    /// <summary>The fewest calibration images: fewer give ranges that the next images overrun.</summary>
+    public const int MinCalibrationImages = 64;
+
+    /// <summary>
+    /// Exports <paramref name="model"/> in int8, calibrated on <paramref name="count"/> images of
+    /// <paramref name="calibration"/> (raw [C, H, W] floats, images of the <paramref name="split"/> split).
+    /// </summary>
+    public static ExportResult Export(nn.Module<Tensor, Tensor> model, RunConfig config, RunSummary? summary, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null)
+    {
+        // Per-channel DequantizeLinear needs opset 13, which is also the exporter's oldest.
+        options = (options ?? new ExportOptions()).Validated();
+        if (count < MinCalibrationImages)
+        {
+            throw new ArgumentException($"calibration has {count} images of the {split} split; expected at least {MinCalibrationImages}");
+        }
+
+        model.to(CPU);
+        model.eval();
+        var plan = ExportPlan.Create(model, [config.Model.InChannels, config.Model.ImageSize, config.Model.ImageSize]);
+        double temperature = OnnxExporter.TemperatureOf(summary);
+        var plain = OnnxExporter.BuildGraph(plan, config, temperature, withFeatures: false);
+        var features = OnnxExporter.BuildGraph(plan, config, temperature, withFeatures: true);
+        var card = ModelCards.Create(plan, config, summary, options, ModelCards.WeightsSha256(plain.Initializer)) with
+        {
+            Quantization = new QuantizationSpec
+            {
+                Format = "QDQ",
+                Weights = "int8, symmetric, per output channel; biases int32",
+                Activations = "int8, per tensor",
+                Calibration = FormattableString.Invariant($"min-max over {count:N0} images of the {split} split"),
+            },
+        };
+        var shape = card.Input.Shape;
+        var fp32 = OnnxExporter.Wrap(plain, card, config, options);
+        var ranges = Calibrator.MinMax(fp32, QdqQuantizer.Activations(plain), calibration, count, shape);
+        var quantized = QdqQuantizer.Quantize(plain, ranges);
+        var quantizedFeatures = QdqQuantizer.Quantize(features, ranges);
+        string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
+        AtomicFile.WriteAll(
+        [
+            (modelPath, stream => OnnxExporter.Wrap(quantized, card with { HasFeatureOutputs = false }, config, options).WriteTo(stream)),
+            (featuresPath, stream => OnnxExporter.Wrap(quantizedFeatures, card with { HasFeatureOutputs = true }, config, options).WriteTo(stream)),
+        ]);
+        return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), plan.Features, card);
+    }
+}

@@ -1,0 +1,148 @@
+using Cnn.Export.Onnx;
+using Google.Protobuf;
+using static Cnn.Export.OnnxProto;
+
+namespace Cnn.Export.Quantization;
+
+/// <summary>A tensor's calibrated range, [Min, Max] (widened to hold 0, which must be exact in 8 bits).</summary>
+/// <param name="Min">The smallest value seen.</param>
+/// <param name="Max">The largest value seen.</param>
+public sealed record TensorRange(float Min, float Max);
+
+/// <summary>
+/// Rewrites a float graph in ONNX Runtime's QDQ form: every activation that feeds or leaves a convolution, a linear
+/// layer, a ReLU or a pool passes QuantizeLinear → DequantizeLinear with its calibrated scale (signed 8 bits, per
+/// tensor); weights are stored in int8 with one symmetric scale per output channel and biases in int32 (scale = the
+/// input's × the weight's), each behind a DequantizeLinear. ONNX Runtime then fuses DQ → Conv → ReLU → Q into
+/// QLinearConv, and the like, and runs integer kernels. The float tensors keep their names, so the named feature maps
+/// stay outputs in float; the dequantized copies that the next layer reads are named NAME.dq.
+/// </summary>
+internal static class QdqQuantizer
+{
+    private const int Int8 = (int)TensorProto.Types.DataType.Int8, Int32 = (int)TensorProto.Types.DataType.Int32;
+
+    /// <summary>The activations the quantizer puts Q/DQ on, in graph order: what calibration must measure (the plain graph's, whose only outputs are the scores).</summary>
+    public static IReadOnlyList<string> Activations(GraphProto graph)
+    {
+        var names = new List<string>();
+        foreach (var node in graph.Node)
+        {
+            if (node.OpType is "Conv" or "Gemm" or "AveragePool" or "MaxPool")
+            {
+                names.Add(node.Input[0]);
+            }
+
+            bool feedsRelu = graph.Node.Any(n => n.OpType == "Relu" && n.Input[0] == node.Output[0]);
+            if (node.OpType is "Relu" or "AveragePool" or "MaxPool" || (node.OpType is "Conv" or "Gemm" && !feedsRelu))
+            {
+                names.Add(node.Output[0]);
+            }
+        }
+
+        // A graph output stays float as it is (the logits): a Q/DQ pair after it would keep the layer from fusing.
+        return [.. names.Distinct().Where(n => graph.Output.All(o => o.Name != n))];
+    }
+
+    /// <summary>
+    /// A QDQ copy of <paramref name="graph"/> with the activations <paramref name="ranges"/> names (those of the plain
+    /// graph, so a features graph, whose maps are outputs too, computes exactly what the plain one does).
+    /// </summary>
+    public static GraphProto Quantize(GraphProto graph, IReadOnlyDictionary<string, TensorRange> ranges)
+    {
+        var q = graph.Clone();
+        var scales = new Dictionary<string, float>(StringComparer.Ordinal);
+        foreach (var name in ranges.Keys)
+        {
+            scales[name] = AddActivation(q, name, ranges[name]);
+        }
+
+        foreach (var node in q.Node.Where(n => n.OpType is "Conv" or "Gemm").ToList())
+        {
+            string activation = node.Input[0].EndsWith(".dq", StringComparison.Ordinal) ? node.Input[0][..^3] : node.Input[0];
+            QuantizeWeights(q, node, scales[activation]);
+        }
+
+        return q;
+    }
+
+    /// <summary>Q and DQ after <paramref name="name"/>; every reader of it but the Q reads the DQ. Returns the scale.</summary>
+    private static float AddActivation(GraphProto graph, string name, TensorRange range)
+    {
+        float min = Math.Min(0, range.Min), max = Math.Max(0, range.Max);
+        float scale = max > min ? (max - min) / 255f : 1f;
+        sbyte zero = (sbyte)Math.Clamp(MathF.Round(-128 - (min / scale)), -128, 127);
+        graph.Initializer.Add(Initializer($"{name}.scale", [], [scale]));
+        graph.Initializer.Add(Integers($"{name}.zero_point", [], Int8, [zero]));
+        foreach (var reader in graph.Node)
+        {
+            for (int i = 0; i < reader.Input.Count; i++)
+            {
+                if (reader.Input[i] == name)
+                {
+                    reader.Input[i] = $"{name}.dq";
+                }
+            }
+        }
+
+        int at = graph.Node.Select((n, i) => (n, i)).FirstOrDefault(x => x.n.Output.Contains(name)).i + (graph.Input.Any(v => v.Name == name) ? 0 : 1);
+        graph.Node.Insert(at, Node("QuantizeLinear", $"{name}.quantize", [name, $"{name}.scale", $"{name}.zero_point"], $"{name}.q"));
+        graph.Node.Insert(at + 1, Node("DequantizeLinear", $"{name}.dequantize", [$"{name}.q", $"{name}.scale", $"{name}.zero_point"], $"{name}.dq"));
+        return scale;
+    }
+
+    /// <summary>The node's weights as int8 per output channel and its bias as int32, each behind a DequantizeLinear.</summary>
+    private static void QuantizeWeights(GraphProto graph, NodeProto node, float inputScale)
+    {
+        var weight = graph.Initializer.Single(t => t.Name == node.Input[1]);
+        float[] w = Floats(weight);
+        int channels = (int)weight.Dims[0], per = w.Length / channels;
+        var scales = new float[channels];
+        var q = new sbyte[w.Length];
+        for (int c = 0; c < channels; c++)
+        {
+            float absMax = 0;
+            for (int i = 0; i < per; i++)
+            {
+                absMax = Math.Max(absMax, Math.Abs(w[(c * per) + i]));
+            }
+
+            scales[c] = absMax > 0 ? absMax / 127f : 1f;
+            for (int i = 0; i < per; i++)
+            {
+                q[(c * per) + i] = (sbyte)Math.Clamp(MathF.Round(w[(c * per) + i] / scales[c]), -127, 127);
+            }
+        }
+
+        Replace(graph, node, 1, weight.Name, Integers($"{weight.Name}.q", [.. weight.Dims], Int8, q), scales, new sbyte[channels]);
+        if (node.Input.Count > 2 && graph.Initializer.SingleOrDefault(t => t.Name == node.Input[2]) is { } bias)
+        {
+            float[] b = Floats(bias);
+            var biasScales = scales.Select(s => s * inputScale).ToArray();
+            var b32 = b.Select((v, c) => (int)Math.Clamp(Math.Round(v / biasScales[c]), int.MinValue + 1, int.MaxValue)).ToArray();
+            Replace(graph, node, 2, bias.Name, Integers($"{bias.Name}.q", [.. bias.Dims], Int32, b32), biasScales, new int[channels]);
+        }
+    }
+
+    private static void Replace<T>(GraphProto graph, NodeProto node, int input, string name, TensorProto quantized, float[] scales, T[] zeros)
+        where T : unmanaged
+    {
+        graph.Initializer.Remove(graph.Initializer.Single(t => t.Name == name));
+        graph.Initializer.Add(quantized);
+        graph.Initializer.Add(Initializer($"{name}.scale", [scales.Length], scales));
+        graph.Initializer.Add(Integers($"{name}.zero_point", [zeros.Length], quantized.DataType, zeros));
+        graph.Node.Insert(graph.Node.IndexOf(node), Node("DequantizeLinear", $"{name}.dequantize", [quantized.Name, $"{name}.scale", $"{name}.zero_point"], $"{name}.dq", Int("axis", 0)));
+        node.Input[input] = $"{name}.dq";
+    }
+
+    private static float[] Floats(TensorProto tensor) =>
+        tensor.RawData.Length > 0 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : [.. tensor.FloatData];
+
+    private static TensorProto Integers<T>(string name, long[] dims, int type, T[] values)
+        where T : unmanaged
+    {
+        var proto = new TensorProto { Name = name, DataType = type };
+        proto.Dims.AddRange(dims);
+        proto.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return proto;
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Cnn.Export.Quantization;
+using Cnn.Inference;
+using Cnn.Tests;
+using Cnn.Train.Data;
+using Microsoft.ML.OnnxRuntime;
+using static TorchSharp.torch;
+
+namespace Cnn.Export.Tests;
+
+/// <summary>The int8 export of a trained LeNet-5: integer kernels, the float model's answers, float feature maps.</summary>
+[Collection(TrainedRunsCollection.Name)]
+public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private (string Int8, string Float, float[] Test, int Count) Export()
+    {
+        var run = trained.Runs[1.0];
+        var config = run.ReadConfig();
+        using var data = Datasets.ReloadAsync(config).GetAwaiter().GetResult();
+        float[] Floats(Tensor images) => images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        using var model = run.LoadModel(config);
+        string int8 = _dir.Combine("model.int8.onnx"), fp32 = _dir.Combine("model.onnx");
+        OnnxExporter.ExportRun(run, fp32);
+        // The fixture's validation split holds 60 images, under the minimum: the mechanics are calibrated on its training split.
+        var result = Int8Exporter.Export(model, config, run.ReadSummary(), int8, Floats(data.Train.Images), (int)data.Train.Count, "training");
+        Assert.Equal("QDQ", result.Card.Quantization!.Format);
+        Assert.Equal($"min-max over {data.Train.Count} images of the training split", result.Card.Quantization.Calibration);
+        return (int8, fp32, Floats(data.Test.Images), (int)data.Test.Count);
+    }
+
+    [Fact]
+    public void The_int8_model_runs_integer_kernels_and_answers_as_the_float_one()
+    {
+        var (int8, fp32, test, count) = Export();
+
+        // Really integer: ONNX Runtime's profile names the fused integer operators, and no float Conv or Gemm is left.
+        var ops = ProfiledOperators(int8, test.AsSpan(0, 784).ToArray());
+        Assert.Contains("QLinearConv", ops);
+        Assert.Contains("QGemm", ops);
+        Assert.DoesNotContain("Conv", ops);
+        Assert.DoesNotContain("Gemm", ops);
+
+        using var q = CnnModel.Load(int8);
+        using var f = CnnModel.Load(fp32);
+        var a = q.PredictBatch(test, count);
+        var b = f.PredictBatch(test, count);
+        // Two epochs on generated digits; the int8 model gives the float model's label for at least 97 % of the test images.
+        int agree = a.Zip(b).Count(p => p.First.Index == p.Second.Index);
+        Assert.True(agree >= 0.97 * count, $"{agree} of {count} agree");
+        // The maps stay float outputs of the same names and shapes, close to the float model's.
+        var maps = q.GetFeatureMaps(test.AsSpan(0, 784), ["conv1", "pool2"]);
+        var reference = f.GetFeatureMaps(test.AsSpan(0, 784), ["conv1", "pool2"]);
+        Assert.Equal(reference.Maps["conv1"].Values.Length, maps.Maps["conv1"].Values.Length);
+        float scale = reference.Maps["conv1"].Values.Max();
+        Assert.True(maps.Maps["conv1"].Values.Zip(reference.Maps["conv1"].Values).All(p => Math.Abs(p.First - p.Second) <= 0.05f * scale), "conv1 within 5 % of its largest value");
+    }
+
+    [Fact]
+    public void Too_few_calibration_images_are_refused_and_nothing_is_written()
+    {
+        var run = trained.Runs[1.0];
+        var config = run.ReadConfig();
+        using var model = run.LoadModel(config);
+        var few = Assert.Throws<ArgumentException>(() => Int8Exporter.Export(model, config, null, _dir.Combine("x.onnx"), new float[10 * 784], 10, "validation"));
+        Assert.Equal("calibration has 10 images of the validation split; expected at least 64", few.Message);
+        Assert.False(File.Exists(_dir.Combine("x.onnx")));
+    }
+
+    /// <summary>The operators ONNX Runtime's profile says ran, for one image.</summary>
+    private HashSet<string> ProfiledOperators(string path, float[] image)
+    {
+        using var options = new SessionOptions { EnableProfiling = true, ProfileOutputPathPrefix = _dir.Combine("profile"), IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(path, options);
+        using var input = OrtValue.CreateTensorValueFromMemory(image, [1, 1, 28, 28]);
+        using var run = new RunOptions();
+        using (session.Run(run, ["image"], [input], ["probabilities"]))
+        {
+        }
+
+        string profile = session.EndProfiling();
+        using var json = JsonDocument.Parse(File.ReadAllText(profile));
+        return [.. json.RootElement.EnumerateArray()
+            .Where(e => e.GetProperty("cat").GetString() == "Node" && e.TryGetProperty("args", out var args) && args.TryGetProperty("op_name", out _))
+            .Select(e => e.GetProperty("args").GetProperty("op_name").GetString()!)];
+    }
+}
