@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cnn.Contracts;
 using Cnn.Export.Quantization;
 using Cnn.Inference;
 using Cnn.Tests;
@@ -57,6 +58,25 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
         Assert.Equal(reference.Maps["conv1"].Values.Length, maps.Maps["conv1"].Values.Length);
         float scale = reference.Maps["conv1"].Values.Max();
         Assert.True(maps.Maps["conv1"].Values.Zip(reference.Maps["conv1"].Values).All(p => Math.Abs(p.First - p.Second) <= 0.05f * scale), "conv1 within 5 % of its largest value");
+    }
+
+    [Fact]
+    public async Task Verify_compares_the_int8_files_answers_and_maps_with_the_runs_float_model()
+    {
+        var (int8, _, _, _) = Export();
+        var run = trained.Runs[1.0];
+        using var model = new RunModel(run);
+        using var data = await Datasets.ReloadAsync(model.Config);
+
+        var plain = Int8Verifier.Verify(int8, model, data.Test.Images, data.Test.Labels);
+        var features = Int8Verifier.Verify(OnnxNames.FeaturesPathFor(int8), model, data.Test.Images, data.Test.Labels);
+
+        Assert.Equal((int)data.Test.Count, plain.Images);
+        Assert.True(plain.Agreement >= 0.97, $"agreement {plain.Agreement}");
+        Assert.Empty(plain.MapErrors);
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], features.MapErrors.Keys);
+        Assert.Equal(plain.Int8Accuracy, features.Int8Accuracy);
+        Assert.True(plain.Passed && features.Passed, $"{plain.AccuracyChange} points; maps {string.Join(", ", features.MapErrors.Select(m => $"{m.Key} {m.Value.Mean:P2}"))}");
     }
 
     [Fact]

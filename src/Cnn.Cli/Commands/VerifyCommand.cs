@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Cnn.Export;
+using Cnn.Export.Quantization;
 using Cnn.Train;
 using Cnn.Train.Training;
 using Spectre.Console;
@@ -62,6 +63,11 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
             files.Add(features);
         }
 
+        if (IsInt8(settings.File))
+        {
+            return VerifyInt8(files, runs[0], data.Test.Images, data.Test.Labels);
+        }
+
         bool passed = true;
         foreach (var file in files)
         {
@@ -93,6 +99,47 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         }
 
         return passed ? 0 : 1;
+    }
+
+    /// <summary>An int8 file is compared by its answers and maps on the whole test split, not element by element at fp32 tolerance.</summary>
+    private int VerifyInt8(List<string> files, RunModel run, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels)
+    {
+        bool passed = true;
+        foreach (var file in files)
+        {
+            var report = Int8Verifier.Verify(file, run, images, labels);
+            passed &= report.Passed;
+            console.MarkupLineInterpolated($"[bold]{report.File}[/] (int8) on {report.Images:N0} test images: the float model's label for {report.Agreement:P2}; accuracy {report.FloatAccuracy:P2} → {report.Int8Accuracy:P2} ({report.AccuracyChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} points)");
+            foreach (var (map, error) in report.MapErrors)
+            {
+                console.MarkupLineInterpolated($"  {map}: mean error {error.Mean:P2}, largest {error.Max:P2} of the map's largest value");
+            }
+        }
+
+        string bound = $"at most {Int8Report.MaxAccuracyLoss.ToString(CultureInfo.InvariantCulture)} points of accuracy lost, maps' mean error within {Int8Report.MaxMapError:P0} of their largest value";
+        if (passed)
+        {
+            console.MarkupLineInterpolated($"[green]verified[/] ({bound})");
+        }
+        else
+        {
+            console.MarkupLineInterpolated($"[red]FAILED[/]: beyond {bound}");
+        }
+        return passed ? 0 : 1;
+    }
+
+    private static bool IsInt8(string file)
+    {
+        try
+        {
+            var card = OnnxFile.Read(file).MetadataProps.FirstOrDefault(p => p.Key == Cnn.Contracts.OnnxNames.ModelCardKey)?.Value;
+            return card != null && Cnn.Contracts.ModelCard.FromJson(card, file).Quantization != null;
+        }
+        catch (Exception e) when (e is InvalidDataException or Cnn.Contracts.ModelCardException or IOException)
+        {
+            // Not a model file of ours, or not there: the float verification says what is wrong with it.
+            return false;
+        }
     }
 
     /// <summary>An ensemble verified against fewer or more runs than it holds would only show mismatches: say so instead.</summary>
