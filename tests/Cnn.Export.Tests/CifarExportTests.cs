@@ -101,6 +101,15 @@ public sealed class CifarExportTests : IDisposable
         Assert.Equal("cifar100", model.Card.Dataset);
         Assert.Equal(PreprocessingKind.Color, model.Card.Preprocessing);
         Assert.Equal(Features, model.FeatureNames);
+
+        // In int8 the batch norms are folded into the convolutions, all four of which run as integer kernels.
+        using var split = await Datasets.ReloadAsync(reference.Config);
+        float[] images = split.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        var int8 = Cnn.Export.Quantization.Int8Exporter.Export(reference.Model, reference.Config, reference.Summary, _dir.Combine("cifar.int8.onnx"), images, (int)split.Train.Count, "training");
+        var graph = OnnxFile.Read(int8.ModelPath).Graph;
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "BatchNormalization");
+        var quantized = Cnn.Export.Quantization.Int8Verifier.Verify(int8.FeaturesPath, reference, split.Test.Images, split.Test.Labels);
+        Assert.True(quantized.Agreement >= 0.9 && quantized.Passed, $"agreement {quantized.Agreement}, {quantized.AccuracyChange} points, maps {string.Join(", ", quantized.MapErrors.Select(m => $"{m.Key} {m.Value.Mean:P2}"))}");
     }
 
     [Fact]

@@ -48,9 +48,12 @@ public static class Int8Exporter
         };
         var shape = card.Input.Shape;
         var fp32 = OnnxExporter.Wrap(plain, card, config, options);
-        var ranges = Calibrator.MinMax(fp32, QdqQuantizer.Activations(plain), calibration, count, shape);
-        var quantized = QdqQuantizer.Quantize(plain, ranges);
-        var quantizedFeatures = QdqQuantizer.Quantize(features, ranges);
+        // Batch norms are folded first, so the activations measured are those of the convolutions that will run; the
+        // float graph computes every one of them under the same name.
+        var folded = QdqQuantizer.FoldBatchNorms(plain);
+        var ranges = Calibrator.MinMax(fp32, QdqQuantizer.Activations(folded), calibration, count, shape);
+        var quantized = QdqQuantizer.Quantize(folded, ranges);
+        var quantizedFeatures = QdqQuantizer.Quantize(QdqQuantizer.FoldBatchNorms(features), ranges);
         string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
         AtomicFile.WriteAll(
         [

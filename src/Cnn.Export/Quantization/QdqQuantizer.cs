@@ -65,6 +65,72 @@ internal static class QdqQuantizer
         return q;
     }
 
+    /// <summary>
+    /// A copy of <paramref name="graph"/> with every BatchNormalization that follows a Conv folded into the Conv's weights
+    /// and bias (W·γ/√(σ²+ε), (b − μ)·γ/√(σ²+ε) + β), as inference computes it anyway: one integer convolution instead
+    /// of a convolution and a float batch norm. The Conv then writes the batch norm's output tensor.
+    /// </summary>
+    public static GraphProto FoldBatchNorms(GraphProto graph)
+    {
+        var g = graph.Clone();
+        foreach (var bn in g.Node.Where(n => n.OpType == "BatchNormalization").ToList())
+        {
+            var conv = g.Node.FirstOrDefault(n => n.OpType == "Conv" && n.Output[0] == bn.Input[0]);
+            if (conv == null || g.Node.Count(n => n.Input.Contains(conv.Output[0])) != 1 || g.Output.Any(o => o.Name == conv.Output[0]))
+            {
+                continue;
+            }
+
+            float epsilon = bn.Attribute.FirstOrDefault(a => a.Name == "epsilon")?.F ?? 1e-5f;
+            float[] gamma = Floats(Find(g, bn.Input[1])), beta = Floats(Find(g, bn.Input[2])), mean = Floats(Find(g, bn.Input[3])), variance = Floats(Find(g, bn.Input[4]));
+            var weight = Find(g, conv.Input[1]);
+            float[] w = Floats(weight);
+            int channels = gamma.Length, per = w.Length / channels;
+            float[] b = conv.Input.Count > 2 ? Floats(Find(g, conv.Input[2])) : new float[channels];
+            var folded = new float[w.Length];
+            var bias = new float[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                float k = gamma[c] / MathF.Sqrt(variance[c] + epsilon);
+                for (int i = 0; i < per; i++)
+                {
+                    folded[(c * per) + i] = w[(c * per) + i] * k;
+                }
+
+                bias[c] = ((b[c] - mean[c]) * k) + beta[c];
+            }
+
+            string name = conv.Input[1];
+            g.Initializer.Remove(weight);
+            g.Initializer.Add(Initializer(name, [.. weight.Dims], folded));
+            if (conv.Input.Count > 2)
+            {
+                g.Initializer.Remove(Find(g, conv.Input[2]));
+            }
+
+            g.Initializer.Add(Initializer($"{name}.folded_bias", [channels], bias));
+            if (conv.Input.Count > 2)
+            {
+                conv.Input[2] = $"{name}.folded_bias";
+            }
+            else
+            {
+                conv.Input.Add($"{name}.folded_bias");
+            }
+
+            conv.Output[0] = bn.Output[0];
+            g.Node.Remove(bn);
+            foreach (var unused in bn.Input.Skip(1).Where(i => g.Node.All(n => !n.Input.Contains(i))).ToList())
+            {
+                g.Initializer.Remove(Find(g, unused));
+            }
+        }
+
+        return g;
+    }
+
+    private static TensorProto Find(GraphProto graph, string name) => graph.Initializer.Single(t => t.Name == name);
+
     /// <summary>Q and DQ after <paramref name="name"/>; every reader of it but the Q reads the DQ. Returns the scale.</summary>
     private static float AddActivation(GraphProto graph, string name, TensorRange range)
     {
