@@ -122,13 +122,5 @@ public sealed class TensorsByNameTests
         Assert.Equal(e.Message, Assert.Throws<InvalidModelException>(() => CnnModel.Load(model)).Message);
     }
 
-    private static void Close(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-        {
-            float error = Math.Abs(expected[i] - actual[i]);
-            Assert.True(error <= Absolute || error <= Relative * Math.Abs(expected[i]), $"element {i}: expected {expected[i]}, got {actual[i]}");
-        }
-    }
+    private static void Close(float[] expected, float[] actual) => Assert.Null(Tolerance.FirstOutside(expected, actual, Absolute, Relative));
 }
