@@ -227,13 +227,21 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
 
         // Closing the panel while a layer's kernels are still on their way leaves no error behind.
         // (conv1's kernels have not been fetched yet in this page: the route holds their request until the panel is closed.)
+        // The route only holds the request; the test closes the panel itself (a page action awaited inside a route
+        // handler could stall the handler's own dispatch, which failed this test now and then under load).
+        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await page.RouteAsync("**/layers/conv1/weights", async route =>
         {
-            await page.Locator("#close-detail").ClickAsync();
+            requested.TrySetResult();
+            await release.Task;
             await route.ContinueAsync();
         });
         await page.Locator(".layer[data-layer='conv1'] .tile").Nth(5).ClickAsync();
+        await requested.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await page.Locator("#close-detail").ClickAsync();
         await page.WaitForFunctionAsync("() => document.getElementById('detail').hidden");
+        release.SetResult();
         await page.Locator(".layer[data-layer='conv1'] .tile").Nth(4).ClickAsync();
         await page.WaitForFunctionAsync("() => document.querySelector('#detail-title').textContent === 'conv1 · map 4'");
         Assert.Empty(errors);
