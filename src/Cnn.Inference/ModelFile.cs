@@ -90,13 +90,29 @@ internal sealed class ModelFile
         {
             string? weights = graph == null ? $"{feature.Name}.weight" : graph.ConvWeightsOf(feature.Name);
             // An initializer kept in an external data file has no values in the file itself: it offers no kernels.
-            if (weights != null && OnnxFileReader.FloatInitializer(Bytes, weights, Source) is { Dims.Length: 4 } w && w.Values.Length == w.Dims.Aggregate(1L, (a, d) => a * d))
+            if (weights != null && (OnnxFileReader.FloatInitializer(Bytes, weights, Source) ?? Dequantized(weights)) is { Dims.Length: 4 } w && w.Values.Length == w.Dims.Aggregate(1L, (a, d) => a * d))
             {
                 kernels[feature.Name] = new ConvKernels(feature.Name, (int)w.Dims[0], (int)w.Dims[1], (int)w.Dims[2], (int)w.Dims[3], w.Values);
             }
         }
 
         return kernels;
+    }
+
+    /// <summary>
+    /// An int8 model's weights as the kernels they stand for: WEIGHTS.q (int8) times WEIGHTS.scale (one per output
+    /// channel), as `cnn export --int8` writes them; null when the file has no such pair.
+    /// </summary>
+    private (long[] Dims, float[] Values)? Dequantized(string weights)
+    {
+        if (Card.Quantization == null || OnnxFileReader.Int8Initializer(Bytes, $"{weights}.q", Source) is not { } q
+            || OnnxFileReader.FloatInitializer(Bytes, $"{weights}.scale", Source) is not { Values: var scales } || scales.Length != q.Dims[0])
+        {
+            return null;
+        }
+
+        int per = q.Values.Length / scales.Length;
+        return (q.Dims, [.. q.Values.Select((v, i) => v * scales[i / per])]);
     }
 
     /// <summary>Checks the session's input and outputs against the card, so a card that lies is caught at load.</summary>

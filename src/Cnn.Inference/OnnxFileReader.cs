@@ -21,6 +21,7 @@ internal static class OnnxFileReader
     private const int TensorName = 8;
     private const int TensorRawData = 9;
     private const int FloatType = 1;
+    private const int Int8Type = 3;
 
     /// <summary>The file's metadata_props.</summary>
     public static Dictionary<string, string> Metadata(ReadOnlySpan<byte> model, string source)
@@ -52,9 +53,18 @@ internal static class OnnxFileReader
     }
 
     /// <summary>The float initializer called <paramref name="name"/>: its dims and values; null if the graph has none of that name.</summary>
-    public static (long[] Dims, float[] Values)? FloatInitializer(ReadOnlySpan<byte> model, string name, string source)
+    public static (long[] Dims, float[] Values)? FloatInitializer(ReadOnlySpan<byte> model, string name, string source) =>
+        Initializer(model, name, FloatType, source) is { } t
+            ? (t.Dims, t.Raw != null ? [.. System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Raw)] : [.. t.Floats])
+            : null;
+
+    /// <summary>The int8 initializer called <paramref name="name"/> (an int8 model's weights): its dims and values; null if there is none.</summary>
+    public static (long[] Dims, sbyte[] Values)? Int8Initializer(ReadOnlySpan<byte> model, string name, string source) =>
+        Initializer(model, name, Int8Type, source) is { Raw: { } raw } t ? (t.Dims, [.. System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(raw)]) : null;
+
+    private static Tensor? Initializer(ReadOnlySpan<byte> model, string name, int type, string source)
     {
-        (long[], float[])? found = null;
+        Tensor? found = null;
         OnnxWire.Walk(model, source, (field, graph) =>
         {
             if (field != ModelGraph)
@@ -64,21 +74,24 @@ internal static class OnnxFileReader
 
             OnnxWire.Walk(graph, source, (f, tensor) =>
             {
-                if (f == GraphInitializer && found == null)
+                if (f == GraphInitializer && found == null && ReadTensor(tensor, source) is { } t && t.Name == name && t.Type == type)
                 {
-                    found = ReadTensor(tensor, name, source);
+                    found = t;
                 }
             });
         });
         return found;
     }
 
-    private static (long[], float[])? ReadTensor(ReadOnlySpan<byte> tensor, string wanted, string source)
+    /// <summary>A tensor's name, type, dims, and its values as stored: raw bytes (little-endian), or float_data.</summary>
+    private sealed record Tensor(string? Name, int Type, long[] Dims, byte[]? Raw, List<float> Floats);
+
+    private static Tensor ReadTensor(ReadOnlySpan<byte> tensor, string source)
     {
         var dims = new List<long>();
         string? name = null;
         int type = 0;
-        float[]? values = null;
+        byte[]? raw = null;
         var floats = new List<float>();
         OnnxWire.Walk(tensor, source, (field, value) =>
         {
@@ -88,12 +101,7 @@ internal static class OnnxFileReader
                     name = Encoding.UTF8.GetString(value);
                     break;
                 case TensorRawData:
-                    values = new float[value.Length / sizeof(float)];
-                    for (int i = 0; i < values.Length; i++)
-                    {
-                        values[i] = BinaryPrimitives.ReadSingleLittleEndian(value[(i * 4)..]);
-                    }
-
+                    raw = value.ToArray();
                     break;
                 case TensorDims:
                     // proto3 writers pack repeated numbers; proto2 writers (ONNX's own) send them one by one below.
@@ -122,11 +130,6 @@ internal static class OnnxFileReader
                 type = (int)number;
             }
         });
-        if (name != wanted || type != FloatType)
-        {
-            return null;
-        }
-
-        return ([.. dims], values ?? [.. floats]);
+        return new Tensor(name, type, [.. dims], raw, floats);
     }
 }

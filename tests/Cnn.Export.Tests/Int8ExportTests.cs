@@ -52,6 +52,11 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
         // Two epochs on generated digits; the int8 model gives the float model's label for at least 97 % of the test images.
         int agree = a.Zip(b).Count(p => p.First.Index == p.Second.Index);
         Assert.True(agree >= 0.97 * count, $"{agree} of {count} agree");
+        // The conv kernels are the int8 weights times their channel's scale: within half a step of the float ones.
+        var k = q.GetKernels("conv1");
+        var reference1 = f.GetKernels("conv1");
+        float step = reference1.Values.Select(Math.Abs).Max() / 127f;
+        Assert.True(k.Values.Zip(reference1.Values).All(p => Math.Abs(p.First - p.Second) <= step / 2 + 1e-6f), "conv1's kernels within half an int8 step");
         // The maps stay float outputs of the same names and shapes, close to the float model's.
         var maps = q.GetFeatureMaps(test.AsSpan(0, 784), ["conv1", "pool2"]);
         var reference = f.GetFeatureMaps(test.AsSpan(0, 784), ["conv1", "pool2"]);
