@@ -35,13 +35,7 @@ public static class EnsembleExporter
             Members = [.. members.Select(m => new EnsembleMember(m.Config.Training.Seed, m.Temperature, m.Summary?.TestAccuracy))],
         };
         card = card.Validated("export");
-        string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
-        Cnn.Train.AtomicFile.WriteAll(
-        [
-            (modelPath, stream => OnnxExporter.Wrap(plain, card with { HasFeatureOutputs = false }, first.Config, options).WriteTo(stream)),
-            (featuresPath, stream => OnnxExporter.Wrap(features, card with { HasFeatureOutputs = true }, first.Config, options).WriteTo(stream)),
-        ]);
-        return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), first.Plan.Features, card);
+        return OnnxExporter.WritePair(modelPath, plain, features, first.Plan.Features, card, first.Config, options);
     }
 
     /// <summary>

@@ -36,13 +36,22 @@ public static class OnnxExporter
         var plain = BuildGraph(plan, config, temperature, withFeatures: false);
         var features = BuildGraph(plan, config, temperature, withFeatures: true);
         var card = ModelCards.Create(plan, config, summary, options, ModelCards.WeightsSha256(plain.Initializer));
+        return WritePair(modelPath, plain, features, plan.Features, card, config, options);
+    }
+
+    /// <summary>
+    /// Writes FILE.onnx and FILE.features.onnx from their graphs, each with the card (and its
+    /// <see cref="ModelCard.HasFeatureOutputs"/>); both are written in full before either replaces an existing file.
+    /// </summary>
+    internal static ExportResult WritePair(string modelPath, GraphProto plain, GraphProto features, IReadOnlyList<NamedOutput> featureOutputs, ModelCard card, RunConfig config, ExportOptions options)
+    {
         string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
         AtomicFile.WriteAll(
         [
             (modelPath, stream => Wrap(plain, card with { HasFeatureOutputs = false }, config, options).WriteTo(stream)),
             (featuresPath, stream => Wrap(features, card with { HasFeatureOutputs = true }, config, options).WriteTo(stream)),
         ]);
-        return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), plan.Features, card);
+        return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), featureOutputs, card);
     }
 
     /// <summary>Loads the run's model.pt into a fresh model and exports it.</summary>

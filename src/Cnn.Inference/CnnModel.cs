@@ -55,8 +55,8 @@ public sealed class CnnModel : IDisposable
             () => file.Card.HasFeatureOutputs ? new FeatureOutputs(_session, Card, ownsSession: false) : OpenSibling(featuresFile),
             LazyThreadSafetyMode.ExecutionAndPublication);
         FeatureNames = file.Card.HasFeatureOutputs || featuresFile != null ? [.. Card.Features.Select(f => f.Name)] : [];
-        Images = new ImagePreprocessor(Card, options);
-        _taps = new TensorTaps(file.Bytes, file.Source, options, file.ExternalDataFolder);
+        Images = new ImagePreprocessor(Card, options.MaxImagePixels);
+        _taps = new TensorTaps(file.Bytes, file.Graph, file.Source, options, file.ExternalDataFolder);
     }
 
     /// <summary>Where the model was loaded from.</summary>

@@ -78,7 +78,4 @@ public sealed record InferenceOptions
             ? this
             : throw new ArgumentOutOfRangeException(nameof(Device), Device, $"Device is {Device}; expected Auto, Cpu or Cuda");
     }
-
-    /// <summary>The largest encoded image read from a stream: a generous 8 bytes per allowed pixel.</summary>
-    internal long MaxEncodedBytes => MaxImagePixels > long.MaxValue / 8 ? long.MaxValue : MaxImagePixels * 8;
 }

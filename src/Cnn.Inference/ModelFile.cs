@@ -6,17 +6,26 @@ namespace Cnn.Inference;
 /// <summary>An ONNX file's bytes and its validated model card, read once.</summary>
 internal sealed class ModelFile
 {
-    /// <summary>This model's graph with its card's feature maps as outputs, as a features file would have them.</summary>
-    public ModelFile WithFeatureOutputs() =>
-        new(Source, OnnxGraphReader.WithOutputs(Bytes, Card.Features.Select(f => f.Name)), Card with { HasFeatureOutputs = true }, adapted: true);
+    private readonly Lazy<OnnxGraphStructure> _graph;
 
-    private ModelFile(string source, byte[] bytes, ModelCard card, bool adapted = false, bool fromFile = true)
+    private ModelFile(string source, byte[] bytes, ModelCard card, bool fromFile)
     {
         Source = source;
         Card = card;
-        ExternalDataFolder = OnnxGraph.ExternalDataFolder(OnnxGraphReader.Read(bytes, source), source, fromFile);
         // Another producer's class scores become this project's probabilities output, so every run path reads one name.
-        Bytes = !adapted && card.Output is { } output ? OnnxGraphReader.WithNode(bytes, output.Logits ? "Softmax" : "Identity", output.Name, OnnxNames.Probabilities) : bytes;
+        Bytes = card.Output is { } output ? OnnxGraphReader.WithNode(bytes, output.Logits ? "Softmax" : "Identity", output.Name, OnnxNames.Probabilities) : bytes;
+        _graph = new Lazy<OnnxGraphStructure>(() => OnnxGraphReader.Read(Bytes, source));
+        ExternalDataFolder = OnnxGraph.ExternalDataFolder(Graph, source, fromFile);
+    }
+
+    /// <summary>A copy of <paramref name="model"/> with other bytes and card (its features graph): the same file, checked once.</summary>
+    private ModelFile(ModelFile model, byte[] bytes, ModelCard card)
+    {
+        Source = model.Source;
+        Card = card;
+        Bytes = bytes;
+        ExternalDataFolder = model.ExternalDataFolder;
+        _graph = new Lazy<OnnxGraphStructure>(() => OnnxGraphReader.Read(Bytes, Source));
     }
 
     public string Source { get; }
@@ -26,11 +35,18 @@ internal sealed class ModelFile
 
     public ModelCard Card { get; }
 
+    /// <summary>The structure of <see cref="Bytes"/>' graph, read once.</summary>
+    public OnnxGraphStructure Graph => _graph.Value;
+
     /// <summary>Where the graph's external data files are (beside the model file); null when it has none.</summary>
     public string? ExternalDataFolder { get; }
 
     /// <summary>Where the card of a model without one inside sits: <c>MODEL.card.json</c> beside <c>MODEL.onnx</c>.</summary>
     public static string SidecarPathFor(string modelPath) => Path.ChangeExtension(modelPath, ".card.json");
+
+    /// <summary>This model's graph with its card's feature maps as outputs, as a features file would have them.</summary>
+    public ModelFile WithFeatureOutputs() =>
+        new(this, OnnxGraphReader.WithOutputs(Bytes, Card.Features.Select(f => f.Name)), Card with { HasFeatureOutputs = true });
 
     /// <summary>
     /// Reads a model file: a regular file (not a FIFO or device) of at most <paramref name="maxBytes"/> bytes, its card
@@ -43,23 +59,20 @@ internal sealed class ModelFile
             message => new InvalidModelException(message),
             message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)"));
         string sidecar = SidecarPathFor(path);
-        return OnnxFileReader.Metadata(bytes, path).ContainsKey(OnnxNames.ModelCardKey) || !File.Exists(sidecar)
-            ? FromBytes(bytes, path, fromFile: true)
-            : new ModelFile(path, bytes, Parse(() => File.ReadAllText(sidecar), sidecar));
+        return OnnxFileReader.Metadata(bytes, path).TryGetValue(OnnxNames.ModelCardKey, out var json) || !File.Exists(sidecar)
+            ? FromCard(bytes, path, json, fromFile: true)
+            : new ModelFile(path, bytes, Parse(() => File.ReadAllText(sidecar), sidecar), fromFile: true);
     }
 
-    public static ModelFile FromBytes(byte[] bytes, string source, bool fromFile = false)
-    {
-        var metadata = OnnxFileReader.Metadata(bytes, source);
-        if (!metadata.TryGetValue(OnnxNames.ModelCardKey, out var json))
-        {
-            throw new InvalidModelException(
-                $"{source}: has no model card (metadata '{OnnxNames.ModelCardKey}', or {Path.GetFileName(SidecarPathFor(source))} beside the file); "
-                + $"a model of another producer is described once with `cnn describe {source} --labels …`, a model of `cnn export` before 0.2 is exported again");
-        }
+    /// <summary>A model read from a stream: its card must be inside it, and it may not keep weights in external files.</summary>
+    public static ModelFile FromBytes(byte[] bytes, string source) =>
+        FromCard(bytes, source, OnnxFileReader.Metadata(bytes, source).GetValueOrDefault(OnnxNames.ModelCardKey), fromFile: false);
 
-        return new ModelFile(source, bytes, Parse(() => json, source), fromFile: fromFile);
-    }
+    private static ModelFile FromCard(byte[] bytes, string source, string? json, bool fromFile) => json == null
+        ? throw new InvalidModelException(
+            $"{source}: has no model card (metadata '{OnnxNames.ModelCardKey}', or {Path.GetFileName(SidecarPathFor(source))} beside the file); "
+            + $"a model of another producer is described once with `cnn describe {source} --labels …`, a model of `cnn export` before 0.2 is exported again")
+        : new ModelFile(source, bytes, Parse(() => json, source), fromFile);
 
     private static ModelCard Parse(Func<string> json, string source)
     {
@@ -85,7 +98,7 @@ internal sealed class ModelFile
     {
         var kernels = new Dictionary<string, ConvKernels>(StringComparer.Ordinal);
         // This project names a conv's weights after its module; another producer's are found through the graph.
-        var graph = Card.Output != null ? OnnxGraphReader.Read(Bytes, Source) : null;
+        var graph = Card.Output != null ? Graph : null;
         foreach (var feature in Card.Features)
         {
             string? weights = graph == null ? $"{feature.Name}.weight" : graph.ConvWeightsOf(feature.Name);

@@ -61,7 +61,7 @@ public sealed class OnnxGraph
         options = (options ?? new InferenceOptions()).Validated();
         var bytes = RegularFile.ReadAll(path, options.MaxModelBytes, ".onnx file", "model file not found",
             message => new InvalidModelException(message), message => new InvalidModelException($"{message} (InferenceOptions.MaxModelBytes)"));
-        var graph = Structure(bytes, path);
+        var graph = OnnxGraphReader.Read(bytes, path);
         string? external = ExternalDataFolder(graph, path, fromFile: true);
         var intermediates = graph.NodeOutputs.Select(n => n.Output).Where(n => !graph.Outputs.Contains(n)).Distinct().ToList();
         var (session, _) = SessionFactory.Open(OnnxGraphReader.WithOutputs(bytes, intermediates), path, options with { Device = Contracts.ExecutionDevice.Cpu }, externalData: external);
@@ -73,9 +73,6 @@ public sealed class OnnxGraph
             return new OnnxGraph(path, graph.IrVersion, graph.Opset, tensors);
         }
     }
-
-    /// <summary>The graph's structure.</summary>
-    internal static OnnxGraphStructure Structure(byte[] bytes, string source) => OnnxGraphReader.Read(bytes, source);
 
     /// <summary>
     /// The folder ONNX Runtime reads the graph's external data files from (beside the model), or null when it has none;

@@ -13,24 +13,24 @@ public sealed record NamedTensor(string Name, IReadOnlyList<long> Shape, float[]
 /// Any tensor of a model's graph by name: the names asked for are made graph outputs of an in-memory copy
 /// (<see cref="OnnxGraphReader.WithOutputs"/>) and one session is kept per set of names, a bounded number of them.
 /// </summary>
-internal sealed class TensorTaps(byte[] model, string source, InferenceOptions options, string? externalData = null) : IDisposable
+internal sealed class TensorTaps(byte[] model, OnnxGraphStructure graph, string source, InferenceOptions options, string? externalData = null) : IDisposable
 {
     /// <summary>Sessions kept; a further set of names gets a session for its call alone.</summary>
     private const int MaxSessions = 8;
 
-    private readonly Lazy<OnnxGraphStructure> _graph = new(() => OnnxGraph.Structure(model, source));
+    private readonly HashSet<string> _written = graph.NodeOutputs.Select(n => n.Output).ToHashSet(StringComparer.Ordinal);
     private readonly Dictionary<string, InferenceSession> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <summary>The tensors <paramref name="names"/> for one input of <paramref name="inputShape"/>, fed to the graph's one input.</summary>
-    public IReadOnlyDictionary<string, NamedTensor> Run(ReadOnlySpan<float> pixels, long[] inputShape, IReadOnlyList<string> names, RunOptions runOptions)
+    public IReadOnlyDictionary<string, NamedTensor> Run(float[] input, long[] inputShape, IReadOnlyList<string> names, RunOptions runOptions)
     {
         Check(names);
         var (session, owned) = SessionFor(names);
         try
         {
-            using var value = OrtValue.CreateTensorValueFromMemory(pixels.ToArray(), inputShape);
-            using var results = session.Run(runOptions, [.. _graph.Value.Inputs], [value], [.. names]);
+            using var value = OrtValue.CreateTensorValueFromMemory(input, inputShape);
+            using var results = session.Run(runOptions, [.. graph.Inputs], [value], [.. names]);
             var tensors = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
             for (int i = 0; i < names.Count; i++)
             {
@@ -74,8 +74,6 @@ internal sealed class TensorTaps(byte[] model, string source, InferenceOptions o
     /// <summary>Refuses a name the graph has no node writing, naming the closest real ones, and a name given twice.</summary>
     private void Check(IReadOnlyList<string> names)
     {
-        var graph = _graph.Value;
-        var written = graph.NodeOutputs.Select(n => n.Output).ToHashSet(StringComparer.Ordinal);
         if (graph.Inputs.Count != 1)
         {
             throw new InvalidModelException($"{source}: the graph has {graph.Inputs.Count} inputs ({string.Join(", ", graph.Inputs)}); expected one image input");
@@ -93,9 +91,9 @@ internal sealed class TensorTaps(byte[] model, string source, InferenceOptions o
                 throw new UnknownOutputException($"{source}: '{name}' is the graph's input, not a tensor it computes; the input is what you pass");
             }
 
-            if (!written.Contains(name))
+            if (!_written.Contains(name))
             {
-                throw new UnknownOutputException($"{source}: no tensor named '{name}'; the closest: {string.Join(", ", OnnxGraph.Closest(name, written))} (cnn inspect lists them all)");
+                throw new UnknownOutputException($"{source}: no tensor named '{name}'; the closest: {string.Join(", ", OnnxGraph.Closest(name, _written))} (cnn inspect lists them all)");
             }
         }
 
@@ -116,7 +114,6 @@ internal sealed class TensorTaps(byte[] model, string source, InferenceOptions o
             }
         }
 
-        var graph = _graph.Value;
         var bytes = OnnxGraphReader.WithOutputs(model, names.Where(n => !graph.Outputs.Contains(n)));
         var (session, _) = SessionFactory.Open(bytes, source, options, warn: false, externalData);
         lock (_lock)

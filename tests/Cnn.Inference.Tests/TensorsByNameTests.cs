@@ -78,7 +78,8 @@ public sealed class TensorsByNameTests
         using var reference = JsonDocument.Parse(File.ReadAllText(Foreign("torch-reference.json")));
         var input = reference.RootElement.GetProperty("input").EnumerateArray().Select(v => v.GetSingle()).ToArray();
         string path = Foreign("torch-nchw-opset11.onnx");
-        using var taps = new TensorTaps(File.ReadAllBytes(path), path, new InferenceOptions { IntraOpThreads = 1 });
+        var bytes = File.ReadAllBytes(path);
+        using var taps = new TensorTaps(bytes, OnnxGraphReader.Read(bytes, path), path, new InferenceOptions { IntraOpThreads = 1 });
         using var run = new Microsoft.ML.OnnxRuntime.RunOptions();
         var names = reference.RootElement.GetProperty("tensors").EnumerateObject().Select(p => p.Name).ToList();
 

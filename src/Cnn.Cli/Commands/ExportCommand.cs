@@ -99,6 +99,7 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
         {
             console.MarkupLineInterpolated($"int8 ({q.Format}): weights {q.Weights}; activations {q.Activations}; calibrated by {q.Calibration}");
         }
+
         if (result.Card.Members.Count > 0)
         {
             console.MarkupLineInterpolated($"ensemble of {result.Card.Members.Count} nets (seeds {string.Join(", ", result.Card.Members.Select(m => m.Seed))}): test accuracy {result.Card.TestAccuracy:P2}; the members' own: {string.Join(", ", result.Card.Members.Select(m => m.TestAccuracy?.ToString("P2", System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}");
@@ -125,10 +126,8 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
     /// <summary>The run in int8, calibrated on its validation split (the first --calibration images of it).</summary>
     private static async Task<ExportResult> ExportInt8Async(ExportSettings settings, CancellationToken cancel)
     {
-        var run = new RunFolder(settings.Runs[0]);
-        var config = run.ReadConfig();
-        RunSummary? summary = File.Exists(run.File(RunFolder.SummaryFile)) ? run.ReadSummary() : null;
-        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(config, cancel);
+        using var run = new RunModel(new RunFolder(settings.Runs[0]));
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(run.Config, cancel);
         int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
         float[] images;
         using (var scope = TorchSharp.torch.NewDisposeScope())
@@ -136,8 +135,7 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
             images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
         }
 
-        using var model = run.LoadModel(config);
-        return Int8Exporter.Export(model, config, summary, settings.Out ?? run.File("model.int8.onnx"), images, count, "validation", settings.Options);
+        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options);
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)

@@ -50,22 +50,21 @@ public sealed class FeatureMapsCommand(IAnsiConsole console) : Command<FeatureMa
     {
         using var model = CnnModel.Load(settings.Model);
         var prepared = model.Images.Prepare(settings.Image);
+        // Everything is computed before anything is written, so an unknown name leaves no folder behind; the feature
+        // maps come with the prediction of the same run, tensors by name get one of their own.
+        var tensors = settings.TensorList is { } names ? model.GetTensors(prepared.Pixels, names) : null;
+        var set = tensors == null ? model.GetFeatureMaps(prepared.Pixels, settings.LayerList) : null;
+        var prediction = set?.Prediction ?? model.Predict(prepared.Pixels);
         Directory.CreateDirectory(settings.Out);
         string input = Path.Combine(settings.Out, "input.png");
         File.WriteAllBytes(input, prepared.EncodePng(scale: 4));
-        var prediction = model.Predict(prepared.Pixels);
         console.MarkupLineInterpolated($"{settings.Image} → [bold]{prediction.Label}[/] ({prediction.Probability:P1}); what the net saw: {input}");
-        if (settings.TensorList is { } tensors)
+        foreach (var (name, tensor) in tensors ?? new Dictionary<string, NamedTensor>())
         {
-            foreach (var (name, tensor) in model.GetTensors(prepared.Pixels, tensors))
-            {
-                WriteTensor(settings, name, tensor, prediction.Label);
-            }
-
-            return 0;
+            WriteTensor(settings, name, tensor, prediction.Label);
         }
 
-        foreach (var (name, map) in model.GetFeatureMaps(prepared.Pixels, settings.LayerList).Maps)
+        foreach (var (name, map) in set?.Maps ?? new Dictionary<string, FeatureMap>())
         {
             string png = Path.Combine(settings.Out, $"{name}.png");
             string npy = Path.Combine(settings.Out, $"{name}.npy");

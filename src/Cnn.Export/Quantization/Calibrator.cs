@@ -34,11 +34,15 @@ internal static class Calibrator
             using var results = session.Run(run, [OnnxNames.Input], [input], [.. names]);
             for (int i = 0; i < names.Count; i++)
             {
-                foreach (float v in results[i].GetTensorDataAsSpan<float>())
+                var values = results[i].GetTensorDataAsSpan<float>();
+                float lo = min[names[i]], hi = max[names[i]];
+                foreach (float v in values)
                 {
-                    min[names[i]] = Math.Min(min[names[i]], v);
-                    max[names[i]] = Math.Max(max[names[i]], v);
+                    lo = Math.Min(lo, v);
+                    hi = Math.Max(hi, v);
                 }
+
+                (min[names[i]], max[names[i]]) = (lo, hi);
             }
         }
 

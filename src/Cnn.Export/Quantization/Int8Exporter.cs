@@ -1,6 +1,4 @@
 using Cnn.Contracts;
-using Google.Protobuf;
-using Cnn.Train;
 using Cnn.Train.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -54,12 +52,6 @@ public static class Int8Exporter
         var ranges = Calibrator.MinMax(fp32, QdqQuantizer.Activations(folded), calibration, count, shape);
         var quantized = QdqQuantizer.Quantize(folded, ranges);
         var quantizedFeatures = QdqQuantizer.Quantize(QdqQuantizer.FoldBatchNorms(features), ranges);
-        string featuresPath = OnnxNames.FeaturesPathFor(modelPath);
-        AtomicFile.WriteAll(
-        [
-            (modelPath, stream => OnnxExporter.Wrap(quantized, card with { HasFeatureOutputs = false }, config, options).WriteTo(stream)),
-            (featuresPath, stream => OnnxExporter.Wrap(quantizedFeatures, card with { HasFeatureOutputs = true }, config, options).WriteTo(stream)),
-        ]);
-        return new ExportResult(Path.GetFullPath(modelPath), Path.GetFullPath(featuresPath), plan.Features, card);
+        return OnnxExporter.WritePair(modelPath, quantized, quantizedFeatures, plan.Features, card, config, options);
     }
 }

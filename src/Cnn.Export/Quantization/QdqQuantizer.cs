@@ -150,7 +150,8 @@ internal static class QdqQuantizer
             }
         }
 
-        int at = graph.Node.Select((n, i) => (n, i)).FirstOrDefault(x => x.n.Output.Contains(name)).i + (graph.Input.Any(v => v.Name == name) ? 0 : 1);
+        // Right after the node that writes it (a graph input, written by none, at the start).
+        int at = graph.Node.ToList().FindIndex(n => n.Output.Contains(name)) + 1;
         graph.Node.Insert(at, Node("QuantizeLinear", $"{name}.quantize", [name, $"{name}.scale", $"{name}.zero_point"], $"{name}.q"));
         graph.Node.Insert(at + 1, Node("DequantizeLinear", $"{name}.dequantize", [$"{name}.q", $"{name}.scale", $"{name}.zero_point"], $"{name}.dq"));
         return scale;

@@ -11,16 +11,26 @@ namespace Cnn.Inference;
 /// </summary>
 public sealed class ImagePreprocessor
 {
-    private readonly InferenceOptions _options;
+    private readonly long _maxImagePixels;
+
+    // The largest encoded image read from a file or a stream: a generous 8 bytes per allowed pixel.
+    private readonly long _maxEncodedBytes;
 
     /// <summary>A preprocessor for inputs of the model <paramref name="card"/> describes.</summary>
     /// <param name="card">The model card: its input shape, normalisation and preprocessing.</param>
     /// <param name="options">Decoding limits; null for the defaults.</param>
     public ImagePreprocessor(ModelCard card, InferenceOptions? options = null)
+        : this(card, (options ?? new InferenceOptions()).Validated().MaxImagePixels)
+    {
+    }
+
+    /// <summary>For <see cref="CnnModel"/>, whose options were validated once when it loaded: their image limit.</summary>
+    internal ImagePreprocessor(ModelCard card, long maxImagePixels)
     {
         ArgumentNullException.ThrowIfNull(card);
         Card = card;
-        _options = (options ?? new InferenceOptions()).Validated();
+        _maxImagePixels = maxImagePixels;
+        _maxEncodedBytes = maxImagePixels > long.MaxValue / 8 ? long.MaxValue : maxImagePixels * 8;
     }
 
     /// <summary>The card whose preprocessing this runs.</summary>
@@ -55,7 +65,7 @@ public sealed class ImagePreprocessor
     public DecodedImage Decode(string imagePath)
     {
         ArgumentException.ThrowIfNullOrEmpty(imagePath);
-        return Decode(ImageFile.Read(imagePath, _options.MaxEncodedBytes), imagePath);
+        return Decode(ImageFile.Read(imagePath, _maxEncodedBytes), imagePath);
     }
 
     /// <summary>
@@ -68,7 +78,7 @@ public sealed class ImagePreprocessor
     /// <returns>Its RGBA pixels, EXIF orientation applied.</returns>
     /// <exception cref="InferenceException">Not a decodable image, or over <see cref="InferenceOptions.MaxImagePixels"/>.</exception>
     public DecodedImage Decode(ReadOnlySpan<byte> encoded, string source) =>
-        ImageDecoder.Decode(encoded, source, _options.MaxImagePixels);
+        ImageDecoder.Decode(encoded, source, _maxImagePixels);
 
     /// <summary>Reads and decodes an image from <paramref name="stream"/>.</summary>
     /// <param name="stream">The encoded image.</param>
@@ -78,7 +88,7 @@ public sealed class ImagePreprocessor
     public DecodedImage Decode(Stream stream, string source)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return Decode(ImageDecoder.ReadAll(stream, source, _options.MaxEncodedBytes), source);
+        return Decode(ImageDecoder.ReadAll(stream, source, _maxEncodedBytes), source);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class Recipes
     /// <exception cref="ArgumentException">No recipe has that name.</exception>
     public static Recipe Get(string name) =>
         All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"model is '{name}'; expected {Join(All.Select(r => r.Name))}");
+            ?? throw new ArgumentException($"model is '{name}'; expected {Words.Or(All.Select(r => r.Name))}");
 
     /// <summary>The recipe that trained a saved run, from its architecture.</summary>
     public static Recipe For(RunConfig config) => config.Model switch
@@ -45,13 +45,6 @@ public static class Recipes
                 : g.Where(v => v.Value != common).Select(v => $"{v.Recipe} on {v.Dataset}: {v.Value}"))
             .ToList();
         return exceptions.Count == 0 ? common : $"{common} ({string.Join(", ", exceptions)})";
-    }
-
-    /// <summary>"a, b or c".</summary>
-    internal static string Join(IEnumerable<string> names)
-    {
-        var list = names.ToList();
-        return list.Count <= 1 ? string.Concat(list) : $"{string.Join(", ", list.Take(list.Count - 1))} or {list[^1]}";
     }
 
     private static string Format(object value) => value switch

@@ -60,15 +60,15 @@ public abstract class Dataset
     {
         if (Preprocessing == PreprocessingKind.Color)
         {
-            string greySets = Datasets.Join(Datasets.All.Where(d => d.Preprocessing != PreprocessingKind.Color).Select(d => d.Name));
-            var jitter = new[]
+            string greySets = Words.Or(Datasets.All.Where(d => d.Preprocessing != PreprocessingKind.Color).Select(d => d.Name));
+            var jitter = new (string Name, bool On)[]
             {
                 (nameof(TrainOptions.Shear), options.Shear > 0), (nameof(TrainOptions.Elastic), options.Elastic > 0), (nameof(TrainOptions.StrokeChange), options.StrokeChange > 0),
                 (nameof(TrainOptions.Blur), options.Blur > 0), (nameof(TrainOptions.Photos), options.Photos > 0), (nameof(TrainOptions.Deskew), options.Deskew),
             };
-            foreach (var (name, on) in jitter.Where(j => j.Item2))
+            if (jitter.FirstOrDefault(j => j.On).Name is { } set)
             {
-                throw new ArgumentException($"{describe(name)} is for grey images (--dataset {greySets}); {Name} is augmented by crop and flip only");
+                throw new ArgumentException($"{describe(set)} is for grey images (--dataset {greySets}); {Name} is augmented by crop and flip only");
             }
         }
 
@@ -77,13 +77,13 @@ public abstract class Dataset
             return;
         }
 
-        string digitSets = Datasets.Join(Datasets.All.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name));
-        var digitsOnly = new[]
+        string digitSets = Words.Or(Datasets.All.Where(d => d.Preprocessing == PreprocessingKind.Digit).Select(d => d.Name));
+        var digitsOnly = new (string Name, bool On, string Why)[]
         {
             (nameof(TrainOptions.Deskew), options.Deskew, $"deskewing is for handwritten digits ({digitSets})"),
             (nameof(TrainOptions.Photos), options.Photos > 0, $"it sends digits through the handwriting preprocessing, which is for {digitSets}"),
         };
-        foreach (var (name, on, why) in digitsOnly.Where(d => d.Item2))
+        if (digitsOnly.FirstOrDefault(d => d.On) is { Name: { } name, Why: var why })
         {
             throw new ArgumentException($"{describe(name)} is on for {Name}; {why}");
         }

@@ -30,17 +30,10 @@ public static class Datasets
     /// <summary>The data set called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">No data set has that name.</exception>
     public static Dataset Get(string name) =>
-        Find(name) ?? throw new ArgumentException($"--dataset is '{name}'; expected {Join(All.Select(d => d.Name))}");
+        Find(name) ?? throw new ArgumentException($"--dataset is '{name}'; expected {Words.Or(All.Select(d => d.Name))}");
 
     /// <summary>Reloads the data a saved run trained on, with the same split and normalisation.</summary>
     public static Task<TrainingData> ReloadAsync(RunConfig config, CancellationToken cancel = default) =>
-        (Find(config.Data.Dataset) ?? throw new InvalidDataException($"the run trained on data set '{config.Data.Dataset}', which this version of cnn does not know; expected {Join(All.Select(d => d.Name))}"))
+        (Find(config.Data.Dataset) ?? throw new InvalidDataException($"the run trained on data set '{config.Data.Dataset}', which this version of cnn does not know; expected {Words.Or(All.Select(d => d.Name))}"))
             .ReloadAsync(config, cancel);
-
-    /// <summary>"a, b or c".</summary>
-    internal static string Join(IEnumerable<string> names)
-    {
-        var list = names.ToList();
-        return list.Count <= 1 ? string.Concat(list) : $"{string.Join(", ", list.Take(list.Count - 1))} or {list[^1]}";
-    }
 }
