@@ -127,7 +127,8 @@ public sealed class ImageSet : IDisposable
     /// <summary>A float batch in [0, 1] of the given rows, on <paramref name="device"/>.</summary>
     public (Tensor Images, Tensor Labels) Batch(Tensor indices, Device device)
     {
-        var x = Images.index_select(0, indices).to(device).to_type(ScalarType.Float32).div_(255f);
+        using var hold = new Kernels.ScalarHold();
+        var x = Images.index_select(0, indices).to(device).to_type(ScalarType.Float32).div_(hold[255]);
         var y = Labels.index_select(0, indices).to(device);
         return (x, y);
     }

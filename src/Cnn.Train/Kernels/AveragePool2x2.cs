@@ -45,13 +45,15 @@ internal static class AveragePool2x2
             // One new tensor, then in-place adds, in avg_pool2d's order: top-left, top-right, bottom-left, bottom-right.
             var sum = x[.., .., even, even] + x[.., .., even, odd];
             sum.add_(x[.., .., odd, even]).add_(x[.., .., odd, odd]);
-            return sum.div_(4f);
+            using var hold = new ScalarHold();
+            return sum.div_(hold[4]);
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             long n = gradOutput.shape[0], c = gradOutput.shape[1], h = gradOutput.shape[2], w = gradOutput.shape[3];
-            var share = gradOutput.div(4f);
+            using var hold = new ScalarHold();
+            var share = gradOutput.div(hold[4]);
             var gradInput = empty_strided([n, c, h * 2, w * 2], (long[])ctx.get_data(StridesKey), dtype: gradOutput.dtype, device: gradOutput.device);
             // Four strided copies: an expand-and-reshape of the same values runs 3× slower in libtorch.
             for (int row = 0; row < 2; row++)

@@ -1,3 +1,4 @@
+using Cnn.Train.Kernels;
 using Cnn.Contracts;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -31,12 +32,13 @@ public sealed record AffineJitter(
         long n = batch.shape[0];
         long height = batch.shape[2];
         long width = batch.shape[3];
-        var u = rand(new long[] { n, 4 }, generator: generator).to(batch.device).mul_(2).sub_(1);
-        var angle = u[.., 0] * (MaxRotationDegrees * Math.PI / 180.0);
-        var scale = u[.., 1] * MaxScale + 1.0;
+        using var hold = new ScalarHold();
+        var u = rand(new long[] { n, 4 }, generator: generator).to(batch.device).mul_(hold[2]).sub_(hold[1]);
+        var angle = u[.., 0] * hold[MaxRotationDegrees * Math.PI / 180.0];
+        var scale = u[.., 1] * hold[MaxScale] + hold[1.0];
         // affine_grid works in [-1, 1] coordinates: a shift of p pixels is 2p / size.
-        var tx = u[.., 2] * (2.0 * MaxShiftPixels / width);
-        var ty = u[.., 3] * (2.0 * MaxShiftPixels / height);
+        var tx = u[.., 2] * hold[2.0 * MaxShiftPixels / width];
+        var ty = u[.., 3] * hold[2.0 * MaxShiftPixels / height];
         var cos = angle.cos() / scale;
         var sin = angle.sin() / scale;
         var theta = MaxShear > 0 ? Sheared(cos, sin, tx, ty, generator, batch.device) : stack(new[] { cos, -sin, tx, sin, cos, ty }, dim: 1);
@@ -59,12 +61,13 @@ public sealed record AffineJitter(
     {
         var r = rand(new long[] { batch.shape[0], 1, 1, 1 }, generator: generator).to(batch.device);
         var peak = batch.amax(new long[] { 1, 2, 3 }, keepdim: true);
+        using var hold = new ScalarHold();
         var result = batch;
         for (int k = 0; k < BlurSigmas.Length; k++)
         {
             var blurred = Gaussian(batch, BlurSigmas[k]);
-            blurred = blurred * (peak / blurred.amax(new long[] { 1, 2, 3 }, keepdim: true).clamp_min(1e-6));
-            var chosen = (r >= Blur * k / BlurSigmas.Length) & (r < Blur * (k + 1) / BlurSigmas.Length);
+            blurred = blurred * (peak / blurred.amax(new long[] { 1, 2, 3 }, keepdim: true).clamp_min(hold[1e-6]));
+            var chosen = (r >= hold[Blur * k / BlurSigmas.Length]) & (r < hold[Blur * (k + 1) / BlurSigmas.Length]);
             result = where(chosen, blurred, result);
         }
 
@@ -88,20 +91,23 @@ public sealed record AffineJitter(
     {
         int radius = (int)Math.Ceiling(3 * sigma);
         var x = arange(-radius, radius + 1, dtype: dtype, device: device);
-        return ((-(x * x) / (2 * sigma * sigma)).exp(), radius);
+        using var hold = new ScalarHold();
+        return ((-(x * x) / hold[2 * sigma * sigma]).exp(), radius);
     }
 
     /// <summary>Rotation-and-scale followed by a shear x' = x + s·y, s drawn in ±MaxShear.</summary>
     private Tensor Sheared(Tensor cos, Tensor sin, Tensor tx, Tensor ty, Generator generator, Device device)
     {
-        var s = rand(new long[] { cos.shape[0] }, generator: generator).to(device).mul_(2).sub_(1).mul_(MaxShear);
+        using var hold = new ScalarHold();
+        var s = rand(new long[] { cos.shape[0] }, generator: generator).to(device).mul_(hold[2]).sub_(hold[1]).mul_(hold[MaxShear]);
         return stack(new[] { cos, (cos * s) - sin, tx, sin, (sin * s) + cos, ty }, dim: 1);
     }
 
     /// <summary>A smooth random displacement per pixel, [N, H, W, 2] in affine_grid's coordinates.</summary>
     private Tensor Displacement(long n, long height, long width, Generator generator, Device device)
     {
-        var field = rand(new long[] { n, 2, height, width }, generator: generator).to(device).mul_(2).sub_(1);
+        using var hold = new ScalarHold();
+        var field = rand(new long[] { n, 2, height, width }, generator: generator).to(device).mul_(hold[2]).sub_(hold[1]);
         var (gauss, radius) = GaussianWeights(ElasticSigma, ScalarType.Float32, device);
         var kernel = outer(gauss, gauss);
         kernel = (kernel / kernel.sum()).expand(2, 1, (2 * radius) + 1, (2 * radius) + 1);
@@ -118,7 +124,8 @@ public sealed record AffineJitter(
         Tensor Cross(Tensor t) => maximum(F.max_pool2d(t, new long[] { 1, 3 }, new long[] { 1, 1 }, new long[] { 0, 1 }), F.max_pool2d(t, new long[] { 3, 1 }, new long[] { 1, 1 }, new long[] { 1, 0 }));
         var thicker = Cross(batch);
         var thinner = -Cross(-batch);
-        return where(r < StrokeChange / 2, thicker, where(r < StrokeChange, thinner, batch));
+        using var hold = new ScalarHold();
+        return where(r < hold[StrokeChange / 2], thicker, where(r < hold[StrokeChange], thinner, batch));
     }
 }
 
@@ -134,11 +141,12 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
         long height = batch.shape[2];
         long width = batch.shape[3];
         var shifts = randint(-Padding, Padding + 1, new long[] { n, 2 }, generator: generator).to(batch.device).to_type(batch.dtype);
-        var flip = (rand(new long[] { n }, generator: generator).to(batch.device) < 0.5).to_type(batch.dtype) * -2 + 1;
+        using var hold = new ScalarHold();
+        var flip = (rand(new long[] { n }, generator: generator).to(batch.device) < hold[0.5]).to_type(batch.dtype) * hold[-2] + hold[1];
         // Whole-pixel shifts in affine_grid's [-1, 1] coordinates (align_corners false) sample pixel centres exactly,
         // and zero padding outside the image is what padding-then-cropping gives.
-        var tx = shifts[.., 0] * (2.0 / width);
-        var ty = shifts[.., 1] * (2.0 / height);
+        var tx = shifts[.., 0] * hold[2.0 / width];
+        var ty = shifts[.., 1] * hold[2.0 / height];
         var zero = zeros_like(tx);
         var one = ones_like(tx);
         var theta = stack(new[] { flip, zero, tx, zero, one, ty }, dim: 1).view(n, 2, 3);

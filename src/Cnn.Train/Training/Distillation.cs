@@ -1,3 +1,4 @@
+using Cnn.Train.Kernels;
 using Cnn.Inference;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -107,18 +108,20 @@ internal sealed class DistillationTeacher : IDisposable
         }
 
         var logits = tensor(logProbabilities, new long[] { n, classes }).to(raw.device);
-        return F.softmax(logits / _settings.Temperature, 1);
+        using var hold = new ScalarHold();
+        return F.softmax(logits / hold[_settings.Temperature], 1);
     }
 
     /// <summary>(1 − w) · cross-entropy + w · T² · KL(teacher ‖ student), both at temperature T.</summary>
     public Tensor Loss(Tensor logits, Tensor targets, Tensor crossEntropy)
     {
         double t = _settings.Temperature;
-        var student = F.log_softmax(logits / t, 1);
+        using var hold = new ScalarHold();
+        var student = F.log_softmax(logits / hold[t], 1);
         // Σ p (log p − log q), written out: the teacher's entropy term does not move the gradient but keeps the
         // printed loss a divergence (0 when the student matches).
-        var match = (targets * (targets.clamp_min(1e-30).log() - student)).sum() / logits.shape[0];
-        return (crossEntropy * (1 - _settings.Weight)) + (match * (_settings.Weight * t * t));
+        var match = (targets * (targets.clamp_min(hold[1e-30]).log() - student)).sum() / hold[logits.shape[0]];
+        return (crossEntropy * hold[1 - _settings.Weight]) + (match * hold[_settings.Weight * t * t]);
     }
 
     public void Dispose() => _teacher.Dispose();

@@ -1,3 +1,4 @@
+using Cnn.Train.Kernels;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -81,11 +82,12 @@ internal sealed class FlatAdam : IDisposable
         double biasCorrection2 = 1 - Math.Pow(beta2, step);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using var hold = new ScalarHold();
         var (parameters, gradients, averages, squares) = _buffers;
-        averages.mul_(beta1).add_(gradients, alpha: 1 - beta1);
-        squares.mul_(beta2).addcmul_(gradients, gradients.conj(), value: 1 - beta2);
-        var denominator = (squares.sqrt() / Math.Sqrt(biasCorrection2)).add_(group.eps!.Value);
-        parameters.addcdiv_(averages, denominator, value: -(group.LearningRate!.Value / biasCorrection1));
+        averages.mul_(hold[beta1]).add_(gradients, alpha: hold[1 - beta1]);
+        squares.mul_(hold[beta2]).addcmul_(gradients, gradients.conj(), value: hold[1 - beta2]);
+        var denominator = (squares.sqrt() / hold[Math.Sqrt(biasCorrection2)]).add_(hold[group.eps!.Value]);
+        parameters.addcdiv_(averages, denominator, value: hold[-(group.LearningRate!.Value / biasCorrection1)]);
     }
 
     public void Dispose()

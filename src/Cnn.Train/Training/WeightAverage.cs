@@ -33,7 +33,10 @@ internal sealed class WeightAverage : IDisposable
     public void Update(long step)
     {
         using var noGrad = no_grad();
-        _average.lerp_(_weights, 1 - DecayAt(step));
+        // The weight as a 0-dim tensor (what C#'s implicit conversion made here before), held until lerp_ returns:
+        // an implicit temporary can be finalized while libtorch reads it (Kernels/ScalarHold.cs).
+        using Tensor weight = 1 - DecayAt(step);
+        _average.lerp_(_weights, weight);
     }
 
     /// <summary>Puts the average into the model's weights until disposed, which puts the trained weights back.</summary>
