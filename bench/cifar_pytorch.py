@@ -3,8 +3,11 @@
 
 Prints one JSON line: training images/s (train loop only) and evaluation images/s (eval mode, inference_mode, over the
 validation and test sets), as `cnn` reports them in summary.json.
-Usage: cifar_pytorch.py DATA_DIR --epochs 1 --threads 2 [--batch-size 128]
+Usage: cifar_pytorch.py DATA_DIR --epochs 1 --threads 2 [--batch-size 128] [--channels-last] [--bf16]
+--bf16: PyTorch's own mixed precision on the CPU, torch.cpu.amp.autocast(dtype=torch.bfloat16) around the forward pass
+and the loss (training and evaluation), as its documentation shows; weights and optimizer stay fp32.
 """
+import contextlib
 import argparse
 import json
 import time
@@ -54,6 +57,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--channels-last", action="store_true",
                         help="convert the model and every batch to torch.channels_last")
+    parser.add_argument("--bf16", action="store_true", help="torch.cpu.amp.autocast in bfloat16")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--val-fraction", type=float, default=0.1)
     args = parser.parse_args()
@@ -68,6 +72,7 @@ def main():
     mean = train_x.double().div(255).mean((0, 2, 3)).float().view(1, 3, 1, 1)
     std = train_x.double().div(255).std((0, 2, 3), unbiased=False).float().view(1, 3, 1, 1)
 
+    autocast = (lambda: torch.cpu.amp.autocast(dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
     model = CifarCoarseNet()
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -84,8 +89,9 @@ def main():
                 x = x.contiguous(memory_format=torch.channels_last)
             y = train_y[idx]
             optimizer.zero_grad()
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            with autocast():
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
             loss.backward()
             optimizer.step()
             loss.item()
@@ -96,7 +102,7 @@ def main():
             model.eval()
             start = time.perf_counter()
             # inference_mode: no autograd bookkeeping at all, PyTorch's fastest evaluation mode.
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast():
                 for b in range(0, len(data), args.batch_size):
                     x = (data[b:b + args.batch_size].float().div_(255) - mean) / std
                     if args.channels_last:
@@ -105,7 +111,7 @@ def main():
             eval_seconds += time.perf_counter() - start
             evaluated += len(data)
     print(json.dumps({"train_images_per_second": seen / train_seconds, "eval_images_per_second": evaluated / eval_seconds,
-                      "threads": args.threads, "channels_last": args.channels_last, "torch": torch.__version__}))
+                      "threads": args.threads, "channels_last": args.channels_last, "bf16": args.bf16, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

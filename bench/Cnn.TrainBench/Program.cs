@@ -7,7 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 
 // Where one training step's time goes in TorchSharp, phase by phase; bench/steps_pytorch.py times the same phases in
 // PyTorch. Usage: Cnn.TrainBench lenet|cifar [--threads N] [--batch N] [--steps N] [--channels-last] [--no-mkldnn]
-//                 [--torchsharp-adam]
+//                 [--torchsharp-adam] [--bf16]
 //                 Cnn.TrainBench pool|expand   (2×2 average pooling: libtorch's kernels against the alternatives)
 //                 Cnn.TrainBench validation RUN_DIR OUT_DIR   (a LeNet run's validation split as t10k IDX files)
 // --no-mkldnn calls at::Context::setUserEnabledMkldnn(false) by its C++ symbol (TorchSharp does not expose it): a
@@ -45,6 +45,9 @@ torch.manual_seed(1);
 ModelConfig config = model == "lenet" ? new LeNet5Config() : new CifarCoarseNetConfig();
 int size = config.ImageSize;
 using var net = config.Build();
+// --bf16: the trainer's mixed precision (Kernels/MixedPrecision.cs).
+Cnn.Train.Kernels.MixedPrecision.Set(net, args.Contains("--bf16") ? Cnn.Train.Training.Precision.Bf16 : Cnn.Train.Training.Precision.Fp32);
+
 // The trainer's optimizer (Training/FlatAdam.cs); --torchsharp-adam times TorchSharp's own Adam instead.
 bool torchSharpAdam = args.Contains("--torchsharp-adam");
 using var flatAdam = torchSharpAdam ? null : Cnn.Train.Training.FlatAdam.Create(net, 1e-3);

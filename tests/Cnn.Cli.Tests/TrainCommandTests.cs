@@ -104,6 +104,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--lr", "1e308", "--lr is 1E+308; expected a positive number up to 3.4e38")]
     [InlineData("--scheduler", "linear", "--scheduler is 'linear'; expected one of none, step, cosine, plateau, onecycle")]
     [InlineData("--device", "tpu", "--device is 'tpu'; expected one of auto, cpu, cuda")]
+    [InlineData("--precision", "fp16", "--precision is 'fp16'; expected one of fp32, bf16")]
     public void Unknown_options_and_unconvertible_values_exit_2_naming_them(string option, string value, string message)
     {
         var result = Cli.Run(Train("typo", option, value));
@@ -166,11 +167,31 @@ public sealed class TrainCommandTests : IDisposable
 
         var epochs = Cli.Run("train", "lenet", "--resume", _dir.Combine("run"), "--epochs", "5", "--lr", "0.1");
         Assert.Equal(2, epochs.ExitCode);
-        Assert.Contains("--resume continues a run with the options saved in its config.json; --epochs, --lr cannot change them (only --threads and --device may be given with --resume)", epochs.Stderr);
+        Assert.Contains("--resume continues a run with the options saved in its config.json; --epochs, --lr cannot change them (only --threads, --device and --force-bf16 may be given with --resume)", epochs.Stderr);
 
         var cifar = Cli.Run("train", "cifar", "--resume", _dir.Combine("run"));
         Assert.Equal(1, cifar.ExitCode);
         Assert.Contains($"{_dir.Combine("run")} is a lenet5 run; continue it with cnn train lenet --resume {_dir.Combine("run")}", cifar.Stderr);
+    }
+
+    [Fact]
+    public void A_bf16_run_says_so_records_it_and_resumes_in_bf16()
+    {
+        // Forced, so the test runs on CPUs without bfloat16 instructions too (there libtorch emulates them).
+        var (code, output) = Cli.Run(Train("bf16", "--epochs", "1", "--precision", "bf16", "--force-bf16"));
+        Assert.True(code == 0, output);
+        Assert.Matches(@"precision bf16 \((avx|amx|bf16|forced)", output);
+        var run = new RunFolder(_dir.Combine("bf16"));
+        Assert.Equal(Precision.Bf16, run.ReadConfig().Training.Precision);
+        Assert.Contains("\"precision\": \"bf16\"", File.ReadAllText(run.File(RunFolder.ConfigFile)));
+
+        var resumed = Cli.Run("train", "lenet", "--resume", _dir.Combine("bf16"), "--force-bf16");
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Matches(@"precision bf16", resumed.Output);
+
+        // An fp32 run's config says nothing of precision, as before there was a choice.
+        Assert.True(Cli.Run(Train("fp32", "--epochs", "1")).ExitCode == 0);
+        Assert.DoesNotContain("precision", File.ReadAllText(_dir.Combine("fp32", RunFolder.ConfigFile)));
     }
 
     [Fact]

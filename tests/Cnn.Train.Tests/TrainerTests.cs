@@ -167,6 +167,35 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_bf16_run_is_bit_identical_run_to_run_differs_from_fp32_and_resumes_exactly()
+    {
+        // Forced: CI's CPU may have no bfloat16 instructions (libtorch then emulates them, reproducibly too).
+        var bf16 = Tiny with { Epochs = 3, Precision = Precision.Bf16, ForcePrecision = true };
+        var (a, outcome) = Train("bf16-a", bf16);
+        var (b, _) = Train("bf16-b", bf16);
+        AssertSameWeights(a, b);
+        Assert.Equal(LearningColumns(a), LearningColumns(b));
+        Assert.Equal(Precision.Bf16, a.ReadConfig().Training.Precision);
+        Assert.True(outcome.Summary!.TestAccuracy > 0.5, $"test accuracy {outcome.Summary.TestAccuracy:P1}");
+
+        var (fp32, _) = Train("fp32", bf16 with { Precision = Precision.Fp32 });
+        Assert.NotEqual(LearningColumns(a), LearningColumns(fp32));
+
+        using var cancel = new CancellationTokenSource();
+        var (part, stopped) = Train("bf16-part", bf16, new CancelAfter(2, cancel), cancel.Token);
+        Assert.True(stopped.Interrupted);
+        using (var data = Load(bf16))
+        {
+            // The saved config says bf16; forcing is per invocation, as the CLI's --force-bf16 is.
+            var config = part.ReadConfig();
+            new Trainer(part, config with { Training = config.Training with { ForcePrecision = true } }, data).Fit(resume: true);
+        }
+
+        AssertSameWeights(a, part);
+        Assert.Equal(LearningColumns(a), LearningColumns(part));
+    }
+
+    [Fact]
     public void Interrupted_run_resumed_ends_where_the_uninterrupted_run_ends()
     {
         var options = Tiny with { Epochs = 4, Scheduler = SchedulerKind.Plateau, Patience = 3 };

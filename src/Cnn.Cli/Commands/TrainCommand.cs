@@ -32,7 +32,7 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
         console.MarkupLineInterpolated(
             $"[bold]{config.Model.Name}[/] on [bold]{config.Data.Dataset}[/] ({config.Data.TrainCount:N0} train / {config.Data.ValidationCount:N0} val / {config.Data.TestCount:N0} test) → {run.Path}");
         console.MarkupLineInterpolated(
-            $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device.ToString().ToLowerInvariant()}; {allocator}[/]");
+            $"[grey]epochs {o.Epochs}, lr {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch {o.BatchSize}, scheduler {o.Scheduler}, patience {o.Patience}, augment {o.Augment}, seed {o.Seed}, threads {o.Threads}, device {o.Device.ToString().ToLowerInvariant()}{Precision(o)}; {allocator}[/]");
         var outcome = TrainingProgress.Run(console, observer => new Trainer(run, config, prepared.Data, observer).Fit(resume, cancel));
         if (outcome.Interrupted)
         {
@@ -80,6 +80,11 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
         return await settings.Recipe.PrepareAsync(settings.Request(), downloader, cancel);
     }
 
+    /// <summary>", precision bf16 (avx512_bf16)" for a bf16 run, naming the CPU's instructions it uses or that it was forced; nothing for fp32.</summary>
+    private static string Precision(TrainOptions o) => o.Precision == Cnn.Train.Training.Precision.Fp32
+        ? ""
+        : $", precision {o.Precision.ToString().ToLowerInvariant()} ({Cnn.Train.Bf16Support.CpuFeatures() ?? (o.ForcePrecision ? "forced: no bfloat16 instructions, emulated" : "no bfloat16 instructions")})";
+
     private static async Task<PreparedRun> ResumeAsync(RunFolder run, TSettings settings, CancellationToken cancel)
     {
         var saved = run.ReadConfig();
@@ -93,6 +98,7 @@ public abstract class TrainCommand<TSettings>(IAnsiConsole console) : AsyncComma
         {
             Threads = settings.Threads ?? saved.Training.Threads,
             Device = settings.Device ?? saved.Training.Device,
+            ForcePrecision = settings.ForceBf16 == true,
         };
         var config = saved with { Training = options.Validated(settings.OptionName) };
         return new PreparedRun(config, await Cnn.Train.Data.Datasets.ReloadAsync(config, cancel));

@@ -41,6 +41,14 @@ public abstract class RunSettings : CommandSettings
     [DefaultsDescription("libtorch CPU threads (the number of cores by default).", nameof(TrainOptions.Threads))]
     public int? Threads { get; init; }
 
+    [CommandOption("--precision <P>")]
+    [DefaultsDescription("fp32, or bf16: convolutions and linear layers in bfloat16 on a CPU with bfloat16 dot products (AVX512_BF16, AMX or ARM BF16), weights, optimizer, batch-norm statistics and loss in fp32; the exported model is fp32 either way.", nameof(TrainOptions.Precision))]
+    public Precision? Precision { get; init; }
+
+    [CommandOption("--force-bf16")]
+    [Description("With --precision bf16: train in bf16 on a CPU without bfloat16 dot products too (emulated, slower than fp32; for checking the numbers). May be given with --resume")]
+    public bool? ForceBf16 { get; init; }
+
     /// <summary>The recipe this command trains.</summary>
     internal abstract Recipe Recipe { get; }
 
@@ -74,6 +82,8 @@ public abstract class RunSettings : CommandSettings
         BestBy = BestBy ?? defaults.BestBy,
         Scheduler = Scheduler ?? defaults.Scheduler,
         Threads = Threads ?? defaults.Threads,
+        Precision = Precision ?? defaults.Precision,
+        ForcePrecision = ForceBf16 == true,
     };
 }
 
@@ -90,7 +100,7 @@ internal sealed class SetsAttribute(string property) : Attribute
 public abstract class TrainSettings : RunSettings
 {
     /// <summary>The only options <c>--resume</c> takes along: where the run continues may change, not what it computes.</summary>
-    private static readonly string[] ResumeMayChange = [nameof(Threads), nameof(Device), nameof(Resume)];
+    private static readonly string[] ResumeMayChange = [nameof(Threads), nameof(Device), nameof(ForceBf16), nameof(Resume)];
 
     [CommandOption("--lr <X>")]
     [DefaultsDescription("Adam learning rate (the peak for onecycle).", nameof(TrainOptions.LearningRate))]
@@ -272,7 +282,7 @@ public abstract class TrainSettings : RunSettings
         if (given.Count > 0)
         {
             throw new ArgumentException(
-                $"--resume continues a run with the options saved in its config.json; {string.Join(", ", given)} cannot change them (only --threads and --device may be given with --resume)");
+                $"--resume continues a run with the options saved in its config.json; {string.Join(", ", given)} cannot change them (only --threads, --device and --force-bf16 may be given with --resume)");
         }
 
         if (Threads is < 1)

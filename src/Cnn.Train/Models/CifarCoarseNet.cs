@@ -1,4 +1,5 @@
 using Cnn.Train.Kernels;
+using Cnn.Train.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -9,7 +10,7 @@ namespace Cnn.Train.Models;
 /// The 4-conv BatchNorm CNN for CIFAR-100's coarse labels (see <see cref="CifarCoarseNetConfig"/>). Field names are the
 /// state-dict keys, ONNX output names and figure titles. Owns native tensors: dispose it.
 /// </summary>
-public sealed class CifarCoarseNet : Module<Tensor, Tensor>
+public sealed class CifarCoarseNet : Module<Tensor, Tensor>, IMixedPrecision
 {
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
@@ -63,6 +64,9 @@ public sealed class CifarCoarseNet : Module<Tensor, Tensor>
 
     public CifarCoarseNetConfig Config { get; }
 
+    /// <inheritdoc/>
+    public Precision Precision { get; set; }
+
     public override Tensor forward(Tensor input)
     {
         Config.CheckInput(input, nameof(CifarCoarseNet));
@@ -70,11 +74,12 @@ public sealed class CifarCoarseNet : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // Channels-last from the input on: 1.25× per training step on this net (bench/README.md). flatten restores
         // NCHW order for fc1, so the weights mean what they mean in NCHW.
-        var x = relu1.call(bn1.call(conv1.call(ChannelsLast.From(input))));
-        x = pool1.call(relu2.call(bn2.call(conv2.call(x))));
-        x = relu3.call(bn3.call(conv3.call(x)));
-        x = pool2.call(relu4.call(bn4.call(conv4.call(x))));
-        x = relu5.call(fc1.call(flatten.call(x)));
-        return fc2.call(dropout.call(x)).MoveToOuterDisposeScope();
+        const int p = CifarCoarseNetConfig.Padding;
+        var x = relu1.call(bn1.call(MixedPrecision.Conv(conv1, ChannelsLast.From(input), Precision, p)));
+        x = pool1.call(relu2.call(bn2.call(MixedPrecision.Conv(conv2, x, Precision, p))));
+        x = relu3.call(bn3.call(MixedPrecision.Conv(conv3, x, Precision, p)));
+        x = pool2.call(relu4.call(bn4.call(MixedPrecision.Conv(conv4, x, Precision, p))));
+        x = relu5.call(MixedPrecision.Linear(fc1, flatten.call(x), Precision));
+        return MixedPrecision.Logits(MixedPrecision.Linear(fc2, dropout.call(x), Precision)).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using Cnn.Train.Kernels;
+using Cnn.Train.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -11,7 +12,7 @@ namespace Cnn.Train.Models;
 /// (<see cref="OneDnnGuard"/>) it holds oneDNN off for its lifetime, so every forward pass — training, an export's
 /// accuracy, a verification, a report — is right wherever it runs.
 /// </summary>
-public sealed class LeNet5 : Module<Tensor, Tensor>
+public sealed class LeNet5 : Module<Tensor, Tensor>, IMixedPrecision
 {
     private readonly Conv2d conv1;
     private readonly ReLU relu1;
@@ -49,18 +50,21 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
 
     public LeNet5Config Config { get; }
 
+    /// <inheritdoc/>
+    public Precision Precision { get; set; }
+
     public override Tensor forward(Tensor input)
     {
         Config.CheckInput(input, nameof(LeNet5));
 
         using var scope = NewDisposeScope();
         // The pools compute through a faster kernel with the same arithmetic; the modules stay the contract (names, export).
-        var x = AveragePool2x2.Apply(relu1.call(conv1.call(input)), pool1);
-        x = AveragePool2x2.Apply(relu2.call(conv2.call(x)), pool2);
+        var x = AveragePool2x2.Apply(relu1.call(MixedPrecision.Conv(conv1, input, Precision, LeNet5Config.Conv1Padding)), pool1);
+        x = AveragePool2x2.Apply(relu2.call(MixedPrecision.Conv(conv2, x, Precision, 0)), pool2);
         x = flatten.call(x);
-        x = relu3.call(fc1.call(x));
-        x = relu4.call(fc2.call(x));
-        return fc3.call(x).MoveToOuterDisposeScope();
+        x = relu3.call(MixedPrecision.Linear(fc1, x, Precision));
+        x = relu4.call(MixedPrecision.Linear(fc2, x, Precision));
+        return MixedPrecision.Logits(MixedPrecision.Linear(fc3, x, Precision)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -22,6 +22,28 @@ public enum SchedulerKind
     OneCycle,
 }
 
+/// <summary>The number format a net computes its convolutions and products in while it trains and evaluates.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Precision>))]
+public enum Precision
+{
+    /// <summary>Everything in float32.</summary>
+    Fp32,
+
+    /// <summary>
+    /// Mixed precision: convolutions, linear layers and their backward passes in bfloat16, on bfloat16 copies of the
+    /// float32 weights made at every forward pass; the weights, their gradients, the optimizer state, batch-norm
+    /// statistics, the logits and the loss stay float32 (Kernels/MixedPrecision.cs).
+    /// </summary>
+    Bf16,
+}
+
+/// <summary>A net whose convolutions and linear layers can compute in another <see cref="Training.Precision"/> than its float32 weights.</summary>
+public interface IMixedPrecision
+{
+    /// <summary>What the convolutions and linear layers compute in; the weights are float32 either way.</summary>
+    Precision Precision { get; set; }
+}
+
 /// <summary>What makes an epoch's weights the best so far, on the validation split (model.pt keeps them; patience counts from them).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<BestBy>))]
 public enum BestBy
@@ -111,6 +133,21 @@ public sealed record TrainOptions
     /// </summary>
     public long? SplitSeed { get; init; }
 
+    /// <summary>
+    /// What the convolutions and linear layers compute in while training and evaluating: float32, or bfloat16 with
+    /// float32 weights, optimizer state, batch-norm statistics and loss (<see cref="Precision.Bf16"/>). The
+    /// exported model is float32 either way. Not written when float32, so runs without it keep their config and card.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public Precision Precision { get; init; }
+
+    /// <summary>
+    /// Train in <see cref="Precision"/> bf16 even where the CPU has no bfloat16 dot-product instructions (libtorch then
+    /// emulates them, slower than float32). Given per invocation, never saved.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ForcePrecision { get; init; }
+
     /// <summary>Intra-op threads for libtorch on CPU.</summary>
     public int Threads { get; init; } = 1;
 
@@ -171,6 +208,7 @@ public sealed record TrainOptions
         Require(Ema is >= 0 and < 1, nameof(Ema), Ema, "0 (off) or a decay below 1, such as 0.999");
         Require(Enum.IsDefined(BestBy), nameof(BestBy), BestBy, "loss or accuracy");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");
+        Require(Enum.IsDefined(Precision), nameof(Precision), Precision, "fp32 or bf16");
         return this;
     }
 }

@@ -70,9 +70,11 @@ public sealed class Trainer(RunFolder run, RunConfig config, TrainingData data, 
         // Held for the whole training: a second training of the same folder is refused instead of interleaving files.
         using var runLock = RunLock.Acquire(run.Path);
         var device = TorchRuntime.ResolveDevice(_options.Device);
+        Bf16Support.Check(_options, device);
         torch.set_num_threads(_options.Threads);
         torch.manual_seed(_options.Seed);
         using var model = config.Model.Build();
+        Kernels.MixedPrecision.Set(model, _options.Precision);
         model.to(device);
         using var adam = FlatAdam.Create(model, _options.LearningRate);
         using var teacher = _options.Distill is { } distill ? DistillationTeacher.Load(distill, config.Data, _options.Threads) : null;
