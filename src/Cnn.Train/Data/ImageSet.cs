@@ -57,6 +57,7 @@ public sealed record Normalization(IReadOnlyList<double> Mean, IReadOnlyList<dou
     {
         var mean = tensor(Mean.Select(m => (float)m).ToArray(), device: batch.device).view(1, Mean.Count, 1, 1);
         var std = tensor(Std.Select(s => (float)s).ToArray(), device: batch.device).view(1, Std.Count, 1, 1);
+        // Tensor − tensor passes no Scalar (unlike +), so nothing to hold here.
         return (batch - mean) / std;
     }
 }

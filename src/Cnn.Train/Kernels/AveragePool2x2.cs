@@ -43,9 +43,9 @@ internal static class AveragePool2x2
             var even = TensorIndex.Slice(0, null, 2);
             var odd = TensorIndex.Slice(1, null, 2);
             // One new tensor, then in-place adds, in avg_pool2d's order: top-left, top-right, bottom-left, bottom-right.
-            var sum = x[.., .., even, even] + x[.., .., even, odd];
-            sum.add_(x[.., .., odd, even]).add_(x[.., .., odd, odd]);
             using var hold = new ScalarHold();
+            var sum = x[.., .., even, even].add(x[.., .., even, odd], hold[1]);
+            sum.add_(x[.., .., odd, even], hold[1]).add_(x[.., .., odd, odd], hold[1]);
             return sum.div_(hold[4]);
         }
 

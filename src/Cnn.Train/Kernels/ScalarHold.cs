@@ -8,7 +8,9 @@ namespace Cnn.Train.Kernels;
 /// one (<c>x * 2.0</c>, <c>t.div_(4f)</c>) can be finalized by a garbage collection on another thread while libtorch
 /// still reads it, which failed a distillation run at epoch 7 with "Unknown scalar type" in <c>div</c>. Scalars are
 /// not tracked by dispose scopes either, so code on the training path writes <c>hold[2.0]</c> for every number it
-/// passes to a tensor operation, with the hold disposed after the operations return.
+/// passes to a tensor operation, with the hold disposed after the operations return. That includes additions:
+/// TorchSharp's <c>a + b</c> and <c>a.add_(b)</c> pass an implicit alpha of 1 (a second run failed so, in
+/// <c>add</c>), hence <c>a.add(b, hold[1])</c>; a tensor minus a tensor passes none.
 /// </summary>
 internal sealed class ScalarHold : IDisposable
 {

@@ -35,7 +35,7 @@ public sealed record AffineJitter(
         using var hold = new ScalarHold();
         var u = rand(new long[] { n, 4 }, generator: generator).to(batch.device).mul_(hold[2]).sub_(hold[1]);
         var angle = u[.., 0] * hold[MaxRotationDegrees * Math.PI / 180.0];
-        var scale = u[.., 1] * hold[MaxScale] + hold[1.0];
+        var scale = (u[.., 1] * hold[MaxScale]).add(hold[1.0], hold[1]);
         // affine_grid works in [-1, 1] coordinates: a shift of p pixels is 2p / size.
         var tx = u[.., 2] * hold[2.0 * MaxShiftPixels / width];
         var ty = u[.., 3] * hold[2.0 * MaxShiftPixels / height];
@@ -45,7 +45,7 @@ public sealed record AffineJitter(
         var grid = F.affine_grid(theta.view(n, 2, 3).to_type(batch.dtype), new[] { n, batch.shape[1], height, width }, align_corners: false);
         if (ElasticAlpha > 0)
         {
-            grid = grid + Displacement(n, height, width, generator, batch.device).to_type(batch.dtype);
+            grid = grid.add(Displacement(n, height, width, generator, batch.device).to_type(batch.dtype), hold[1]);
         }
 
         var jittered = F.grid_sample(batch, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
@@ -100,7 +100,7 @@ public sealed record AffineJitter(
     {
         using var hold = new ScalarHold();
         var s = rand(new long[] { cos.shape[0] }, generator: generator).to(device).mul_(hold[2]).sub_(hold[1]).mul_(hold[MaxShear]);
-        return stack(new[] { cos, (cos * s) - sin, tx, sin, (sin * s) + cos, ty }, dim: 1);
+        return stack(new[] { cos, (cos * s) - sin, tx, sin, (sin * s).add(cos, hold[1]), ty }, dim: 1);
     }
 
     /// <summary>A smooth random displacement per pixel, [N, H, W, 2] in affine_grid's coordinates.</summary>
@@ -142,7 +142,7 @@ public sealed record CropFlip(int Padding = 4) : IAugmentation
         long width = batch.shape[3];
         var shifts = randint(-Padding, Padding + 1, new long[] { n, 2 }, generator: generator).to(batch.device).to_type(batch.dtype);
         using var hold = new ScalarHold();
-        var flip = (rand(new long[] { n }, generator: generator).to(batch.device) < hold[0.5]).to_type(batch.dtype) * hold[-2] + hold[1];
+        var flip = (rand(new long[] { n }, generator: generator).to(batch.device) < hold[0.5]).to_type(batch.dtype).mul(hold[-2]).add(hold[1], hold[1]);
         // Whole-pixel shifts in affine_grid's [-1, 1] coordinates (align_corners false) sample pixel centres exactly,
         // and zero padding outside the image is what padding-then-cropping gives.
         var tx = shifts[.., 0] * hold[2.0 / width];

@@ -121,7 +121,7 @@ internal sealed class DistillationTeacher : IDisposable
         // Σ p (log p − log q), written out: the teacher's entropy term does not move the gradient but keeps the
         // printed loss a divergence (0 when the student matches).
         var match = (targets * (targets.clamp_min(hold[1e-30]).log() - student)).sum() / hold[logits.shape[0]];
-        return (crossEntropy * hold[1 - _settings.Weight]) + (match * hold[_settings.Weight * t * t]);
+        return (crossEntropy * hold[1 - _settings.Weight]).add(match * hold[_settings.Weight * t * t], hold[1]);
     }
 
     public void Dispose() => _teacher.Dispose();
