@@ -2,11 +2,14 @@
 """The PyTorch peer of `cnn train lenet`: the same LeNet-5, data, batch, optimizer and per-batch bookkeeping.
 
 Prints one JSON line with the training images/s (train loop only, as `cnn` reports it in summary.json).
-Usage: lenet_pytorch.py DATA_DIR --epochs 2 --threads 1 [--batch-size 64]
+Usage: lenet_pytorch.py DATA_DIR --epochs 2 --threads 1 [--batch-size 64] [--channels-last] [--bf16]
+--bf16: torch.cpu.amp.autocast(dtype=torch.bfloat16) around the forward pass and the loss, as PyTorch documents it.
 """
 import argparse
+import contextlib
 import gzip
 import json
+import os
 import struct
 import time
 
@@ -17,6 +20,8 @@ import torch.nn.functional as F
 
 
 def read_idx(path):
+    if not os.path.exists(path) and path.endswith(".gz"):
+        path = path[:-3]  # data/get-mnist.sh keeps MNIST's files unpacked
     with open(path, "rb") as f:
         data = f.read()
     if data[:2] == b"\x1f\x8b":
@@ -55,6 +60,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--channels-last", action="store_true",
                         help="convert the model and every batch to torch.channels_last")
+    parser.add_argument("--bf16", action="store_true", help="torch.cpu.amp.autocast in bfloat16")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--val-fraction", type=float, default=1 / 12)
     args = parser.parse_args()
@@ -69,6 +75,7 @@ def main():
     mean = train_x.double().div(255).mean().item()
     std = train_x.double().div(255).std(unbiased=False).item()
 
+    autocast = (lambda: torch.cpu.amp.autocast(dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
     model = LeNet5()
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -87,15 +94,16 @@ def main():
                 x = x.contiguous(memory_format=torch.channels_last)
             y = train_y[idx]
             optimizer.zero_grad()
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            with autocast():
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
             loss.backward()
             optimizer.step()
             loss.item()
             logits.argmax(1).eq(y).sum().item()
         seconds += time.perf_counter() - start
         seen += len(train_x)
-    print(json.dumps({"images_per_second": seen / seconds, "threads": args.threads, "channels_last": args.channels_last, "torch": torch.__version__,
+    print(json.dumps({"images_per_second": seen / seconds, "threads": args.threads, "channels_last": args.channels_last, "bf16": args.bf16, "torch": torch.__version__,
                       "epochs": args.epochs}))
 
 

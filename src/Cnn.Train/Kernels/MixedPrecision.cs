@@ -7,7 +7,7 @@ namespace Cnn.Train.Kernels;
 
 /// <summary>
 /// What PyTorch's CPU autocast does for a net's layers, written out, since TorchSharp 0.107 has no autocast: a
-/// convolution or linear layer casts its input and its weights to bfloat16 and computes there (oneDNN's bf16 kernels,
+/// convolution (of more than one input channel) or linear layer casts its input and its weights to bfloat16 and computes there (oneDNN's bf16 kernels,
 /// about twice the float32 rate on CPUs with bfloat16 dot products); autograd casts the gradients back, so the float32
 /// master weights get float32 gradients. Activations between layers stay bfloat16 (batch norm, ReLU and pooling take
 /// them as they are, batch norm with float32 parameters and statistics), and the net casts its logits to float32
@@ -35,6 +35,15 @@ internal static class MixedPrecision
         if (precision == Precision.Fp32)
         {
             return conv.call(x);
+        }
+
+        // A convolution of one input channel (LeNet-5's first on grey digits) stays float32: oneDNN 3.7 has no bf16
+        // kernel for its weight gradient and falls back to a generic GEMM (x64:gemm:jit), 4.4 ms per LeNet-5 step
+        // against float32's 0.39 ms (ONEDNN_VERBOSE, bench/README.md); the dot-product units pair input channels, so
+        // one channel gains nothing anyway.
+        if (conv.weight!.shape[1] == 1)
+        {
+            return conv.call(x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32));
         }
 
         using var weight = conv.weight!.to(ScalarType.BFloat16);
