@@ -34,12 +34,13 @@ public static class Int8Exporter
         double temperature = OnnxExporter.TemperatureOf(summary);
         var plain = OnnxExporter.BuildGraph(plan, config, temperature, withFeatures: false);
         var features = OnnxExporter.BuildGraph(plan, config, temperature, withFeatures: true);
+        bool floatFirst = plain.Node.Any(n => QdqQuantizer.StaysFloat(plain, n));
         var card = ModelCards.Create(plan, config, summary, options, ModelCards.WeightsSha256(plain.Initializer)) with
         {
             Quantization = new QuantizationSpec
             {
                 Format = "QDQ",
-                Weights = "int8, symmetric, per output channel; biases int32",
+                Weights = "int8, symmetric, per output channel; biases int32" + (floatFirst ? "; a convolution of one input channel stays float" : ""),
                 Activations = "int8, per tensor",
                 Calibration = FormattableString.Invariant($"min-max over {count:N0} images of the {split} split"),
             },
