@@ -15,12 +15,15 @@ public sealed class MlNetTests : IDisposable
         return path;
     }).ToList();
 
-    [Fact]
-    public void Ml_net_pipeline_gives_the_direct_paths_predictions_and_feature_maps()
+    [Theory]
+    [InlineData("lenet5-mnist.features.onnx")]
+    [InlineData("lenet5-handwriting.int8.features.onnx")]
+    public void Ml_net_pipeline_gives_the_direct_paths_predictions_and_feature_maps(string file)
     {
         var files = WriteDigits(12);
-        using var model = CnnModel.Load(Repository.FeaturesPath);
-        using var pipeline = new MlNetPipeline(Repository.FeaturesPath, model, ["probabilities", "conv1", "pool2"]);
+        string path = Path.Combine(Repository.Root, "models", file);
+        using var model = CnnModel.Load(path);
+        using var pipeline = new MlNetPipeline(path, model, ["probabilities", "conv1", "pool2"]);
 
         var viaMlNet = pipeline.Predict(files);
         var conv1 = pipeline.Column(files, "conv1");

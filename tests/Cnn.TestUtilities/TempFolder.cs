@@ -42,7 +42,6 @@ public static class Repository
     /// <summary>The committed ensemble of two width-4 LeNet-5s (models/README.md), the distilled net's teacher.</summary>
     public static string EnsemblePath => System.IO.Path.Combine(Root, "models", "lenet5-mnist-ensemble.onnx");
 
-    /// <summary>The committed width-2 LeNet-5 distilled from the ensemble (models/README.md), the explorer page's default.</summary>
     /// <summary>The file stem of the explorer page's default model in models/ (README's `cnn serve` example).</summary>
     public const string ExplorerModel = "lenet5-handwriting";
 
