@@ -189,6 +189,13 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.Output);
         Assert.Matches(@"precision bf16", resumed.Output);
 
+        // The export is float32 whatever the run computed in, and verifies against the run's weights.
+        var export = Cli.Run("export", _dir.Combine("bf16"));
+        Assert.True(export.ExitCode == 0, export.Output);
+        Assert.Contains("logits: float", export.Output);
+        var verify = Cli.Run("verify", _dir.Combine("bf16", "model.onnx"), "--run", _dir.Combine("bf16"));
+        Assert.True(verify.ExitCode == 0, verify.Output);
+
         // An fp32 run's config says nothing of precision, as before there was a choice.
         Assert.True(Cli.Run(Train("fp32", "--epochs", "1")).ExitCode == 0);
         Assert.DoesNotContain("precision", File.ReadAllText(_dir.Combine("fp32", RunFolder.ConfigFile)));
