@@ -50,6 +50,14 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
         Assert.Contains("test images ×1, uniform noise ×1, test images ×7, uniform noise ×7, test images ×64, uniform noise ×64", verifyOutput);
         Assert.Contains("model.features.onnx", verifyOutput);
         Assert.Contains("verified (abs ≤ 1E-005 or rel ≤ 1E-004 per element, fp32)", verifyOutput);
+
+        // --split chooses the split an int8 file is compared on; a float file is compared element by element.
+        var split = Cli.Run("verify", file, "--run", _run, "--split", "validation");
+        Assert.Equal(1, split.ExitCode);
+        Assert.Contains("--split chooses the split for an int8 file", split.Output);
+        var unknown = Cli.Run("verify", file, "--run", _run, "--split", "train");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--split is 'train'; expected test or validation", unknown.Output);
     }
 
     [Fact]
@@ -88,6 +96,12 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
         var small = Cli.Run("export", _run, "--int8", "--calibration", "10");
         Assert.Equal(2, small.ExitCode);
         Assert.Contains("--calibration is 10; expected at least 64 images", small.Output);
+        var method = Cli.Run("export", _run, "--calibration-method", "percentile");
+        Assert.Equal(2, method.ExitCode);
+        Assert.Contains("--calibration-method was given without --int8", method.Output);
+        var unknown = Cli.Run("export", _run, "--int8", "--calibration-method", "entropy");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--calibration-method is 'entropy'; expected one of minmax, percentile", unknown.Output);
     }
 
     [Fact]

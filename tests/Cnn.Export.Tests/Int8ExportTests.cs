@@ -92,6 +92,34 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
     }
 
     [Fact]
+    public async Task Percentile_calibration_clips_the_rarest_values_and_says_so_in_the_card()
+    {
+        var run = trained.Runs[1.0];
+        var config = run.ReadConfig();
+        using var data = await Datasets.ReloadAsync(config);
+        using var model = run.LoadModel(config);
+        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        string path = _dir.Combine("percentile.onnx");
+        var result = Int8Exporter.Export(model, config, run.ReadSummary(), path, images, (int)data.Train.Count, "training", method: CalibrationMethod.Percentile);
+        Assert.Equal($"0.001th to 99.999th percentile over {data.Train.Count} images of the training split", result.Card.Quantization!.Calibration);
+
+        // Each activation's scale (its range / 255) is at most min-max's, and narrower for some: the rarest values clip.
+        var minMax = Scales(Export().Int8);
+        var percentile = Scales(path);
+        Assert.Equal(minMax.Keys.Order(), percentile.Keys.Order());
+        Assert.All(percentile, p => Assert.True(p.Value <= minMax[p.Key] * (1 + 1e-6), $"{p.Key}: {p.Value} against min-max's {minMax[p.Key]}"));
+        Assert.Contains(percentile, p => p.Value < minMax[p.Key] * 0.999);
+    }
+
+    /// <summary>The activations' scales of an int8 file, by tensor name.</summary>
+    private static Dictionary<string, float> Scales(string path)
+    {
+        var model = Cnn.Export.Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        return model.Graph.Initializer.Where(t => t.Name.EndsWith(".scale", StringComparison.Ordinal) && t.Dims.Count == 0)
+            .ToDictionary(t => t.Name, t => t.RawData.Length > 0 ? BitConverter.ToSingle(t.RawData.Span) : t.FloatData[0]);
+    }
+
+    [Fact]
     public void Too_few_calibration_images_are_refused_and_nothing_is_written()
     {
         var run = trained.Runs[1.0];

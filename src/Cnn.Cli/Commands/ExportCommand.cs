@@ -31,6 +31,10 @@ public sealed class ExportSettings : CommandSettings
     [Description("With --int8: how many validation images measure the activations' ranges. Default: all of them")]
     public int? Calibration { get; init; }
 
+    [CommandOption("--calibration-method <M>")]
+    [Description("With --int8: minmax (each activation's range from its smallest to its largest value) or percentile (from its 0.001th to its 99.999th percentile). Default: minmax")]
+    public CalibrationMethod? CalibrationMethod { get; init; }
+
     [CommandOption("--unsure-below <P>")]
     [Description("Written into the model card: the probability below which this model's answers are marked unsure (cnn predict, cnn serve and Cnn.Inference use it unless given another), chosen on data that did not train it. Default: none (readers use 0.9)")]
     public double? UnsureBelow { get; init; }
@@ -46,9 +50,9 @@ public sealed class ExportSettings : CommandSettings
 
     public override ValidationResult Validate()
     {
-        if (Calibration != null && !Int8)
+        if ((Calibration != null || CalibrationMethod != null) && !Int8)
         {
-            return ValidationResult.Error("--calibration was given without --int8; it measures the ranges of an int8 model");
+            return ValidationResult.Error($"{(Calibration != null ? "--calibration" : "--calibration-method")} was given without --int8; it measures the ranges of an int8 model");
         }
 
         if (Int8 && Runs.Length > 1)
@@ -135,7 +139,7 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
             images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
         }
 
-        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options);
+        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options, settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax);
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)

@@ -25,8 +25,13 @@ public sealed class VerifySettings : CommandSettings
     [DefaultValue(0L)]
     public long Seed { get; init; }
 
-    public override ValidationResult Validate() => Run.Length == 0
-        ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
+    [CommandOption("--split <S>")]
+    [Description("An int8 file: the split its answers are compared on, test or validation (to choose between int8 exports, e.g. calibration methods, without reading the test split). Default: test")]
+    public string? Split { get; init; }
+
+    public override ValidationResult Validate() =>
+        Run.Length == 0 ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
+        : Split is not (null or "test" or "validation") ? ValidationResult.Error($"--split is '{Split}'; expected test or validation")
         : ValidationResult.Success();
 }
 
@@ -65,7 +70,13 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
 
         if (IsInt8(settings.File))
         {
-            return VerifyInt8(files, runs[0], data.Test.Images, data.Test.Labels);
+            var split = settings.Split == "validation" ? data.Validation : data.Test;
+            return VerifyInt8(files, runs[0], split.Images, split.Labels, settings.Split ?? "test");
+        }
+
+        if (settings.Split != null)
+        {
+            throw new ArgumentException($"--split is given for {settings.File}, a float file; a float file is compared element by element on the test split and random inputs, --split chooses the split for an int8 file");
         }
 
         bool passed = true;
@@ -102,14 +113,14 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
     }
 
     /// <summary>An int8 file is compared by its answers and maps on the whole test split, not element by element at fp32 tolerance.</summary>
-    private int VerifyInt8(List<string> files, RunModel run, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels)
+    private int VerifyInt8(List<string> files, RunModel run, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels, string split)
     {
         bool passed = true;
         foreach (var file in files)
         {
             var report = Int8Verifier.Verify(file, run, images, labels);
             passed &= report.Passed;
-            console.MarkupLineInterpolated($"[bold]{report.File}[/] (int8) on {report.Images:N0} test images: the float model's label for {report.Agreement:P2}; accuracy {report.FloatAccuracy:P2} → {report.Int8Accuracy:P2} ({report.AccuracyChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} points)");
+            console.MarkupLineInterpolated($"[bold]{report.File}[/] (int8) on {report.Images:N0} {split} images: the float model's label for {report.Agreement:P2}; accuracy {report.FloatAccuracy:P2} → {report.Int8Accuracy:P2} ({report.AccuracyChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} points)");
             foreach (var (map, error) in report.MapErrors)
             {
                 console.MarkupLineInterpolated($"  {map}: mean error {error.Mean:P2}, largest {error.Max:P2} of the map's largest value");

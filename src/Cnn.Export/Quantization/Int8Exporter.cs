@@ -17,9 +17,10 @@ public static class Int8Exporter
 
     /// <summary>
     /// Exports <paramref name="model"/> in int8, calibrated on <paramref name="count"/> images of
-    /// <paramref name="calibration"/> (raw [C, H, W] floats, images of the <paramref name="split"/> split).
+    /// <paramref name="calibration"/> (raw [C, H, W] floats, images of the <paramref name="split"/> split), each
+    /// activation's range chosen by <paramref name="method"/>.
     /// </summary>
-    public static ExportResult Export(nn.Module<Tensor, Tensor> model, RunConfig config, RunSummary? summary, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null)
+    public static ExportResult Export(nn.Module<Tensor, Tensor> model, RunConfig config, RunSummary? summary, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null, CalibrationMethod method = CalibrationMethod.MinMax)
     {
         // Per-channel DequantizeLinear needs opset 13, which is also the exporter's oldest.
         options = (options ?? new ExportOptions()).Validated();
@@ -42,7 +43,9 @@ public static class Int8Exporter
                 Format = "QDQ",
                 Weights = "int8, symmetric, per output channel; biases int32" + (floatFirst ? "; a convolution of one input channel stays float" : ""),
                 Activations = "int8, per tensor",
-                Calibration = FormattableString.Invariant($"min-max over {count:N0} images of the {split} split"),
+                Calibration = method == CalibrationMethod.MinMax
+                    ? FormattableString.Invariant($"min-max over {count:N0} images of the {split} split")
+                    : FormattableString.Invariant($"0.001th to 99.999th percentile over {count:N0} images of the {split} split"),
             },
         };
         var shape = card.Input.Shape;
@@ -50,7 +53,7 @@ public static class Int8Exporter
         // Batch norms are folded first, so the activations measured are those of the convolutions that will run; the
         // float graph computes every one of them under the same name.
         var folded = QdqQuantizer.FoldBatchNorms(plain);
-        var ranges = Calibrator.MinMax(fp32, QdqQuantizer.Activations(folded), calibration, count, shape);
+        var ranges = Calibrator.Ranges(method, fp32, QdqQuantizer.Activations(folded), calibration, count, shape);
         var quantized = QdqQuantizer.Quantize(folded, ranges);
         var quantizedFeatures = QdqQuantizer.Quantize(QdqQuantizer.FoldBatchNorms(features), ranges);
         return OnnxExporter.WritePair(modelPath, quantized, quantizedFeatures, plan.Features, card, config, options);
