@@ -102,6 +102,9 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
         var unknown = Cli.Run("export", _run, "--int8", "--calibration-method", "entropy");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("--calibration-method is 'entropy'; expected one of minmax, percentile", unknown.Output);
+        var form = Cli.Run("export", _run, "--int8-weights", "tensor");
+        Assert.Equal(2, form.ExitCode);
+        Assert.Contains("--int8-weights was given without --int8", form.Output);
     }
 
     [Fact]

@@ -111,6 +111,41 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
         Assert.Contains(percentile, p => p.Value < minMax[p.Key] * 0.999);
     }
 
+    [Fact]
+    public async Task The_u8s8_and_per_tensor_forms_are_written_as_asked_and_answer_as_the_float_model()
+    {
+        var run = trained.Runs[1.0];
+        var config = run.ReadConfig();
+        using var data = await Datasets.ReloadAsync(config);
+        using var model = run.LoadModel(config);
+        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        var test = data.Test.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        string fp32 = _dir.Combine("form-float.onnx");
+        OnnxExporter.ExportRun(run, fp32);
+        using var f = CnnModel.Load(fp32);
+        var expected = f.PredictBatch(test, (int)data.Test.Count);
+        foreach (var form in new[] { new QuantizationForm(ActivationType.UInt8), new QuantizationForm(Weights: WeightScales.Tensor) })
+        {
+            string path = _dir.Combine($"form-{form.Activations}-{form.Weights}.onnx");
+            var card = Int8Exporter.Export(model, config, run.ReadSummary(), path, images, (int)data.Train.Count, "training", form: form).Card;
+            Assert.Equal(form.Activations == ActivationType.UInt8 ? "uint8, per tensor" : "int8, per tensor", card.Quantization!.Activations);
+            Assert.StartsWith(form.Weights == WeightScales.Tensor ? "int8, symmetric, per layer" : "int8, symmetric, per output channel", card.Quantization.Weights, StringComparison.Ordinal);
+
+            var graph = Cnn.Export.Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+            var zeroPoints = graph.Initializer.Where(t => t.Name.EndsWith(".zero_point", StringComparison.Ordinal) && t.Dims.Count == 0).ToList();
+            Assert.NotEmpty(zeroPoints);
+            var activationType = form.Activations == ActivationType.UInt8 ? Cnn.Export.Onnx.TensorProto.Types.DataType.Uint8 : Cnn.Export.Onnx.TensorProto.Types.DataType.Int8;
+            Assert.All(zeroPoints, z => Assert.Equal((int)activationType, z.DataType));
+            var conv2Scales = graph.Initializer.Single(t => t.Name == "conv2.weight.scale");
+            var distinct = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(conv2Scales.RawData.Span).ToArray().Distinct().Count();
+            Assert.True(form.Weights == WeightScales.Tensor ? distinct == 1 : distinct > 1, $"{distinct} distinct conv2 weight scales");
+
+            using var q = CnnModel.Load(path);
+            int agree = q.PredictBatch(test, (int)data.Test.Count).Zip(expected).Count(p => p.First.Index == p.Second.Index);
+            Assert.True(agree >= 0.97 * data.Test.Count, $"{form}: {agree} of {data.Test.Count} agree");
+        }
+    }
+
     /// <summary>The activations' scales of an int8 file, by tensor name.</summary>
     private static Dictionary<string, float> Scales(string path)
     {

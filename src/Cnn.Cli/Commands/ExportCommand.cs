@@ -35,6 +35,14 @@ public sealed class ExportSettings : CommandSettings
     [Description("With --int8: minmax (each activation's range from its smallest to its largest value) or percentile (from its 0.001th to its 99.999th percentile). Default: minmax")]
     public CalibrationMethod? CalibrationMethod { get; init; }
 
+    [CommandOption("--int8-activations <T>")]
+    [Description("With --int8: int8 (S8S8, as ONNX Runtime recommends on x86) or uint8 (U8S8) activations. Default: int8")]
+    public ActivationType? Int8Activations { get; init; }
+
+    [CommandOption("--int8-weights <S>")]
+    [Description("With --int8: one weight scale per output channel (channel) or per layer (tensor). Default: channel")]
+    public WeightScales? Int8Weights { get; init; }
+
     [CommandOption("--unsure-below <P>")]
     [Description("Written into the model card: the probability below which this model's answers are marked unsure (cnn predict, cnn serve and Cnn.Inference use it unless given another), chosen on data that did not train it. Default: none (readers use 0.9)")]
     public double? UnsureBelow { get; init; }
@@ -53,6 +61,11 @@ public sealed class ExportSettings : CommandSettings
         if ((Calibration != null || CalibrationMethod != null) && !Int8)
         {
             return ValidationResult.Error($"{(Calibration != null ? "--calibration" : "--calibration-method")} was given without --int8; it measures the ranges of an int8 model");
+        }
+
+        if ((Int8Activations != null || Int8Weights != null) && !Int8)
+        {
+            return ValidationResult.Error($"{(Int8Activations != null ? "--int8-activations" : "--int8-weights")} was given without --int8; it chooses the form of an int8 model");
         }
 
         if (Int8 && Runs.Length > 1)
@@ -139,7 +152,8 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
             images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
         }
 
-        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options, settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax);
+        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options, settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax,
+            new QuantizationForm(settings.Int8Activations ?? ActivationType.Int8, settings.Int8Weights ?? WeightScales.Channel));
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)

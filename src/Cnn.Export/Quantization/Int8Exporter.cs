@@ -20,8 +20,9 @@ public static class Int8Exporter
     /// <paramref name="calibration"/> (raw [C, H, W] floats, images of the <paramref name="split"/> split), each
     /// activation's range chosen by <paramref name="method"/>.
     /// </summary>
-    public static ExportResult Export(nn.Module<Tensor, Tensor> model, RunConfig config, RunSummary? summary, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null, CalibrationMethod method = CalibrationMethod.MinMax)
+    public static ExportResult Export(nn.Module<Tensor, Tensor> model, RunConfig config, RunSummary? summary, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null, CalibrationMethod method = CalibrationMethod.MinMax, QuantizationForm? form = null)
     {
+        form ??= new QuantizationForm();
         // Per-channel DequantizeLinear needs opset 13, which is also the exporter's oldest.
         options = (options ?? new ExportOptions()).Validated();
         if (count < MinCalibrationImages)
@@ -41,8 +42,9 @@ public static class Int8Exporter
             Quantization = new QuantizationSpec
             {
                 Format = "QDQ",
-                Weights = "int8, symmetric, per output channel; biases int32" + (floatFirst ? "; a convolution of one input channel stays float" : ""),
-                Activations = "int8, per tensor",
+                Weights = (form.Weights == WeightScales.Channel ? "int8, symmetric, per output channel; biases int32" : "int8, symmetric, per layer; biases int32")
+                    + (floatFirst ? "; a convolution of one input channel stays float" : ""),
+                Activations = form.Activations == ActivationType.Int8 ? "int8, per tensor" : "uint8, per tensor",
                 Calibration = method == CalibrationMethod.MinMax
                     ? FormattableString.Invariant($"min-max over {count:N0} images of the {split} split")
                     : FormattableString.Invariant($"0.001th to 99.999th percentile over {count:N0} images of the {split} split"),
@@ -54,8 +56,8 @@ public static class Int8Exporter
         // float graph computes every one of them under the same name.
         var folded = QdqQuantizer.FoldBatchNorms(plain);
         var ranges = Calibrator.Ranges(method, fp32, QdqQuantizer.Activations(folded), calibration, count, shape);
-        var quantized = QdqQuantizer.Quantize(folded, ranges);
-        var quantizedFeatures = QdqQuantizer.Quantize(QdqQuantizer.FoldBatchNorms(features), ranges);
+        var quantized = QdqQuantizer.Quantize(folded, ranges, form);
+        var quantizedFeatures = QdqQuantizer.Quantize(QdqQuantizer.FoldBatchNorms(features), ranges, form);
         return OnnxExporter.WritePair(modelPath, quantized, quantizedFeatures, plan.Features, card, config, options);
     }
 }

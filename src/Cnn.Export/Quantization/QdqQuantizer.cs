@@ -4,6 +4,36 @@ using static Cnn.Export.OnnxProto;
 
 namespace Cnn.Export.Quantization;
 
+/// <summary>The 8-bit type of the activations: signed (S8S8 with the int8 weights, which ONNX Runtime recommends on x86) or unsigned (U8S8).</summary>
+public enum ActivationType
+{
+    /// <summary>int8, zero point in −128…127.</summary>
+    Int8,
+
+    /// <summary>uint8, zero point in 0…255.</summary>
+    UInt8,
+}
+
+/// <summary>How many scales a layer's int8 weights get.</summary>
+public enum WeightScales
+{
+    /// <summary>One symmetric scale per output channel.</summary>
+    Channel,
+
+    /// <summary>One symmetric scale for the whole layer.</summary>
+    Tensor,
+}
+
+/// <summary>The quantized form: activation type and weight scales (int8 symmetric weights, int32 biases either way).</summary>
+/// <param name="Activations">The activations' 8-bit type.</param>
+/// <param name="Weights">Per output channel or per layer.</param>
+public sealed record QuantizationForm(ActivationType Activations = ActivationType.Int8, WeightScales Weights = WeightScales.Channel)
+{
+    /// <summary>"S8S8, per-channel weights" and the like, for the model card and messages.</summary>
+    public override string ToString() =>
+        $"{(Activations == ActivationType.Int8 ? "S8S8" : "U8S8")}, per-{(Weights == WeightScales.Channel ? "channel" : "tensor")} weights";
+}
+
 /// <summary>A tensor's calibrated range, [Min, Max] (widened to hold 0, which must be exact in 8 bits).</summary>
 /// <param name="Min">The smallest value seen.</param>
 /// <param name="Max">The largest value seen.</param>
@@ -20,7 +50,7 @@ public sealed record TensorRange(float Min, float Max);
 /// </summary>
 internal static class QdqQuantizer
 {
-    private const int Int8 = (int)TensorProto.Types.DataType.Int8, Int32 = (int)TensorProto.Types.DataType.Int32;
+    private const int Int8 = (int)TensorProto.Types.DataType.Int8, UInt8 = (int)TensorProto.Types.DataType.Uint8, Int32 = (int)TensorProto.Types.DataType.Int32;
 
     /// <summary>
     /// The activations the quantizer puts Q/DQ on, in graph order: what calibration must measure (the plain graph's,
@@ -51,19 +81,20 @@ internal static class QdqQuantizer
     /// A QDQ copy of <paramref name="graph"/> with the activations <paramref name="ranges"/> names (those of the plain
     /// graph, so a features graph, whose maps are outputs too, computes exactly what the plain one does).
     /// </summary>
-    public static GraphProto Quantize(GraphProto graph, IReadOnlyDictionary<string, TensorRange> ranges)
+    public static GraphProto Quantize(GraphProto graph, IReadOnlyDictionary<string, TensorRange> ranges, QuantizationForm? form = null)
     {
+        form ??= new QuantizationForm();
         var q = graph.Clone();
         var scales = new Dictionary<string, float>(StringComparer.Ordinal);
         foreach (var name in ranges.Keys)
         {
-            scales[name] = AddActivation(q, name, ranges[name]);
+            scales[name] = AddActivation(q, name, ranges[name], form.Activations);
         }
 
         foreach (var node in q.Node.Where(n => n.OpType is "Conv" or "Gemm" && !StaysFloat(q, n)).ToList())
         {
             string activation = node.Input[0].EndsWith(".dq", StringComparison.Ordinal) ? node.Input[0][..^3] : node.Input[0];
-            QuantizeWeights(q, node, scales[activation]);
+            QuantizeWeights(q, node, scales[activation], form.Weights);
         }
 
         return q;
@@ -144,13 +175,14 @@ internal static class QdqQuantizer
         node.OpType == "Conv" && graph.Initializer.FirstOrDefault(t => t.Name == node.Input[1]) is { Dims.Count: 4 } weight && weight.Dims[1] == 1;
 
     /// <summary>Q and DQ after <paramref name="name"/>; every reader of it but the Q reads the DQ. Returns the scale.</summary>
-    private static float AddActivation(GraphProto graph, string name, TensorRange range)
+    private static float AddActivation(GraphProto graph, string name, TensorRange range, ActivationType type)
     {
         float min = Math.Min(0, range.Min), max = Math.Max(0, range.Max);
         float scale = max > min ? (max - min) / 255f : 1f;
-        sbyte zero = (sbyte)Math.Clamp(MathF.Round(-128 - (min / scale)), -128, 127);
         graph.Initializer.Add(Initializer($"{name}.scale", [], [scale]));
-        graph.Initializer.Add(Integers($"{name}.zero_point", [], Int8, [zero]));
+        graph.Initializer.Add(type == ActivationType.Int8
+            ? Integers($"{name}.zero_point", [], Int8, [(sbyte)Math.Clamp(MathF.Round(-128 - (min / scale)), -128, 127)])
+            : Integers($"{name}.zero_point", [], UInt8, [(byte)Math.Clamp(MathF.Round(-min / scale), 0, 255)]));
         foreach (var reader in graph.Node)
         {
             for (int i = 0; i < reader.Input.Count; i++)
@@ -170,13 +202,14 @@ internal static class QdqQuantizer
     }
 
     /// <summary>The node's weights as int8 per output channel and its bias as int32, each behind a DequantizeLinear.</summary>
-    private static void QuantizeWeights(GraphProto graph, NodeProto node, float inputScale)
+    private static void QuantizeWeights(GraphProto graph, NodeProto node, float inputScale, WeightScales form)
     {
         var weight = graph.Initializer.Single(t => t.Name == node.Input[1]);
         float[] w = Floats(weight);
         int channels = (int)weight.Dims[0], per = w.Length / channels;
         var scales = new float[channels];
         var q = new sbyte[w.Length];
+        float layerMax = w.Max(Math.Abs);
         for (int c = 0; c < channels; c++)
         {
             float absMax = 0;
@@ -185,6 +218,8 @@ internal static class QdqQuantizer
                 absMax = Math.Max(absMax, Math.Abs(w[(c * per) + i]));
             }
 
+            // Per tensor: every channel takes the layer's scale (still written per channel, which ONNX Runtime accepts).
+            absMax = form == WeightScales.Tensor ? layerMax : absMax;
             scales[c] = absMax > 0 ? absMax / 127f : 1f;
             for (int i = 0; i < per; i++)
             {
