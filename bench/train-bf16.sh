@@ -14,17 +14,8 @@ mnist=${MNIST:-$HOME/.cache/cnn/mnist}
 out=$root/bench/out
 data=$out/cifar-random
 source "$root/bench/peer.sh"
-mkdir -p "$data"
 setup_peer
-"$python" - "$data" <<'PY'
-import sys, numpy as np
-rng = np.random.default_rng(7)
-for name, n in (("train.bin", 10240), ("test.bin", 2048)):
-    r = rng.integers(0, 256, (n, 3074), dtype=np.uint8)
-    r[:, 0] = rng.integers(0, 20, n)
-    r[:, 1] = rng.integers(0, 100, n)
-    r.tofile(f"{sys.argv[1]}/{name}")
-PY
+random_cifar "$data"
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
 json() { python3 -c "import json,sys; s=json.load(open(sys.argv[1]) if sys.argv[1] != '-' else sys.stdin); print(' '.join(str(round(s[k])) for k in sys.argv[2:]))" "$@"; }

@@ -11,18 +11,8 @@ repeat=${REPEAT:-3}
 out=$root/bench/out
 data=$out/cifar-random
 source "$root/bench/peer.sh"
-mkdir -p "$data"
 setup_peer
-# Random records in CIFAR-100's binary format (labels in range), fixed seed.
-"$python" - "$data" <<'PY'
-import sys, numpy as np
-rng = np.random.default_rng(7)
-for name, n in (("train.bin", 10240), ("test.bin", 2048)):
-    r = rng.integers(0, 256, (n, 3074), dtype=np.uint8)
-    r[:, 0] = rng.integers(0, 20, n)
-    r[:, 1] = rng.integers(0, 100, n)
-    r.tofile(f"{sys.argv[1]}/{name}")
-PY
+random_cifar "$data"
 dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
 

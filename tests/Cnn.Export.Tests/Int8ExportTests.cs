@@ -14,8 +14,13 @@ namespace Cnn.Export.Tests;
 public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
 {
     private readonly TempFolder _dir = new();
+    private readonly List<IDisposable> _owned = [];
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        _owned.ForEach(o => o.Dispose());
+        _dir.Dispose();
+    }
 
     private (string Int8, string Float, float[] Test, int Count) Export()
     {
@@ -94,14 +99,10 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
     [Fact]
     public async Task Percentile_calibration_clips_the_rarest_values_and_says_so_in_the_card()
     {
-        var run = trained.Runs[1.0];
-        var config = run.ReadConfig();
-        using var data = await Datasets.ReloadAsync(config);
-        using var model = run.LoadModel(config);
-        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        var (export, count) = await Exporter();
         string path = _dir.Combine("percentile.onnx");
-        var result = Int8Exporter.Export(model, config, run.ReadSummary(), path, images, (int)data.Train.Count, "training", method: CalibrationMethod.Percentile);
-        Assert.Equal($"0.001th to 99.999th percentile over {data.Train.Count} images of the training split", result.Card.Quantization!.Calibration);
+        var card = export(path, CalibrationMethod.Percentile, null);
+        Assert.Equal($"0.001th to 99.999th percentile over {count} images of the training split", card.Quantization!.Calibration);
 
         // Each activation's scale (its range / 255) is at most min-max's, and narrower for some: the rarest values clip.
         var minMax = Scales(Export().Int8);
@@ -114,20 +115,14 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
     [Fact]
     public async Task The_u8s8_and_per_tensor_forms_are_written_as_asked_and_answer_as_the_float_model()
     {
-        var run = trained.Runs[1.0];
-        var config = run.ReadConfig();
-        using var data = await Datasets.ReloadAsync(config);
-        using var model = run.LoadModel(config);
-        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
-        var test = data.Test.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
-        string fp32 = _dir.Combine("form-float.onnx");
-        OnnxExporter.ExportRun(run, fp32);
+        var (export, _) = await Exporter();
+        var (_, fp32, test, count) = Export();
         using var f = CnnModel.Load(fp32);
-        var expected = f.PredictBatch(test, (int)data.Test.Count);
+        var expected = f.PredictBatch(test, count);
         foreach (var form in new[] { new QuantizationForm(ActivationType.UInt8), new QuantizationForm(Weights: WeightScales.Tensor) })
         {
             string path = _dir.Combine($"form-{form.Activations}-{form.Weights}.onnx");
-            var card = Int8Exporter.Export(model, config, run.ReadSummary(), path, images, (int)data.Train.Count, "training", form: form).Card;
+            var card = export(path, CalibrationMethod.MinMax, form);
             Assert.Equal(form.Activations == ActivationType.UInt8 ? "uint8, per tensor" : "int8, per tensor", card.Quantization!.Activations);
             Assert.StartsWith(form.Weights == WeightScales.Tensor ? "int8, symmetric, per layer" : "int8, symmetric, per output channel", card.Quantization.Weights, StringComparison.Ordinal);
 
@@ -141,9 +136,22 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
             Assert.True(form.Weights == WeightScales.Tensor ? distinct == 1 : distinct > 1, $"{distinct} distinct conv2 weight scales");
 
             using var q = CnnModel.Load(path);
-            int agree = q.PredictBatch(test, (int)data.Test.Count).Zip(expected).Count(p => p.First.Index == p.Second.Index);
-            Assert.True(agree >= 0.97 * data.Test.Count, $"{form}: {agree} of {data.Test.Count} agree");
+            int agree = q.PredictBatch(test, count).Zip(expected).Count(p => p.First.Index == p.Second.Index);
+            Assert.True(agree >= 0.97 * count, $"{form}: {agree} of {count} agree");
         }
+    }
+
+    /// <summary>An int8 export of the fixture's run calibrated on its training split, as asked (path, method, form → card), and the image count.</summary>
+    private async Task<(Func<string, CalibrationMethod, QuantizationForm?, ModelCard> Export, long Count)> Exporter()
+    {
+        var run = trained.Runs[1.0];
+        var config = run.ReadConfig();
+        using var data = await Datasets.ReloadAsync(config);
+        var model = run.LoadModel(config);
+        _owned.Add(model);
+        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        long count = data.Train.Count;
+        return ((path, method, form) => Int8Exporter.Export(model, config, run.ReadSummary(), path, images, (int)count, "training", method: method, form: form).Card, count);
     }
 
     /// <summary>The activations' scales of an int8 file, by tensor name.</summary>
