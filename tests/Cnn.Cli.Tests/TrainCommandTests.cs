@@ -196,6 +196,10 @@ public sealed class TrainCommandTests : IDisposable
         var verify = Cli.Run("verify", _dir.Combine("bf16", "model.onnx"), "--run", _dir.Combine("bf16"));
         Assert.True(verify.ExitCode == 0, verify.Output);
 
+        var alone = Cli.Run(Train("alone", "--force-bf16"));
+        Assert.Equal(2, alone.ExitCode);
+        Assert.Contains("--force-bf16 was given without --precision bf16", alone.Stderr);
+
         // An fp32 run's config says nothing of precision, as before there was a choice.
         Assert.True(Cli.Run(Train("fp32", "--epochs", "1")).ExitCode == 0);
         Assert.DoesNotContain("precision", File.ReadAllText(_dir.Combine("fp32", RunFolder.ConfigFile)));

@@ -242,6 +242,11 @@ public abstract class TrainSettings : RunSettings
             throw new ArgumentException($"{(DistillTemperature != null ? "--distill-temperature" : "--distill-weight")} was given without --teacher; expected --teacher MODEL.onnx with it, or neither");
         }
 
+        if (ForceBf16 == true && Precision != Cnn.Train.Training.Precision.Bf16)
+        {
+            throw new ArgumentException("--force-bf16 was given without --precision bf16; it lets bf16 train on a CPU without bfloat16 instructions");
+        }
+
         if (Sources != null && dataset != Datasets.Handwriting)
         {
             throw new ArgumentException($"--sources is given for {dataset.Name}; it is where --dataset {Datasets.Handwriting.Name} finds the outside collections");
