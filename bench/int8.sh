@@ -23,10 +23,14 @@ rm -rf "$run"
 "${cnn[@]}" export "$run" --int8 --out "$run/cifar.int8.onnx" >/dev/null
 
 cnn_p50() { "${bench[@]}" inference "$1" --iterations 100 --threads "$threads" | awk '/PredictBatch, batch 64/ {printf "%.2f\n", $5 / 1000}'; }
-torch_p50() { env "${peer_env[@]}" "$python" "$root/bench/int8_pytorch.py" --engine onednn --threads "$threads" --batches 100 | awk -v k="$1" '$0 ~ k {print $(NF-1)}'; }
+# PyTorch's channels-last float and its int8, from one run of the script: "FLOAT INT8".
+torch_p50() { env "${peer_env[@]}" "$python" "$root/bench/int8_pytorch.py" --engine onednn --threads "$threads" --batches 100 |
+  awk '/^float channels-last/ {f = $(NF-1)} /^int8 / {i = $(NF-1)} END {print f, i}'; }
 cf=() ci=() tf=() ti=()
 for ((r = 0; r < repeat; r++)); do
-  cf+=("$(cnn_p50 "$run/cifar.onnx")"); ti+=("$(torch_p50 '^int8 ')"); ci+=("$(cnn_p50 "$run/cifar.int8.onnx")"); tf+=("$(torch_p50 '^float channels-last')")
+  cf+=("$(cnn_p50 "$run/cifar.onnx")")
+  read -r f i < <(torch_p50); tf+=("$f"); ti+=("$i")
+  ci+=("$(cnn_p50 "$run/cifar.int8.onnx")")
 done
 printf '%-24s %10s %10s\n' "batch 64, ms (p50)" float int8
 printf '%-24s %10s %10s\n' cnn "$(median "${cf[@]}")" "$(median "${ci[@]}")"

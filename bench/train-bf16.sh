@@ -20,7 +20,6 @@ dotnet build "$root/src/Cnn.Cli" -c Release -v quiet -nologo >/dev/null
 cnn=("dotnet" "$root/src/Cnn.Cli/bin/Release/net10.0/linux-x64/cnn.dll")
 json() { python3 -c "import json,sys; s=json.load(open(sys.argv[1]) if sys.argv[1] != '-' else sys.stdin); print(' '.join(str(round(s[k])) for k in sys.argv[2:]))" "$@"; }
 
-# One measurement: name, then the command's figures appended to the arrays named NAME_train (and NAME_eval).
 cifar_cnn() { # precision
   rm -rf "$out/bf16-run"
   "${cnn[@]}" train cifar --data "$data" --epochs 1 --no-augment --scheduler none --patience 0 --threads "$threads" \
@@ -36,6 +35,8 @@ lenet_cnn() { # precision
 }
 lenet_torch() { env "${peer_env[@]}" "$python" "$root/bench/lenet_pytorch.py" "$mnist" --epochs "$epochs" --threads "$threads" "$@" | json - images_per_second; }
 
+# One measurement: the command's figures (training, and evaluation where it reports one) appended to runs[KEY.train]
+# and runs[KEY.eval].
 declare -A runs
 measure() { # key, command…
   local key=$1; shift
@@ -44,14 +45,9 @@ measure() { # key, command…
   [ -n "${e:-}" ] && runs[$key.eval]+="$e "
   return 0
 }
-variants() { # net
-  if [ "$1" = cifar ]; then
-    printf '%s\n' "cnn-fp32:cifar_cnn fp32" "cnn-bf16:cifar_cnn bf16" "torch-fp32-nchw:cifar_torch" "torch-fp32-cl:cifar_torch --channels-last" \
-      "torch-bf16-nchw:cifar_torch --bf16" "torch-bf16-cl:cifar_torch --channels-last --bf16"
-  else
-    printf '%s\n' "cnn-fp32:lenet_cnn fp32" "cnn-bf16:lenet_cnn bf16" "torch-fp32-nchw:lenet_torch" "torch-fp32-cl:lenet_torch --channels-last" \
-      "torch-bf16-nchw:lenet_torch --bf16" "torch-bf16-cl:lenet_torch --channels-last --bf16"
-  fi
+variants() { # net: KEY:COMMAND lines, the net's cnn and PyTorch functions in both precisions and layouts
+  printf '%s\n' "cnn-fp32:$1_cnn fp32" "cnn-bf16:$1_cnn bf16" "torch-fp32-nchw:$1_torch" "torch-fp32-cl:$1_torch --channels-last" \
+    "torch-bf16-nchw:$1_torch --bf16" "torch-bf16-cl:$1_torch --channels-last --bf16"
 }
 m() { median ${runs[$1]:-0}; }
 for net in cifar lenet; do

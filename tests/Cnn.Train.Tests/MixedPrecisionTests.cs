@@ -114,18 +114,18 @@ public sealed class MixedPrecisionTests
         using var fc = nn.Linear(8, 3);
         using var x = randn(2, 2, 6, 6);
         using var v = randn(2, 8);
-        using var convBf16 = MixedPrecision.Conv(conv, x, Precision.Bf16, 1);
+        using var convBf16 = MixedPrecision.Conv(conv, x, Precision.Bf16);
         using var fcBf16 = MixedPrecision.Linear(fc, v, Precision.Bf16);
         Assert.Equal(ScalarType.BFloat16, convBf16.dtype);
         Assert.Equal(ScalarType.BFloat16, fcBf16.dtype);
-        using var convFp32 = MixedPrecision.Conv(conv, x, Precision.Fp32, 1);
+        using var convFp32 = MixedPrecision.Conv(conv, x, Precision.Fp32);
         using var module = conv.call(x);
         Assert.True(convFp32.equal(module).all().item<bool>());
 
         // One input channel: float32 even in bf16 (oneDNN has no bf16 weight-gradient kernel for it), bit for bit the module.
         using var grey = nn.Conv2d(1, 4, 3, padding: 1);
         using var g = randn(2, 1, 6, 6);
-        using var greyBf16 = MixedPrecision.Conv(grey, g, Precision.Bf16, 1);
+        using var greyBf16 = MixedPrecision.Conv(grey, g, Precision.Bf16);
         using var greyModule = grey.call(g);
         Assert.Equal(ScalarType.Float32, greyBf16.dtype);
         Assert.True(greyBf16.equal(greyModule).all().item<bool>());

@@ -60,6 +60,12 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
     private async Task<int> VerifyAsync(VerifySettings settings, List<RunModel> runs, CancellationToken cancellationToken)
     {
         CheckRunCount(settings.File, runs.Count);
+        bool int8 = IsInt8(settings.File);
+        if (!int8 && settings.Split != null)
+        {
+            throw new ArgumentException($"--split is given for {settings.File}, a float file; a float file is compared element by element on the test split and random inputs, --split chooses the split for an int8 file");
+        }
+
         using var data = await Cnn.Train.Data.Datasets.ReloadAsync(runs[0].Config, cancellationToken);
         var files = new List<string> { settings.File };
         string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(settings.File);
@@ -68,15 +74,10 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
             files.Add(features);
         }
 
-        if (IsInt8(settings.File))
+        if (int8)
         {
             var split = settings.Split == "validation" ? data.Validation : data.Test;
             return VerifyInt8(files, runs[0], split.Images, split.Labels, settings.Split ?? "test");
-        }
-
-        if (settings.Split != null)
-        {
-            throw new ArgumentException($"--split is given for {settings.File}, a float file; a float file is compared element by element on the test split and random inputs, --split chooses the split for an int8 file");
         }
 
         bool passed = true;

@@ -209,17 +209,11 @@ internal static class QdqQuantizer
         int channels = (int)weight.Dims[0], per = w.Length / channels;
         var scales = new float[channels];
         var q = new sbyte[w.Length];
-        float layerMax = w.Max(Math.Abs);
+        // Per tensor: every channel takes the layer's scale (still written per channel, which ONNX Runtime accepts).
+        float? layerMax = form == WeightScales.Tensor ? AbsMax(w) : null;
         for (int c = 0; c < channels; c++)
         {
-            float absMax = 0;
-            for (int i = 0; i < per; i++)
-            {
-                absMax = Math.Max(absMax, Math.Abs(w[(c * per) + i]));
-            }
-
-            // Per tensor: every channel takes the layer's scale (still written per channel, which ONNX Runtime accepts).
-            absMax = form == WeightScales.Tensor ? layerMax : absMax;
+            float absMax = layerMax ?? AbsMax(w.AsSpan(c * per, per));
             scales[c] = absMax > 0 ? absMax / 127f : 1f;
             for (int i = 0; i < per; i++)
             {
@@ -246,6 +240,17 @@ internal static class QdqQuantizer
         graph.Initializer.Add(Integers($"{name}.zero_point", [zeros.Length], quantized.DataType, zeros));
         graph.Node.Insert(graph.Node.IndexOf(node), Node("DequantizeLinear", $"{name}.dequantize", [quantized.Name, $"{name}.scale", $"{name}.zero_point"], $"{name}.dq", Int("axis", 0)));
         node.Input[input] = $"{name}.dq";
+    }
+
+    private static float AbsMax(ReadOnlySpan<float> values)
+    {
+        float max = 0;
+        foreach (float v in values)
+        {
+            max = Math.Max(max, Math.Abs(v));
+        }
+
+        return max;
     }
 
     private static float[] Floats(TensorProto tensor) =>

@@ -29,8 +29,11 @@ internal static class MixedPrecision
         }
     }
 
-    /// <summary><paramref name="conv"/> applied to <paramref name="x"/> in <paramref name="precision"/>.</summary>
-    public static Tensor Conv(Conv2d conv, Tensor x, Precision precision, long padding)
+    /// <summary>
+    /// <paramref name="conv"/> applied to <paramref name="x"/> in <paramref name="precision"/>, with the module's own
+    /// stride, padding, dilation and groups (zero padding, as every conv of these nets has).
+    /// </summary>
+    public static Tensor Conv(Conv2d conv, Tensor x, Precision precision)
     {
         if (precision == Precision.Fp32)
         {
@@ -41,14 +44,14 @@ internal static class MixedPrecision
         // kernel for its weight gradient and falls back to a generic GEMM (x64:gemm:jit), 4.4 ms per LeNet-5 step
         // against float32's 0.39 ms (ONEDNN_VERBOSE, bench/README.md); the dot-product units pair input channels, so
         // one channel gains nothing anyway.
-        if (conv.weight!.shape[1] == 1)
+        if (conv.in_channels == 1)
         {
             return conv.call(x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32));
         }
 
         using var weight = conv.weight!.to(ScalarType.BFloat16);
         using var bias = conv.bias?.to(ScalarType.BFloat16);
-        return F.conv2d(Bf16(x), weight, bias, padding: [padding, padding]);
+        return F.conv2d(Bf16(x), weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
     }
 
     /// <summary><paramref name="fc"/> applied to <paramref name="x"/> in <paramref name="precision"/>.</summary>

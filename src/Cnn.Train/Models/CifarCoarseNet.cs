@@ -74,11 +74,10 @@ public sealed class CifarCoarseNet : Module<Tensor, Tensor>, IMixedPrecision
         using var scope = NewDisposeScope();
         // Channels-last from the input on: 1.25× per training step on this net (bench/README.md). flatten restores
         // NCHW order for fc1, so the weights mean what they mean in NCHW.
-        const int p = CifarCoarseNetConfig.Padding;
-        var x = relu1.call(bn1.call(MixedPrecision.Conv(conv1, ChannelsLast.From(input), Precision, p)));
-        x = pool1.call(relu2.call(bn2.call(MixedPrecision.Conv(conv2, x, Precision, p))));
-        x = relu3.call(bn3.call(MixedPrecision.Conv(conv3, x, Precision, p)));
-        x = pool2.call(relu4.call(bn4.call(MixedPrecision.Conv(conv4, x, Precision, p))));
+        var x = relu1.call(bn1.call(MixedPrecision.Conv(conv1, ChannelsLast.From(input), Precision)));
+        x = pool1.call(relu2.call(bn2.call(MixedPrecision.Conv(conv2, x, Precision))));
+        x = relu3.call(bn3.call(MixedPrecision.Conv(conv3, x, Precision)));
+        x = pool2.call(relu4.call(bn4.call(MixedPrecision.Conv(conv4, x, Precision))));
         x = relu5.call(MixedPrecision.Linear(fc1, flatten.call(x), Precision));
         return MixedPrecision.Logits(MixedPrecision.Linear(fc2, dropout.call(x), Precision)).MoveToOuterDisposeScope();
     }

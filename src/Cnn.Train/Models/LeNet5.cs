@@ -59,8 +59,8 @@ public sealed class LeNet5 : Module<Tensor, Tensor>, IMixedPrecision
 
         using var scope = NewDisposeScope();
         // The pools compute through a faster kernel with the same arithmetic; the modules stay the contract (names, export).
-        var x = AveragePool2x2.Apply(relu1.call(MixedPrecision.Conv(conv1, input, Precision, LeNet5Config.Conv1Padding)), pool1);
-        x = AveragePool2x2.Apply(relu2.call(MixedPrecision.Conv(conv2, x, Precision, 0)), pool2);
+        var x = AveragePool2x2.Apply(relu1.call(MixedPrecision.Conv(conv1, input, Precision)), pool1);
+        x = AveragePool2x2.Apply(relu2.call(MixedPrecision.Conv(conv2, x, Precision)), pool2);
         x = flatten.call(x);
         x = relu3.call(MixedPrecision.Linear(fc1, x, Precision));
         x = relu4.call(MixedPrecision.Linear(fc2, x, Precision));
