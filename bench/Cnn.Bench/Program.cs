@@ -16,13 +16,15 @@
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
-// sources [MODEL.onnx[,MODEL…]] [--sources DIR] [--split selection|training] [--mnist DIR] [--sheet PNG]: the outside
-//                         handwriting collections (what was read, the writer-disjoint split), a model's reading of the
-//                         selection split and, with --mnist, of MNIST's validation split (split seed 1).
+// sources [MODEL.onnx[,MODEL…]] [--sources DIR] [--split selection|training] [--mnist DIR] [--sheet PNG [--style-copies N]] [--mistakes PNG]:
+//                         the outside handwriting collections (what was read, the writer-disjoint split; the sheet shows
+//                         digits as drawn and prepared, or training's styled copies), a model's
+//                         reading of the selection split, with --mistakes a sheet of the digits it misread, and with
+//                         --mnist its reading of MNIST's validation split (split seed 1).
 if (args.Length >= 1 && args[0] == "sources")
 {
     string? model = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : null;
-    return Cnn.Bench.SourcesBench.Run(model, OptionText("--sources") ?? Cnn.Train.Data.Handwriting.HandwritingSources.DefaultFolder, OptionText("--split") ?? "selection", OptionText("--sheet"), OptionText("--mnist"));
+    return Cnn.Bench.SourcesBench.Run(model, OptionText("--sources") ?? Cnn.Train.Data.Handwriting.HandwritingSources.DefaultFolder, OptionText("--split") ?? "selection", OptionText("--sheet"), OptionText("--mnist"), OptionText("--mistakes"), int.Parse(OptionText("--style-copies") ?? "0", CultureInfo.InvariantCulture));
 }
 
 if (args.Length < 2 || args[0] is not ("files" or "inference" or "profile" or "handwriting" or "font-digits" or "prepare"))

@@ -14,14 +14,21 @@ internal static class SourcesBench
 {
     private const float Sure = 0.9f;
 
-    public static int Run(string? modelPath, string folder, string split, string? sheet, string? mnistFolder)
+    public static int Run(string? modelPath, string folder, string split, string? sheet, string? mnistFolder, string? mistakes, int styleCopies)
     {
         var sources = HandwritingSources.Read(folder);
         var assigned = WriterSplit.Assign(sources.Digits);
         Describe(sources, assigned);
         if (sheet != null)
         {
-            WriteSheet(sources.Digits, sheet);
+            // With --style-copies, the sheet shows the styled copies training would add (seed 1) instead of the originals.
+            var styled = StyleSynthesis.Copies([.. sources.Digits.Where((_, i) => assigned[i] == HandSplit.Training)], styleCopies, 1);
+            if (styleCopies > 0)
+            {
+                Console.WriteLine($"{styled.Count:N0} styled copies: {string.Join(", ", styled.GroupBy(d => (d.Source, d.Label)).OrderBy(g => g.Key).Select(g => $"{g.Count():N0} {g.Key.Source.ToString().ToLowerInvariant()} {g.Key.Label}s"))}");
+            }
+
+            WriteSheet(styleCopies > 0 ? styled : sources.Digits, sheet);
         }
 
         if (modelPath == null)
@@ -48,6 +55,11 @@ internal static class SourcesBench
         }
 
         Thresholds(results);
+        if (mistakes != null)
+        {
+            WriteMistakes(results, mistakes);
+        }
+
         if (mnistFolder != null)
         {
             MnistValidation(models, mnistFolder);
@@ -98,7 +110,7 @@ internal static class SourcesBench
         }
     }
 
-    private static List<(HandDigit Digit, float Confidence, bool Correct)> Read(List<CnnModel> models, List<HandDigit> digits) =>
+    private static List<(HandDigit Digit, float Confidence, bool Correct, int Answer)> Read(List<CnnModel> models, List<HandDigit> digits) =>
         Enumerable.Range(0, digits.Count * HandwritingMix.SelectionRenders).AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(i =>
         {
             var digit = digits[i / HandwritingMix.SelectionRenders];
@@ -106,11 +118,11 @@ internal static class SourcesBench
             try
             {
                 var (best, probability) = HandwritingBench.Mean(models, models[0].Images.Prepare(image).Pixels);
-                return (digit, probability, best == digit.Label);
+                return (digit, probability, best == digit.Label, best);
             }
             catch (NoInkException)
             {
-                return (digit, 0f, false);
+                return (digit, 0f, false, -1);
             }
         }).ToList();
 
@@ -118,7 +130,8 @@ internal static class SourcesBench
     private static void WriteSheet(IReadOnlyList<HandDigit> digits, string path)
     {
         const int Columns = 16, Cell = 56;
-        var picked = Enum.GetValues<HandSource>().SelectMany(s => digits.Where(d => d.Source == s).Where((_, i) => i % 97 == 0).Take(2 * Columns)).ToList();
+        int every = digits.Count > 2000 ? 97 : 7;
+        var picked = Enum.GetValues<HandSource>().SelectMany(s => digits.Where(d => d.Source == s).Where((_, i) => i % every == 0).Take(2 * Columns)).ToList();
         int rows = (picked.Count + Columns - 1) / Columns;
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(Columns * Cell, rows * 2 * Cell));
         surface.Canvas.Clear(SkiaSharp.SKColors.Gray);
@@ -139,6 +152,37 @@ internal static class SourcesBench
         Console.WriteLine($"wrote {path}");
     }
 
+    /// <summary>
+    /// The digits misread in at least one of their renderings, as the pen drew them (UNIPEN and pendigits traced in
+    /// one line width, optdigits' bitmap), each captioned label → answer (and how many renderings were misread):
+    /// what is left for a model to learn, and which labels a person would dispute.
+    /// </summary>
+    private static void WriteMistakes(List<(HandDigit Digit, float Confidence, bool Correct, int Answer)> results, string path)
+    {
+        const int Columns = 16, Cell = 64, Caption = 14;
+        var wrong = results.Where(r => !r.Correct).GroupBy(r => r.Digit).Select(g => (g.Key, Answer: g.First().Answer, Count: g.Count())).ToList();
+        int rows = Math.Max(1, (wrong.Count + Columns - 1) / Columns);
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(Columns * Cell, rows * (Cell + Caption)));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        using var font = new SkiaSharp.SKFont(SkiaSharp.SKTypeface.Default, 11);
+        using var ink = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true };
+        using var caption = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.DarkRed, IsAntialias = true };
+        for (int i = 0; i < wrong.Count; i++)
+        {
+            var (digit, answer, count) = wrong[i];
+            var drawn = InkRenderer.Draw(digit.Ink, HandRenders.RandomFor(HandwritingMix.SelectionSeed, 0, 0));
+            float x = i % Columns * Cell, y = i / Columns * (Cell + Caption);
+            using var bitmap = Bitmap(drawn.Rgba.ToArray(), drawn.Width, drawn.Height, rgba: true);
+            float scale = (Cell - 6f) / Math.Max(drawn.Width, drawn.Height);
+            surface.Canvas.DrawBitmap(bitmap, SkiaSharp.SKRect.Create(x + 3, y + 3, drawn.Width * scale, drawn.Height * scale));
+            surface.Canvas.DrawText($"{digit.Label}→{(answer < 0 ? "?" : answer.ToString(CultureInfo.InvariantCulture))} ×{count} {digit.Source.ToString()[0]}", x + 3, y + Cell + Caption - 3, font, caption);
+        }
+
+        using var data = surface.Snapshot().Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, data.ToArray());
+        Console.WriteLine($"wrote {path}: {wrong.Count:N0} digits misread in {wrong.Sum(w => w.Count):N0} renderings, {wrong.Count(w => w.Count == HandwritingMix.SelectionRenders):N0} in every rendering");
+    }
+
     private static SkiaSharp.SKBitmap Bitmap(byte[] pixels, int width, int height, bool rgba)
     {
         var bitmap = new SkiaSharp.SKBitmap(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul);
@@ -155,7 +199,7 @@ internal static class SourcesBench
     /// What each unsure threshold would do on these images: the share of right answers it flags (asked again for
     /// nothing) and the share of wrong answers it lets through unflagged.
     /// </summary>
-    private static void Thresholds(List<(HandDigit Digit, float Confidence, bool Correct)> results)
+    private static void Thresholds(List<(HandDigit Digit, float Confidence, bool Correct, int Answer)> results)
     {
         int right = Math.Max(1, results.Count(r => r.Correct)), wrong = Math.Max(1, results.Count(r => !r.Correct));
         Console.WriteLine($"{"unsure below",-13} {"right flagged",14} {"wrong unflagged",16}");
@@ -169,7 +213,7 @@ internal static class SourcesBench
         }
     }
 
-    private static void Report(string label, List<(HandDigit Digit, float Confidence, bool Correct)> results)
+    private static void Report(string label, List<(HandDigit Digit, float Confidence, bool Correct, int Answer)> results)
     {
         if (results.Count == 0)
         {

@@ -23,6 +23,16 @@ public static class EnsembleExporter
     public static ExportResult Export(IReadOnlyList<RunModel> members, string modelPath, Tensor testImages, Tensor testLabels, ExportOptions? options = null)
     {
         options = (options ?? new ExportOptions()).Validated();
+        var (plain, features, card) = FloatGraphs(members, testImages, testLabels, options);
+        return OnnxExporter.WritePair(modelPath, plain, features, members[0].Plan.Features, card, members[0].Config, options);
+    }
+
+    /// <summary>
+    /// Checks the runs (<see cref="Check"/>) and builds the ensemble's two float graphs and its card, with the
+    /// ensemble's accuracy on the test split: what <see cref="Export"/> writes, and what the int8 export quantizes.
+    /// </summary>
+    internal static (GraphProto Plain, GraphProto Features, ModelCard Card) FloatGraphs(IReadOnlyList<RunModel> members, Tensor testImages, Tensor testLabels, ExportOptions options)
+    {
         Check(members);
         var first = members[0];
         var plain = EnsembleGraph.Build(members, withFeatures: false);
@@ -34,9 +44,12 @@ public static class EnsembleExporter
             TestAccuracy = accuracy,
             Members = [.. members.Select(m => new EnsembleMember(m.Config.Training.Seed, m.Temperature, m.Summary?.TestAccuracy))],
         };
-        card = card.Validated("export");
-        return OnnxExporter.WritePair(modelPath, plain, features, first.Plan.Features, card, first.Config, options);
+        return (plain, features, card.Validated("export"));
     }
+
+    /// <summary>The TorchSharp reference of one net or of an ensemble of them (<see cref="Reference"/>), by the number of runs.</summary>
+    public static Dictionary<string, Tensor> ReferenceOf(IReadOnlyList<RunModel> runs, Tensor images) =>
+        runs.Count == 1 ? runs[0].Plan.Reference(runs[0].Config.Normalization.Apply(images), runs[0].Temperature) : Reference(runs, images);
 
     /// <summary>
     /// The TorchSharp reference of the ensemble for a batch of raw images in [0, 1]: the first member's feature maps,

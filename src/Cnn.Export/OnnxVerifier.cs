@@ -40,9 +40,8 @@ public static class OnnxVerifier
     /// Verifies a file exported from <paramref name="runs"/>: one run's export, or the ensemble of several (the
     /// reference is then <see cref="EnsembleExporter.Reference"/>).
     /// </summary>
-    public static VerifyReport Verify(string onnxPath, IReadOnlyList<RunModel> runs, Tensor realImages, long seed = 0) => runs.Count == 1
-        ? Verify(onnxPath, runs[0].Plan, runs[0].Config.Normalization, realImages, seed, runs[0].Temperature)
-        : Verify(onnxPath, runs[0].Plan, input => EnsembleExporter.Reference(runs, input), realImages, seed);
+    public static VerifyReport Verify(string onnxPath, IReadOnlyList<RunModel> runs, Tensor realImages, long seed = 0) =>
+        Verify(onnxPath, runs[0].Plan, input => EnsembleExporter.ReferenceOf(runs, input), realImages, seed);
 
     private static VerifyReport Verify(string onnxPath, ExportPlan plan, Func<Tensor, Dictionary<string, Tensor>> reference, Tensor realImages, long seed)
     {

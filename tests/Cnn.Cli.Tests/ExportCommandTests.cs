@@ -131,6 +131,35 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
     }
 
     [Fact]
+    public void An_ensemble_exports_in_int8_on_the_validation_split_its_runs_share_and_verify_checks_it_against_both()
+    {
+        // 40 % of 200 images held out: enough to calibrate on; the second run keeps the first's split by --split-seed.
+        string first = _dir.Combine("q-seed1"), second = _dir.Combine("q-seed2"), apart = _dir.Combine("q-seed3");
+        foreach (var (run, seed, split) in new[] { (first, "1", "1"), (second, "2", "1"), (apart, "3", "3") })
+        {
+            var train = Cli.Run("train", "lenet", "--data", trained.Data, "--epochs", "1", "--threads", "1", "--val-fraction", "0.4", "--seed", seed, "--split-seed", split, "--out", run);
+            Assert.True(train.ExitCode == 0, train.Output);
+        }
+
+        string file = _dir.Combine("ensemble.int8.onnx");
+        var export = Cli.Run("export", first, second, "--int8", "--out", file);
+        Assert.True(export.ExitCode == 0, export.Output);
+        Assert.Contains("int8 (QDQ): weights int8, symmetric, per output channel; biases int32; a convolution of one input channel stays float; activations int8, per tensor; calibrated by min-max over 80 images of the validation split", export.Output);
+        Assert.Matches(@"ensemble of 2 nets \(seeds 1, 2\)", export.Output);
+
+        var verify = Cli.Run("verify", file, "--run", first, "--run", second, "--split", "validation");
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        Assert.Contains("(int8) on 80 validation images", verify.Output);
+        Assert.Contains("verified (at most 0.5 points of accuracy lost", verify.Output);
+
+        string refused = _dir.Combine("apart.int8.onnx");
+        var other = Cli.Run("export", first, apart, "--int8", "--out", refused);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains($"{apart}: kept the validation split of split seed 3", other.Output);
+        Assert.False(File.Exists(refused));
+    }
+
+    [Fact]
     public void Verify_exits_1_when_a_weight_was_changed()
     {
         string file = _dir.Combine("out", "lenet.onnx");

@@ -173,6 +173,64 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
         Assert.False(File.Exists(_dir.Combine("x.onnx")));
     }
 
+    [Fact]
+    public async Task An_ensemble_in_int8_runs_each_nets_layers_as_integer_kernels_and_verifies_against_the_float_ensemble()
+    {
+        using var a = new RunModel(trained.Runs[1.0]);
+        using var b = new RunModel(trained.SecondSeed);
+        using var data = await Datasets.ReloadAsync(a.Config);
+        var images = data.Train.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        string path = _dir.Combine("ensemble.int8.onnx"), fp32 = _dir.Combine("ensemble.onnx");
+        EnsembleExporter.Export([a, b], fp32, data.Test.Images, data.Test.Labels);
+
+        var result = Int8Exporter.ExportEnsemble([a, b], path, data.Test.Images, data.Test.Labels, images, (int)data.Train.Count, "training");
+
+        Assert.Equal([1L, 2L], result.Card.Members.Select(m => m.Seed));
+        Assert.Equal($"min-max over {data.Train.Count} images of the training split", result.Card.Quantization!.Calibration);
+        // Both nets' second convolution and linear layers run as integer kernels; the scores each softmax reads stay float.
+        var test = data.Test.Images.to_type(ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+        var ops = ProfiledOperators(path, test.AsSpan(0, 784).ToArray());
+        Assert.Contains(ops, o => o.Op == "QLinearConv" && o.Node.StartsWith("conv2", StringComparison.Ordinal));
+        Assert.Contains(ops, o => o.Op == "QLinearConv" && o.Node.StartsWith(OnnxNames.MemberPrefix(2) + "conv2", StringComparison.Ordinal));
+        Assert.DoesNotContain("Gemm", ops.Select(o => o.Op));
+        var graph = Cnn.Export.Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "QuantizeLinear" && n.Input[0].EndsWith(OnnxNames.Logits, StringComparison.Ordinal));
+
+        var report = Int8Verifier.Verify(OnnxNames.FeaturesPathFor(path), [a, b], data.Test.Images, data.Test.Labels);
+        Assert.True(report.Passed, $"{report.AccuracyChange} points; maps {string.Join(", ", report.MapErrors.Select(m => $"{m.Key} {m.Value.Mean:P2}"))}");
+        Assert.True(report.Agreement >= 0.97, $"agreement {report.Agreement}");
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2"], report.MapErrors.Keys);
+        using var q = CnnModel.Load(path);
+        using var f = CnnModel.Load(fp32);
+        int count = (int)data.Test.Count;
+        int agree = q.PredictBatch(test, count).Zip(f.PredictBatch(test, count)).Count(p => p.First.Index == p.Second.Index);
+        Assert.True(agree >= 0.97 * count, $"{agree} of {count} agree");
+    }
+
+    [Fact]
+    public void An_int8_ensemble_of_runs_with_different_validation_splits_is_refused_and_nothing_is_written()
+    {
+        // The second seed's run, as if trained without --split-seed: its validation split is then its own.
+        string copy = _dir.Combine("other-split");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(trained.SecondSeed.Path))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        string config = Path.Combine(copy, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"split_seed\": 1", "\"split_seed\": 7", StringComparison.Ordinal));
+        using var a = new RunModel(trained.Runs[1.0]);
+        using var b = new RunModel(new Cnn.Train.Training.RunFolder(copy));
+        Assert.Equal(7, b.Config.Training.SplitSeed);
+        string path = _dir.Combine("refused.onnx");
+
+        var e = Assert.Throws<ArgumentException>(() => Int8Exporter.ExportEnsemble([a, b], path, zeros(1, 1, 28, 28, ScalarType.Byte), zeros(1, ScalarType.Int64), new float[64 * 784], 64, "validation"));
+
+        Assert.Equal($"{copy}: kept the validation split of split seed 7 (20.0 %); {a.Path} that of split seed 1 (20.0 %); an int8 ensemble is calibrated on one validation split that none of its nets trained on (train them with the same --split-seed)", e.Message);
+        Assert.False(File.Exists(path));
+    }
+
     /// <summary>The operators ONNX Runtime's profile says ran, for one image.</summary>
     private List<(string Op, string Node)> ProfiledOperators(string path, float[] image)
     {

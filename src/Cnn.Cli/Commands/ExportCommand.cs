@@ -24,7 +24,7 @@ public sealed class ExportSettings : CommandSettings
     public int? Opset { get; init; }
 
     [CommandOption("--int8")]
-    [Description("Write an int8 model instead: statically quantized in QDQ form (weights int8 per output channel, activations int8 per tensor), calibrated on the run's validation split; the feature maps stay float outputs")]
+    [Description("Write an int8 model instead: statically quantized in QDQ form (weights int8 per output channel, activations int8 per tensor), calibrated on the run's validation split (an ensemble's runs must share it); the feature maps stay float outputs")]
     public bool Int8 { get; init; }
 
     [CommandOption("--calibration <N>")]
@@ -66,11 +66,6 @@ public sealed class ExportSettings : CommandSettings
         if ((Int8Activations != null || Int8Weights != null) && !Int8)
         {
             return ValidationResult.Error($"{(Int8Activations != null ? "--int8-activations" : "--int8-weights")} was given without --int8; it chooses the form of an int8 model");
-        }
-
-        if (Int8 && Runs.Length > 1)
-        {
-            return ValidationResult.Error("--int8 takes one run; an ensemble is exported in float");
         }
 
         if (Calibration is < Int8Exporter.MinCalibrationImages)
@@ -140,20 +135,32 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
         return 0;
     }
 
-    /// <summary>The run in int8, calibrated on its validation split (the first --calibration images of it).</summary>
+    /// <summary>The run, or the runs' ensemble, in int8, calibrated on the (first) run's validation split (the first --calibration images of it).</summary>
     private static async Task<ExportResult> ExportInt8Async(ExportSettings settings, CancellationToken cancel)
     {
-        using var run = new RunModel(new RunFolder(settings.Runs[0]));
-        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(run.Config, cancel);
-        int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
-        float[] images;
-        using (var scope = TorchSharp.torch.NewDisposeScope())
+        var runs = new List<RunModel>();
+        try
         {
-            images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
-        }
+            runs.AddRange(settings.Runs.Select(r => new RunModel(new RunFolder(r))));
+            var first = runs[0];
+            using var data = await Cnn.Train.Data.Datasets.ReloadAsync(first.Config, cancel);
+            int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
+            float[] images;
+            using (var scope = TorchSharp.torch.NewDisposeScope())
+            {
+                images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
+            }
 
-        return Int8Exporter.Export(run.Model, run.Config, run.Summary, settings.Out ?? Path.Combine(run.Path, "model.int8.onnx"), images, count, "validation", settings.Options, settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax,
-            new QuantizationForm(settings.Int8Activations ?? ActivationType.Int8, settings.Int8Weights ?? WeightScales.Channel));
+            var method = settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax;
+            var form = new QuantizationForm(settings.Int8Activations ?? ActivationType.Int8, settings.Int8Weights ?? WeightScales.Channel);
+            return runs.Count == 1
+                ? Int8Exporter.Export(first.Model, first.Config, first.Summary, settings.Out ?? Path.Combine(first.Path, "model.int8.onnx"), images, count, "validation", settings.Options, method, form)
+                : Int8Exporter.ExportEnsemble(runs, settings.Out!, data.Test.Images, data.Test.Labels, images, count, "validation", settings.Options, method, form);
+        }
+        finally
+        {
+            runs.ForEach(r => r.Dispose());
+        }
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)

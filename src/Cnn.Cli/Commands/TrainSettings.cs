@@ -168,6 +168,10 @@ public abstract class TrainSettings : RunSettings
     [DefaultsDescription("Dataset handwriting: renderings of each training digit of the outside collections (UNIPEN, UCI optdigits and pendigits) mixed into MNIST's, each with its own pen, size and edges.", nameof(TrainOptions.SourceRenders))]
     public int? SourceRenders { get; init; }
 
+    [CommandOption("--style-copies <N>")]
+    [DefaultsDescription("Dataset handwriting: styled copies of each plain pen zero and one of the outside training digits — a slash or a bar through the zero, a European up-stroke flag on the one — rendered as the others.", nameof(TrainOptions.StyleCopies))]
+    public int? StyleCopies { get; init; }
+
     [CommandOption("--sources <DIR>")]
     [Description("Dataset handwriting: the folder of the outside collections, as data/get-handwriting.sh lays it out. Default: ~/.cache/cnn/handwriting-sources")]
     public string? Sources { get; init; }
@@ -266,6 +270,7 @@ public abstract class TrainSettings : RunSettings
             Photos = Photos ?? (augment ? defaults.Photos : 0),
             Ema = Ema ?? defaults.Ema,
             SourceRenders = SourceRenders ?? defaults.SourceRenders,
+            StyleCopies = StyleCopies ?? defaults.StyleCopies,
             Distill = Teacher == null ? null : new Distillation(Teacher, DistillTemperature ?? Distillation.DefaultTemperature, DistillWeight ?? Distillation.DefaultWeight),
             Deskew = NoDeskew == true ? false : Deskew ?? defaults.Deskew,
             ValidationFraction = ValidationFraction ?? defaults.ValidationFraction,

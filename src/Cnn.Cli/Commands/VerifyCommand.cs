@@ -77,7 +77,7 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         if (int8)
         {
             var split = settings.Split == "validation" ? data.Validation : data.Test;
-            return VerifyInt8(files, runs[0], split.Images, split.Labels, settings.Split ?? "test");
+            return VerifyInt8(files, runs, split.Images, split.Labels, settings.Split ?? "test");
         }
 
         bool passed = true;
@@ -113,13 +113,13 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         return passed ? 0 : 1;
     }
 
-    /// <summary>An int8 file is compared by its answers and maps on the whole test split, not element by element at fp32 tolerance.</summary>
-    private int VerifyInt8(List<string> files, RunModel run, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels, string split)
+    /// <summary>An int8 file is compared with its float model (one run or their ensemble) by its answers and maps on a whole split, not element by element at fp32 tolerance.</summary>
+    private int VerifyInt8(List<string> files, List<RunModel> runs, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels, string split)
     {
         bool passed = true;
         foreach (var file in files)
         {
-            var report = Int8Verifier.Verify(file, run, images, labels);
+            var report = Int8Verifier.Verify(file, runs, images, labels);
             passed &= report.Passed;
             console.MarkupLineInterpolated($"[bold]{report.File}[/] (int8) on {report.Images:N0} {split} images: the float model's label for {report.Agreement:P2}; accuracy {report.FloatAccuracy:P2} → {report.Int8Accuracy:P2} ({report.AccuracyChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} points)");
             foreach (var (map, error) in report.MapErrors)

@@ -30,13 +30,20 @@ public sealed record Int8Report(string File, int Images, double Agreement, doubl
     public bool Passed => AccuracyChange >= -MaxAccuracyLoss && MapErrors.Values.All(e => e.Mean <= MaxMapError);
 }
 
-/// <summary>Compares an int8 file with its run's float model (TorchSharp) on the whole test split.</summary>
+/// <summary>Compares an int8 file with its run's float model, or its runs' float ensemble (TorchSharp), on a whole split.</summary>
 public static class Int8Verifier
 {
     private const int Batch = 256;
 
     /// <summary>Reads every test image through both; feature maps are compared when the file outputs them.</summary>
-    public static Int8Report Verify(string path, RunModel run, Tensor testImages, Tensor testLabels)
+    public static Int8Report Verify(string path, RunModel run, Tensor testImages, Tensor testLabels) => Verify(path, [run], testImages, testLabels);
+
+    /// <summary>
+    /// Reads every image of the split through both: the int8 file and the float model of <paramref name="runs"/> (one
+    /// run, or the runs of an ensemble in the order they were exported); feature maps are compared when the file
+    /// outputs them.
+    /// </summary>
+    public static Int8Report Verify(string path, IReadOnlyList<RunModel> runs, Tensor testImages, Tensor testLabels)
     {
         using var session = OnnxFile.OpenSession(path);
         var maps = session.OutputMetadata.Keys.Where(n => n is not OnnxNames.Logits and not OnnxNames.Probabilities).ToList();
@@ -55,7 +62,7 @@ public static class Int8Verifier
             Dictionary<string, Tensor> reference;
             using (no_grad())
             {
-                reference = run.Plan.Reference(run.Config.Normalization.Apply(input), run.Temperature);
+                reference = Cnn.Export.EnsembleExporter.ReferenceOf(runs, input);
             }
 
             using var value = OrtValue.CreateTensorValueFromMemory(input.contiguous().data<float>().ToArray(), input.shape);

@@ -1,3 +1,4 @@
+using Cnn.Contracts;
 using Cnn.Export.Onnx;
 using Google.Protobuf;
 using static Cnn.Export.OnnxProto;
@@ -73,9 +74,12 @@ internal static class QdqQuantizer
             }
         }
 
-        // A graph output stays float as it is (the logits): a Q/DQ pair after it would keep the layer from fusing.
-        return [.. names.Distinct().Where(n => graph.Output.All(o => o.Name != n))];
+        // The scores stay float as they are (the logits, an output; an ensemble member's logits, which its softmax
+        // reads): a Q/DQ pair after them would keep the layer from fusing and round what the Mean averages.
+        return [.. names.Distinct().Where(n => graph.Output.All(o => o.Name != n) && !IsScores(n))];
     }
+
+    private static bool IsScores(string name) => name == OnnxNames.Logits || name.EndsWith("." + OnnxNames.Logits, StringComparison.Ordinal);
 
     /// <summary>
     /// A QDQ copy of <paramref name="graph"/> with the activations <paramref name="ranges"/> names (those of the plain

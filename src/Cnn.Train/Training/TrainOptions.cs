@@ -125,6 +125,14 @@ public sealed record TrainOptions
     /// </summary>
     public int SourceRenders { get; init; }
 
+    /// <summary>
+    /// The <c>handwriting</c> data set: styled copies of each plain pen zero and one of the outside training digits, a
+    /// slash or bar through the zero, a European flag on the one (<see cref="Data.Handwriting.StyleSynthesis"/>), each
+    /// rendered as the other digits are; 0 for none. Not written when 0, so runs without it keep their config and card.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int StyleCopies { get; init; }
+
     public long Seed { get; init; } = 1;
 
     /// <summary>
@@ -205,6 +213,7 @@ public sealed record TrainOptions
         Require(Distill is null || Distill.Weight is >= 0 and <= 1, nameof(Distillation.Weight), Distill?.Weight ?? 0, "0..1 (the teacher's share of the loss)");
         Require(Photos is >= 0 and <= 1, nameof(Photos), Photos, "0..1 (0 = none through the photo preprocessing)");
         Require(SourceRenders is >= 0 and <= 16, nameof(SourceRenders), SourceRenders, "0..16 renderings of each outside digit");
+        Require(StyleCopies is >= 0 and <= Data.Handwriting.StyleSynthesis.MaxCopies, nameof(StyleCopies), StyleCopies, $"0..{Data.Handwriting.StyleSynthesis.MaxCopies} styled copies of each pen zero and one");
         Require(Ema is >= 0 and < 1, nameof(Ema), Ema, "0 (off) or a decay below 1, such as 0.999");
         Require(Enum.IsDefined(BestBy), nameof(BestBy), BestBy, "loss or accuracy");
         Require(Enum.IsDefined(Scheduler), nameof(Scheduler), Scheduler, "none, step, cosine, plateau or onecycle");

@@ -5,8 +5,8 @@ namespace Cnn.Train.Data.Handwriting;
 
 /// <summary>
 /// The <c>handwriting</c> data set: MNIST with the outside collections mixed in. Training gets MNIST's training split
-/// and every training digit of the collections rendered <see cref="TrainOptions.SourceRenders"/> times (new styles per
-/// run seed); validation gets MNIST's validation split and the writer-disjoint selection split rendered
+/// and every training digit of the collections — with <see cref="TrainOptions.StyleCopies"/> styled copies of its pen
+/// zeros and ones — rendered <see cref="TrainOptions.SourceRenders"/> times (new styles per run seed); validation gets MNIST's validation split and the writer-disjoint selection split rendered
 /// <see cref="SelectionRenders"/> times with a fixed seed, so every run is chosen on the same images; the test set is
 /// MNIST's. The normalisation is MNIST's training split's, the stroke weight the renderings were prepared for.
 /// </summary>
@@ -28,6 +28,8 @@ public static class HandwritingMix
             var info = mnist.Info;
             double targetInk = mnist.Normalization.Mean[0];
             var training = sources.Digits.Where((_, i) => split[i] == HandSplit.Training).ToList();
+            // Appended after the originals, whose renderings (seeded by their place) stay what they were without them.
+            training.AddRange(StyleSynthesis.Copies(training, options.StyleCopies, options.Seed));
             var selection = sources.Digits.Where((_, i) => split[i] == HandSplit.Selection).ToList();
             var trainRenders = HandRenders.Render(training, options.SourceRenders, options.Seed, info.Height, info.Width, targetInk, options.Deskew, options.Threads);
             var selectRenders = Selection(selection, info.Height, info.Width, targetInk, options.Deskew, options.Threads);

@@ -42,6 +42,11 @@ public abstract class Dataset
             throw new ArgumentException($"{describe(nameof(TrainOptions.SourceRenders))} is {options.SourceRenders} for {Name}; it mixes the outside collections into --dataset {Datasets.Handwriting.Name} only");
         }
 
+        if (options.StyleCopies > 0)
+        {
+            throw new ArgumentException($"{describe(nameof(TrainOptions.StyleCopies))} is {options.StyleCopies} for {Name}; it styles the outside collections' pen digits in --dataset {Datasets.Handwriting.Name} only");
+        }
+
         var extras = new[] { (nameof(TrainOptions.Shear), options.Shear), (nameof(TrainOptions.Elastic), options.Elastic), (nameof(TrainOptions.StrokeChange), options.StrokeChange), (nameof(TrainOptions.Blur), options.Blur), (nameof(TrainOptions.Photos), options.Photos) };
         foreach (var (name, value) in extras)
         {

@@ -42,7 +42,7 @@ public sealed class HandwritingDataset : Dataset
             throw new ArgumentException($"{describe(nameof(TrainOptions.SourceRenders))} is 0 for {Name}; expected 1..16 renderings of each outside digit (without them it is --dataset {_mnist.Name})");
         }
 
-        base.Check(options with { SourceRenders = 0 }, describe);
+        base.Check(options with { SourceRenders = 0, StyleCopies = 0 }, describe);
     }
 
     /// <inheritdoc />
