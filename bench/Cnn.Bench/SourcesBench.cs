@@ -180,7 +180,9 @@ internal static class SourcesBench
 
         using var data = surface.Snapshot().Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(path, data.ToArray());
-        Console.WriteLine($"wrote {path}: {wrong.Count:N0} digits misread in {wrong.Sum(w => w.Count):N0} renderings, {wrong.Count(w => w.Count == HandwritingMix.SelectionRenders):N0} in every rendering");
+        // The same digits as text (FILE.tsv), so two models' mistakes can be compared: which digits every model misreads.
+        File.WriteAllLines(Path.ChangeExtension(path, ".tsv"), wrong.Select(w => string.Create(CultureInfo.InvariantCulture, $"{w.Key.Origin}\t{w.Key.Label}\t{w.Answer}\t{w.Count}")).Prepend("origin\tlabel\tanswer\trenderings misread"));
+        Console.WriteLine($"wrote {path} and its .tsv: {wrong.Count:N0} digits misread in {wrong.Sum(w => w.Count):N0} renderings, {wrong.Count(w => w.Count == HandwritingMix.SelectionRenders):N0} in every rendering");
     }
 
     private static SkiaSharp.SKBitmap Bitmap(byte[] pixels, int width, int height, bool rgba)
