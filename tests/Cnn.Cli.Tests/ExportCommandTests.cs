@@ -96,7 +96,7 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
     [InlineData("--calibration was given without --int8", "--calibration", "100")]
     [InlineData("--calibration is 10; expected at least 64 images", "--int8", "--calibration", "10")]
     [InlineData("--calibration-method was given without --int8", "--calibration-method", "percentile")]
-    [InlineData("--calibration-method is 'entropy'; expected one of minmax, percentile", "--int8", "--calibration-method", "entropy")]
+    [InlineData("--calibration-method is 'kl'; expected one of minmax, percentile, entropy", "--int8", "--calibration-method", "kl")]
     [InlineData("--int8-weights was given without --int8", "--int8-weights", "tensor")]
     public void Int8_options_are_refused_where_they_do_not_apply(string message, params string[] options)
     {

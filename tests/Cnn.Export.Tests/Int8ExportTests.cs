@@ -113,6 +113,47 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
     }
 
     [Fact]
+    public async Task Entropy_calibration_cuts_the_top_only_and_says_so_in_the_card()
+    {
+        var (export, count) = await Exporter();
+        string path = _dir.Combine("entropy.onnx");
+        var card = export(path, CalibrationMethod.Entropy, null);
+        Assert.Equal($"entropy (upper cut of least KL divergence) over {count} images of the training split", card.Quantization!.Calibration);
+
+        // Each activation's scale is at most min-max's (the top may be cut, the bottom never is), narrower for some;
+        // and the file still answers as the float model does.
+        var minMax = Scales(Export().Int8);
+        var entropy = Scales(path);
+        Assert.All(entropy, e => Assert.True(e.Value <= minMax[e.Key] * (1 + 1e-6), $"{e.Key}: {e.Value} against min-max's {minMax[e.Key]}"));
+        Assert.Contains(entropy, e => e.Value < minMax[e.Key] * 0.999);
+        var zeroPoints = ZeroPoints(path);
+        Assert.All(ZeroPoints(Export().Int8), z => Assert.Equal(z.Value, zeroPoints[z.Key]));
+    }
+
+    [Fact]
+    public void The_entropy_cut_drops_a_sparse_tail_and_keeps_a_full_range()
+    {
+        // A ReLU output's shape: mass falling off exponentially (99.9 % of it in the first 415 bins), and three
+        // stragglers far above it. The cut drops the stragglers and keeps the body.
+        var tail = Enumerable.Range(0, 2048).Select(i => (long)Math.Round(1e6 * Math.Exp(-i / 60.0))).ToArray();
+        tail[1500] = tail[1800] = tail[2040] = 1;
+        int cut = Calibrator.EntropyCut(tail, 255);
+        Assert.InRange(cut, 415, 1500);
+
+        // Mass all the way to the top: cutting it only loses information.
+        var even = Enumerable.Repeat(1000L, 2048).ToArray();
+        Assert.Equal(2048, Calibrator.EntropyCut(even, 255));
+    }
+
+    /// <summary>The activations' zero points of an int8 file, by tensor name.</summary>
+    private static Dictionary<string, int> ZeroPoints(string path)
+    {
+        var model = Cnn.Export.Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        return model.Graph.Initializer.Where(t => t.Name.EndsWith(".zero_point", StringComparison.Ordinal) && t.Dims.Count == 0)
+            .ToDictionary(t => t.Name, t => t.RawData.Length > 0 ? (int)(sbyte)t.RawData[0] : t.Int32Data[0]);
+    }
+
+    [Fact]
     public async Task The_u8s8_and_per_tensor_forms_are_written_as_asked_and_answer_as_the_float_model()
     {
         var (export, _) = await Exporter();

@@ -32,7 +32,7 @@ public sealed class ExportSettings : CommandSettings
     public int? Calibration { get; init; }
 
     [CommandOption("--calibration-method <M>")]
-    [Description("With --int8: minmax (each activation's range from its smallest to its largest value) or percentile (from its 0.001th to its 99.999th percentile). Default: minmax")]
+    [Description("With --int8: minmax (each activation's range from its smallest to its largest value), percentile (from its 0.001th to its 99.999th percentile) or entropy (from its smallest value to the upper cut whose 8-bit copy loses the least, by KL divergence). Default: minmax")]
     public CalibrationMethod? CalibrationMethod { get; init; }
 
     [CommandOption("--int8-activations <T>")]

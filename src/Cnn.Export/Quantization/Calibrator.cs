@@ -16,6 +16,14 @@ public enum CalibrationMethod
     /// read off a 2,048-bin histogram over the min-max range: the rarest values clip, the steps are finer.
     /// </summary>
     Percentile,
+
+    /// <summary>
+    /// From the smallest value seen to the upper cut whose 8-bit copy of the values' distribution (a 2,048-bin
+    /// histogram over the min-max range) loses the least information, by Kullback–Leibler divergence: TensorRT's
+    /// entropy calibration, cutting the top only (these activations are ReLU outputs, which start at 0, and the
+    /// normalised input, which starts at the blank pixel).
+    /// </summary>
+    Entropy,
 }
 
 /// <summary>
@@ -27,19 +35,23 @@ internal static class Calibrator
     private const int Batch = 64;
     private const int Bins = 2048;
     private const double Tail = 1e-5;
+    private const int Levels = 255;
+    private const double Floor = 1e-9;
 
     /// <summary>Each of <paramref name="names"/>' range by <paramref name="method"/> over <paramref name="count"/> images.</summary>
     public static IReadOnlyDictionary<string, TensorRange> Ranges(CalibrationMethod method, ModelProto model, IReadOnlyList<string> names, float[] images, int count, TensorShape shape)
     {
         var minMax = MinMax(model, names, images, count, shape);
-        return method == CalibrationMethod.MinMax ? minMax : Percentile(model, names, images, count, shape, minMax);
+        return method switch
+        {
+            CalibrationMethod.MinMax => minMax,
+            CalibrationMethod.Percentile => Percentile(model, names, images, count, shape, minMax),
+            _ => Entropy(model, names, images, count, shape, minMax),
+        };
     }
 
-    /// <summary>
-    /// The <see cref="Tail"/> and 1 − Tail quantiles of each tensor's values, from a histogram of <see cref="Bins"/>
-    /// bins over its min-max range (a second pass over the images).
-    /// </summary>
-    private static Dictionary<string, TensorRange> Percentile(ModelProto model, IReadOnlyList<string> names, float[] images, int count, TensorShape shape, IReadOnlyDictionary<string, TensorRange> minMax)
+    /// <summary>Each tensor's histogram of <see cref="Bins"/> bins over its min-max range (a second pass over the images).</summary>
+    private static Dictionary<string, long[]> Histograms(ModelProto model, IReadOnlyList<string> names, float[] images, int count, TensorShape shape, IReadOnlyDictionary<string, TensorRange> minMax)
     {
         var histograms = names.ToDictionary(n => n, _ => new long[Bins]);
         Pass(model, names, images, count, shape, (name, values) =>
@@ -52,6 +64,115 @@ internal static class Calibrator
                 histogram[Math.Clamp((int)((v - lo) / width), 0, Bins - 1)]++;
             }
         });
+        return histograms;
+    }
+
+    /// <summary>
+    /// The upper cut (a bin edge) of least KL divergence between the values' distribution with everything above the cut
+    /// counted in its last bin, and that distribution in 255 levels; the lower end stays the minimum.
+    /// </summary>
+    private static Dictionary<string, TensorRange> Entropy(ModelProto model, IReadOnlyList<string> names, float[] images, int count, TensorShape shape, IReadOnlyDictionary<string, TensorRange> minMax)
+    {
+        var histograms = Histograms(model, names, images, count, shape, minMax);
+        return names.ToDictionary(n => n, n =>
+        {
+            var (lo, hi) = (minMax[n].Min, minMax[n].Max);
+            int cut = EntropyCut(histograms[n], Levels);
+            return new TensorRange(lo, cut == Bins ? hi : lo + (cut * ((hi - lo) / Bins)));
+        });
+    }
+
+    /// <summary>The number of bins, from <paramref name="levels"/> up to all of them, to keep below the cut.</summary>
+    internal static int EntropyCut(long[] histogram, int levels)
+    {
+        int best = histogram.Length;
+        double bestDivergence = double.PositiveInfinity;
+        var p = new double[histogram.Length];
+        var sliced = new double[histogram.Length];
+        for (int cut = levels; cut <= histogram.Length; cut++)
+        {
+            // P: the bins below the cut, those above added to the last one (what clipping makes of them); Q: the
+            // bins below the cut alone, in 8 bits — so the clipped mass is what Q lacks (TensorRT's construction).
+            long outliers = 0;
+            for (int i = cut; i < histogram.Length; i++)
+            {
+                outliers += histogram[i];
+            }
+
+            for (int i = 0; i < cut; i++)
+            {
+                sliced[i] = histogram[i];
+                p[i] = histogram[i] + (i == cut - 1 ? outliers : 0);
+            }
+
+            double divergence = Divergence(p.AsSpan(0, cut), Quantized(sliced.AsSpan(0, cut), levels));
+            if (divergence < bestDivergence)
+            {
+                (best, bestDivergence) = (cut, divergence);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// <paramref name="p"/> merged into <paramref name="levels"/> equal groups of bins, each group's mass spread evenly
+    /// over its bins that held any (an empty bin stays empty, as 8 bits cannot put mass where there was none).
+    /// </summary>
+    private static double[] Quantized(ReadOnlySpan<double> p, int levels)
+    {
+        var q = new double[p.Length];
+        for (int level = 0; level < levels; level++)
+        {
+            int from = (int)((long)level * p.Length / levels), to = (int)((long)(level + 1) * p.Length / levels);
+            double mass = 0;
+            int used = 0;
+            for (int i = from; i < to; i++)
+            {
+                mass += p[i];
+                used += p[i] > 0 ? 1 : 0;
+            }
+
+            for (int i = from; i < to; i++)
+            {
+                q[i] = p[i] > 0 ? mass / used : 0;
+            }
+        }
+
+        return q;
+    }
+
+    /// <summary>
+    /// KL(P ‖ Q) of two histograms over the same bins, each normalised to sum 1; bins where P is empty add nothing,
+    /// and a bin where Q is empty but P is not counts as Q holding <see cref="Floor"/> there (a large, finite penalty).
+    /// </summary>
+    private static double Divergence(ReadOnlySpan<double> p, double[] q)
+    {
+        double sumP = 0, sumQ = 0, divergence = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            (sumP, sumQ) = (sumP + p[i], sumQ + q[i]);
+        }
+
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (p[i] > 0)
+            {
+                double qi = sumQ > 0 ? Math.Max(q[i] / sumQ, Floor) : Floor;
+                divergence += p[i] / sumP * Math.Log(p[i] / sumP / qi);
+            }
+        }
+
+        return divergence;
+    }
+
+    /// <summary>
+    /// The <see cref="Tail"/> and 1 − Tail quantiles of each tensor's values, from a histogram of <see cref="Bins"/>
+    /// bins over its min-max range (a second pass over the images).
+    /// </summary>
+    private static Dictionary<string, TensorRange> Percentile(ModelProto model, IReadOnlyList<string> names, float[] images, int count, TensorShape shape, IReadOnlyDictionary<string, TensorRange> minMax)
+    {
+        var histograms = Histograms(model, names, images, count, shape, minMax);
         return names.ToDictionary(n => n, n =>
         {
             var (lo, hi) = (minMax[n].Min, minMax[n].Max);

@@ -95,9 +95,12 @@ public static class Int8Exporter
                 Weights = (form.Weights == WeightScales.Channel ? "int8, symmetric, per output channel; biases int32" : "int8, symmetric, per layer; biases int32")
                     + (floatFirst ? "; a convolution of one input channel stays float" : ""),
                 Activations = form.Activations == ActivationType.Int8 ? "int8, per tensor" : "uint8, per tensor",
-                Calibration = calibration.Method == CalibrationMethod.MinMax
-                    ? FormattableString.Invariant($"min-max over {calibration.Count:N0} images of the {calibration.Split} split")
-                    : FormattableString.Invariant($"0.001th to 99.999th percentile over {calibration.Count:N0} images of the {calibration.Split} split"),
+                Calibration = calibration.Method switch
+                {
+                    CalibrationMethod.MinMax => "min-max",
+                    CalibrationMethod.Percentile => "0.001th to 99.999th percentile",
+                    _ => "entropy (upper cut of least KL divergence)",
+                } + FormattableString.Invariant($" over {calibration.Count:N0} images of the {calibration.Split} split"),
             },
         };
         var fp32 = OnnxExporter.Wrap(plain, card, model.Config, options);
