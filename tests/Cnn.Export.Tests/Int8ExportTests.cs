@@ -96,38 +96,34 @@ public sealed class Int8ExportTests(TrainedRuns trained) : IDisposable
         Assert.True(plain.Passed && features.Passed, $"{plain.AccuracyChange} points; maps {string.Join(", ", features.MapErrors.Select(m => $"{m.Key} {m.Value.Mean:P2}"))}");
     }
 
-    [Fact]
-    public async Task Percentile_calibration_clips_the_rarest_values_and_says_so_in_the_card()
+    [Theory]
+    [InlineData(CalibrationMethod.Percentile, "0.001th to 99.999th percentile", false)]
+    [InlineData(CalibrationMethod.Entropy, "entropy (upper cut of least KL divergence)", true)]
+    public async Task Percentile_and_entropy_calibration_narrow_some_ranges_and_say_so_in_the_card(CalibrationMethod method, string described, bool bottomKept)
     {
         var (export, count) = await Exporter();
-        string path = _dir.Combine("percentile.onnx");
-        var card = export(path, CalibrationMethod.Percentile, null);
-        Assert.Equal($"0.001th to 99.999th percentile over {count} images of the training split", card.Quantization!.Calibration);
+        string path = _dir.Combine($"{method}.onnx");
+        var card = export(path, method, null);
+        Assert.Equal($"{described} over {count} images of the training split", card.Quantization!.Calibration);
 
-        // Each activation's scale (its range / 255) is at most min-max's, and narrower for some: the rarest values clip.
-        var minMax = Scales(Export().Int8);
-        var percentile = Scales(path);
-        Assert.Equal(minMax.Keys.Order(), percentile.Keys.Order());
-        Assert.All(percentile, p => Assert.True(p.Value <= minMax[p.Key] * (1 + 1e-6), $"{p.Key}: {p.Value} against min-max's {minMax[p.Key]}"));
-        Assert.Contains(percentile, p => p.Value < minMax[p.Key] * 0.999);
-    }
-
-    [Fact]
-    public async Task Entropy_calibration_cuts_the_top_only_and_says_so_in_the_card()
-    {
-        var (export, count) = await Exporter();
-        string path = _dir.Combine("entropy.onnx");
-        var card = export(path, CalibrationMethod.Entropy, null);
-        Assert.Equal($"entropy (upper cut of least KL divergence) over {count} images of the training split", card.Quantization!.Calibration);
-
-        // Each activation's scale is at most min-max's (the top may be cut, the bottom never is), narrower for some;
-        // and the file still answers as the float model does.
-        var minMax = Scales(Export().Int8);
-        var entropy = Scales(path);
-        Assert.All(entropy, e => Assert.True(e.Value <= minMax[e.Key] * (1 + 1e-6), $"{e.Key}: {e.Value} against min-max's {minMax[e.Key]}"));
-        Assert.Contains(entropy, e => e.Value < minMax[e.Key] * 0.999);
-        var zeroPoints = ZeroPoints(path);
-        Assert.All(ZeroPoints(Export().Int8), z => Assert.Equal(z.Value, zeroPoints[z.Key]));
+        // Each activation's scale (its range / 255) is at most min-max's, and narrower for some: values clip.
+        string minMaxPath = Export().Int8;
+        var minMax = Scales(minMaxPath);
+        var scales = Scales(path);
+        Assert.Equal(minMax.Keys.Order(), scales.Keys.Order());
+        Assert.All(scales, p => Assert.True(p.Value <= minMax[p.Key] * (1 + 1e-6), $"{p.Key}: {p.Value} against min-max's {minMax[p.Key]}"));
+        Assert.Contains(scales, p => p.Value < minMax[p.Key] * 0.999);
+        if (bottomKept)
+        {
+            // Entropy cuts the top only: each range still starts at the smallest value seen, within one of its steps.
+            var (zero, zeroMinMax) = (ZeroPoints(path), ZeroPoints(minMaxPath));
+            foreach (var key in scales.Keys)
+            {
+                string name = key[..^".scale".Length];
+                float bottom = (-128 - zero[$"{name}.zero_point"]) * scales[key], bottomMinMax = (-128 - zeroMinMax[$"{name}.zero_point"]) * minMax[key];
+                Assert.True(Math.Abs(bottom - bottomMinMax) <= scales[key] * 1.001f, $"{name}: starts at {bottom}, min-max at {bottomMinMax}");
+            }
+        }
     }
 
     [Fact]
