@@ -22,13 +22,14 @@ internal static class SourcesBench
         if (sheet != null)
         {
             // With --style-copies, the sheet shows the styled copies training would add (seed 1) instead of the originals.
-            var styled = StyleSynthesis.Copies([.. sources.Digits.Where((_, i) => assigned[i] == HandSplit.Training)], styleCopies, 1);
+            var shown = sources.Digits;
             if (styleCopies > 0)
             {
-                Console.WriteLine($"{styled.Count:N0} styled copies: {string.Join(", ", styled.GroupBy(d => (d.Source, d.Label)).OrderBy(g => g.Key).Select(g => $"{g.Count():N0} {g.Key.Source.ToString().ToLowerInvariant()} {g.Key.Label}s"))}");
+                shown = StyleSynthesis.Copies([.. sources.Digits.Where((_, i) => assigned[i] == HandSplit.Training)], styleCopies, 1);
+                Console.WriteLine($"{shown.Count:N0} styled copies: {string.Join(", ", shown.GroupBy(d => (d.Source, d.Label)).OrderBy(g => g.Key).Select(g => $"{g.Count():N0} {g.Key.Source.ToString().ToLowerInvariant()} {g.Key.Label}s"))}");
             }
 
-            WriteSheet(styleCopies > 0 ? styled : sources.Digits, sheet);
+            WriteSheet(shown, sheet);
         }
 
         if (modelPath == null)
@@ -165,7 +166,6 @@ internal static class SourcesBench
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(Columns * Cell, rows * (Cell + Caption)));
         surface.Canvas.Clear(SkiaSharp.SKColors.White);
         using var font = new SkiaSharp.SKFont(SkiaSharp.SKTypeface.Default, 11);
-        using var ink = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.Black, IsAntialias = true };
         using var caption = new SkiaSharp.SKPaint { Color = SkiaSharp.SKColors.DarkRed, IsAntialias = true };
         for (int i = 0; i < wrong.Count; i++)
         {

@@ -87,29 +87,22 @@ internal static class Calibrator
     {
         int best = histogram.Length;
         double bestDivergence = double.PositiveInfinity;
-        var p = new double[histogram.Length];
-        var sliced = new double[histogram.Length];
+        var sliced = Array.ConvertAll(histogram, v => (double)v);
+        var p = (double[])sliced.Clone();
+        long outliers = histogram.Skip(levels).Sum();
         for (int cut = levels; cut <= histogram.Length; cut++)
         {
             // P: the bins below the cut, those above added to the last one (what clipping makes of them); Q: the
             // bins below the cut alone, in 8 bits — so the clipped mass is what Q lacks (TensorRT's construction).
-            long outliers = 0;
-            for (int i = cut; i < histogram.Length; i++)
-            {
-                outliers += histogram[i];
-            }
-
-            for (int i = 0; i < cut; i++)
-            {
-                sliced[i] = histogram[i];
-                p[i] = histogram[i] + (i == cut - 1 ? outliers : 0);
-            }
-
+            p[cut - 1] = sliced[cut - 1] + outliers;
             double divergence = Divergence(p.AsSpan(0, cut), Quantized(sliced.AsSpan(0, cut), levels));
             if (divergence < bestDivergence)
             {
                 (best, bestDivergence) = (cut, divergence);
             }
+
+            p[cut - 1] = sliced[cut - 1];
+            outliers -= cut < histogram.Length ? histogram[cut] : 0;
         }
 
         return best;

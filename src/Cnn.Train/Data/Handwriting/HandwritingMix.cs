@@ -6,8 +6,9 @@ namespace Cnn.Train.Data.Handwriting;
 /// <summary>
 /// The <c>handwriting</c> data set: MNIST with the outside collections mixed in. Training gets MNIST's training split
 /// and every training digit of the collections — with <see cref="TrainOptions.StyleCopies"/> styled copies of its pen
-/// zeros and ones — rendered <see cref="TrainOptions.SourceRenders"/> times (new styles per run seed); validation gets MNIST's validation split and the writer-disjoint selection split rendered
-/// <see cref="SelectionRenders"/> times with a fixed seed, so every run is chosen on the same images; the test set is
+/// zeros and ones — rendered <see cref="TrainOptions.SourceRenders"/> times (new styles per run seed); validation gets
+/// MNIST's validation split and the writer-disjoint selection split rendered <see cref="SelectionRenders"/> times with
+/// a fixed seed, so every run is chosen on the same images; the test set is
 /// MNIST's. The normalisation is MNIST's training split's, the stroke weight the renderings were prepared for.
 /// </summary>
 public static class HandwritingMix
