@@ -12,6 +12,9 @@ namespace Cnn.Export;
 /// <summary>Fills the <see cref="ModelCard"/> of an export from the run and the export plan.</summary>
 internal static class ModelCards
 {
+    /// <summary>This exporter's version, as cards name their producer.</summary>
+    public static string ProducerVersion => typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     public static ModelCard Create(ExportPlan plan, RunConfig config, RunSummary? summary, ExportOptions options, string weightsSha256)
     {
         var json = new JsonSerializerOptions(RunFolder.Json) { WriteIndented = false };
@@ -41,7 +44,7 @@ internal static class ModelCards
             Producer = new ProducerInfo
             {
                 Name = OnnxExporter.ProducerName,
-                Version = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+                Version = ProducerVersion,
                 TrainedWith = $"TorchSharp {config.Versions.TorchSharp}",
                 Opset = options.Opset,
             },

@@ -160,6 +160,58 @@ public sealed class ExportCommandTests(OneEpochRun trained) : IClassFixture<OneE
     }
 
     [Fact]
+    public void A_float_file_whose_run_is_gone_exports_in_int8_as_its_run_would_and_verifies_against_the_file()
+    {
+        string run = _dir.Combine("held-out");
+        var train = Cli.Run("train", "lenet", "--data", trained.Data, "--epochs", "1", "--threads", "1", "--val-fraction", "0.4", "--out", run);
+        Assert.True(train.ExitCode == 0, train.Output);
+        string fp32 = _dir.Combine("shipped", "m.onnx"), byRun = _dir.Combine("by-run.int8.onnx");
+        Assert.Equal(0, Cli.Run("export", run, "--out", fp32).ExitCode);
+        Assert.Equal(0, Cli.Run("export", run, "--int8", "--out", byRun).ExitCode);
+
+        var export = Cli.Run("export", fp32, "--int8", "--data", trained.Data);
+        Assert.True(export.ExitCode == 0, export.Output);
+        Assert.Contains("calibrated by min-max over 80 images of the validation split", export.Output);
+        string int8 = _dir.Combine("shipped", "m.int8.onnx");
+        Assert.Equal(File.ReadAllBytes(byRun), File.ReadAllBytes(int8));
+
+        var verify = Cli.Run("verify", int8, "--float", fp32, "--data", trained.Data, "--split", "validation");
+        Assert.True(verify.ExitCode == 0, verify.Output);
+        Assert.Contains("m.int8.features.onnx (int8) on 80 validation images", verify.Output);
+        Assert.Contains("verified (at most 0.5 points of accuracy lost", verify.Output);
+
+        var notInt8 = Cli.Run("verify", fp32, "--float", fp32, "--data", trained.Data);
+        Assert.Equal(1, notInt8.ExitCode);
+        Assert.Contains($"--float is given for {fp32}, which is not an int8 file; a float file is verified against its run (--run)", notInt8.Output);
+        var again = Cli.Run("export", int8, "--int8", "--data", trained.Data, "--out", _dir.Combine("twice.onnx"));
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains($"{int8}: is already quantized (QDQ); quantize the float model it was made from", again.Output);
+        Assert.False(File.Exists(_dir.Combine("twice.onnx")));
+    }
+
+    [Theory]
+    [InlineData("is an ONNX file; a model file is exported again only in int8 (--int8), a float model from its run folder", "FILE")]
+    [InlineData("is an ONNX file among 2 arguments; a float file is quantized alone (an ensemble from its runs)", "FILE", "RUN", "--int8", "--out", "x.onnx")]
+    [InlineData("--data was given without a float FILE.onnx to quantize; a run folder records its own data", "RUN", "--int8", "--data", "somewhere")]
+    public void Export_arguments_that_mix_files_and_runs_are_refused(string message, params string[] arguments)
+    {
+        string file = _dir.Combine("m.onnx");
+        var (code, output) = Cli.Run(["export", .. arguments.Select(a => a == "FILE" ? file : a == "RUN" ? _run : a)]);
+        Assert.Equal(2, code);
+        Assert.Contains(message, output);
+    }
+
+    [Theory]
+    [InlineData("--run and --float were both given", "--run", "RUN", "--float", "m.onnx")]
+    [InlineData("--data was given without --float; a run folder records its own data", "--run", "RUN", "--data", "somewhere")]
+    public void Verify_is_told_one_reference(string message, params string[] options)
+    {
+        var (code, output) = Cli.Run(["verify", _dir.Combine("q.onnx"), .. options.Select(a => a == "RUN" ? _run : a)]);
+        Assert.Equal(2, code);
+        Assert.Contains(message, output);
+    }
+
+    [Fact]
     public void Verify_exits_1_when_a_weight_was_changed()
     {
         string file = _dir.Combine("out", "lenet.onnx");

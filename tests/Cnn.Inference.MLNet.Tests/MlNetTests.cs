@@ -18,6 +18,7 @@ public sealed class MlNetTests : IDisposable
     [Theory]
     [InlineData("lenet5-mnist.features.onnx")]
     [InlineData("lenet5-handwriting.int8.features.onnx")]
+    [InlineData("lenet5-mnist.int8.features.onnx")]
     public void Ml_net_pipeline_gives_the_direct_paths_predictions_and_feature_maps(string file)
     {
         var files = WriteDigits(12);

@@ -12,7 +12,7 @@ namespace Cnn.Cli.Commands;
 public sealed class ExportSettings : CommandSettings
 {
     [CommandArgument(0, "<RUN_DIR>")]
-    [Description("Run folder written by `cnn train` (model.pt, config.json); several runs of one architecture trained with different seeds are exported as one ensemble that averages their probabilities")]
+    [Description("Run folder written by `cnn train` (model.pt, config.json); several runs of one architecture trained with different seeds are exported as one ensemble that averages their probabilities. With --int8 also a float FILE.onnx written by `cnn export` whose run is gone (a single net; its card names the data set and split)")]
     public string[] Runs { get; init; } = [];
 
     [CommandOption("--out <FILE>")]
@@ -43,9 +43,22 @@ public sealed class ExportSettings : CommandSettings
     [Description("With --int8: one weight scale per output channel (channel) or per layer (tensor). Default: channel")]
     public WeightScales? Int8Weights { get; init; }
 
+    [CommandOption("--data <DIR>")]
+    [Description("With --int8 and a float FILE.onnx: the folder of the data set it was trained on, whose validation split (the card's split seed) calibrates it; checked by the training split's pixel mean. Default: the data set's own place (nothing is downloaded)")]
+    public string? Data { get; init; }
+
+    [CommandOption("--sources <DIR>")]
+    [Description("With --int8 and a float FILE.onnx of --dataset handwriting: the outside handwriting collections' folder. Default: ~/.cache/cnn/handwriting-sources")]
+    public string? Sources { get; init; }
+
     [CommandOption("--unsure-below <P>")]
     [Description("Written into the model card: the probability below which this model's answers are marked unsure (cnn predict, cnn serve and Cnn.Inference use it unless given another), chosen on data that did not train it. Default: none (readers use 0.9)")]
     public double? UnsureBelow { get; init; }
+
+    /// <summary>An argument that names a model file rather than a run folder.</summary>
+    internal static bool IsOnnxFile(string path) => path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path);
+
+    internal QuantizationForm Form => new(Int8Activations ?? ActivationType.Int8, Int8Weights ?? WeightScales.Channel);
 
     internal ExportOptions Options
     {
@@ -71,6 +84,18 @@ public sealed class ExportSettings : CommandSettings
         if (Calibration is < Int8Exporter.MinCalibrationImages)
         {
             return ValidationResult.Error($"--calibration is {Calibration}; expected at least {Int8Exporter.MinCalibrationImages} images");
+        }
+
+        if (Runs.FirstOrDefault(IsOnnxFile) is { } file && (!Int8 || Runs.Length > 1))
+        {
+            return ValidationResult.Error(Int8
+                ? $"{file} is an ONNX file among {Runs.Length} arguments; a float file is quantized alone (an ensemble from its runs)"
+                : $"{file} is an ONNX file; a model file is exported again only in int8 (--int8), a float model from its run folder");
+        }
+
+        if ((Data != null || Sources != null) && !(Runs.Length == 1 && IsOnnxFile(Runs[0])))
+        {
+            return ValidationResult.Error($"{(Data != null ? "--data" : "--sources")} was given without a float FILE.onnx to quantize; a run folder records its own data");
         }
 
         if (Runs.Length > 1 && string.IsNullOrEmpty(Out))
@@ -138,48 +163,48 @@ public sealed class ExportCommand(IAnsiConsole console) : AsyncCommand<ExportSet
     /// <summary>The run, or the runs' ensemble, in int8, calibrated on the (first) run's validation split (the first --calibration images of it).</summary>
     private static async Task<ExportResult> ExportInt8Async(ExportSettings settings, CancellationToken cancel)
     {
-        var runs = new List<RunModel>();
-        try
+        if (ExportSettings.IsOnnxFile(settings.Runs[0]))
         {
-            runs.AddRange(settings.Runs.Select(r => new RunModel(new RunFolder(r))));
-            var first = runs[0];
-            using var data = await Cnn.Train.Data.Datasets.ReloadAsync(first.Config, cancel);
-            int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
-            float[] images;
-            using (var scope = TorchSharp.torch.NewDisposeScope())
-            {
-                images = data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray();
-            }
+            return await ExportFileInt8Async(settings, cancel);
+        }
 
-            var method = settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax;
-            var form = new QuantizationForm(settings.Int8Activations ?? ActivationType.Int8, settings.Int8Weights ?? WeightScales.Channel);
-            return runs.Count == 1
-                ? Int8Exporter.Export(first.Model, first.Config, first.Summary, settings.Out ?? Path.Combine(first.Path, "model.int8.onnx"), images, count, "validation", settings.Options, method, form)
-                : Int8Exporter.ExportEnsemble(runs, settings.Out!, data.Test.Images, data.Test.Labels, images, count, "validation", settings.Options, method, form);
-        }
-        finally
-        {
-            runs.ForEach(r => r.Dispose());
-        }
+        using var loaded = RunModels.Load(settings.Runs);
+        var runs = loaded.Runs;
+        // Runs that kept different validation splits are refused before the data set is read.
+        Int8Exporter.CheckOneValidationSplit(runs);
+        var first = runs[0];
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(first.Config, cancel);
+        var (images, count) = CalibrationImages(data, settings);
+        var method = settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax;
+        return runs.Count == 1
+            ? Int8Exporter.Export(first.Model, first.Config, first.Summary, settings.Out ?? Path.Combine(first.Path, "model.int8.onnx"), images, count, "validation", settings.Options, method, settings.Form)
+            : Int8Exporter.ExportEnsemble(runs, settings.Out!, data.Test.Images, data.Test.Labels, images, count, "validation", settings.Options, method, settings.Form);
+    }
+
+    /// <summary>A float file of ours whose run is gone, in int8, calibrated on the validation split its card names.</summary>
+    private static async Task<ExportResult> ExportFileInt8Async(ExportSettings settings, CancellationToken cancel)
+    {
+        var file = FloatModelFile.Read(settings.Runs[0]);
+        using var data = await file.LoadDataAsync(new Cnn.Train.Data.DataRequest(settings.Data, SourcesFolder: settings.Sources), cancel);
+        var (images, count) = CalibrationImages(data, settings);
+        var options = settings.Options with { Opset = settings.Opset ?? file.Opset };
+        string output = settings.Out ?? Path.ChangeExtension(file.Path, null) + ".int8.onnx";
+        return Int8Exporter.ExportFile(file, data.Info, output, images, count, "validation", options, settings.CalibrationMethod ?? Cnn.Export.Quantization.CalibrationMethod.MinMax, settings.Form);
+    }
+
+    /// <summary>The first --calibration images of the validation split, as the [0, 1] floats the model reads.</summary>
+    private static (float[] Images, int Count) CalibrationImages(TrainingData data, ExportSettings settings)
+    {
+        int count = (int)Math.Min(settings.Calibration ?? long.MaxValue, data.Validation.Count);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return (data.Validation.Images.narrow(0, 0, count).to_type(TorchSharp.torch.ScalarType.Float32).div(255f).contiguous().data<float>().ToArray(), count);
     }
 
     private static async Task<ExportResult> ExportEnsembleAsync(ExportSettings settings, CancellationToken cancel)
     {
-        var members = new List<RunModel>();
-        try
-        {
-            foreach (var path in settings.Runs)
-            {
-                members.Add(new RunModel(new RunFolder(path)));
-            }
-
-            // The runs share the test split (checked by the exporter: same data, same deskewing), so the first's serves.
-            using var data = await Cnn.Train.Data.Datasets.ReloadAsync(members[0].Config, cancel);
-            return EnsembleExporter.Export(members, settings.Out!, data.Test.Images, data.Test.Labels, settings.Options);
-        }
-        finally
-        {
-            members.ForEach(m => m.Dispose());
-        }
+        using var members = RunModels.Load(settings.Runs);
+        // The runs share the test split (checked by the exporter: same data, same deskewing), so the first's serves.
+        using var data = await Cnn.Train.Data.Datasets.ReloadAsync(members.Runs[0].Config, cancel);
+        return EnsembleExporter.Export(members.Runs, settings.Out!, data.Test.Images, data.Test.Labels, settings.Options);
     }
 }

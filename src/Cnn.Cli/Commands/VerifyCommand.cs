@@ -17,8 +17,20 @@ public sealed class VerifySettings : CommandSettings
     public string File { get; init; } = "";
 
     [CommandOption("--run <RUN_DIR>")]
-    [Description("The run folder the file was exported from (weights, normalisation, test images). Required; repeat it for each run of an ensemble, in the order they were exported")]
+    [Description("The run folder the file was exported from (weights, normalisation, test images). Required (for an int8 file whose run is gone: --float); repeat it for each run of an ensemble, in the order they were exported")]
     public string[] Run { get; init; } = [];
+
+    [CommandOption("--float <FILE>")]
+    [Description("An int8 file whose run is gone: the float ONNX file it was quantized from (`cnn export FILE.onnx --int8`), read by ONNX Runtime, in place of --run")]
+    public string? Float { get; init; }
+
+    [CommandOption("--data <DIR>")]
+    [Description("With --float: the folder of the data set the model was trained on. Default: the data set's own place")]
+    public string? Data { get; init; }
+
+    [CommandOption("--sources <DIR>")]
+    [Description("With --float and --dataset handwriting: the outside handwriting collections' folder. Default: ~/.cache/cnn/handwriting-sources")]
+    public string? Sources { get; init; }
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the random inputs. Default: 0")]
@@ -30,7 +42,9 @@ public sealed class VerifySettings : CommandSettings
     public string? Split { get; init; }
 
     public override ValidationResult Validate() =>
-        Run.Length == 0 ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
+        Run.Length == 0 && Float == null ? ValidationResult.Error("--run is missing; expected the run folder the ONNX file was exported from")
+        : Run.Length > 0 && Float != null ? ValidationResult.Error("--run and --float were both given; an int8 file is compared with its run's model or, when the run is gone, with the float file it came from")
+        : (Data != null || Sources != null) && Float == null ? ValidationResult.Error($"{(Data != null ? "--data" : "--sources")} was given without --float; a run folder records its own data")
         : Split is not (null or "test" or "validation") ? ValidationResult.Error($"--split is '{Split}'; expected test or validation")
         : ValidationResult.Success();
 }
@@ -45,19 +59,16 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
     {
         // Surfaces a libtorch load failure as one message naming what is missing, before any tensor is made.
         TorchRuntime.EnsureLoaded();
-        var runs = new List<RunModel>();
-        try
+        if (settings.Float != null)
         {
-            runs.AddRange(settings.Run.Select(r => new RunModel(new RunFolder(r))));
-            return await VerifyAsync(settings, runs, cancellationToken);
+            return await VerifyAgainstFloatFileAsync(settings, cancellationToken);
         }
-        finally
-        {
-            runs.ForEach(r => r.Dispose());
-        }
+
+        using var loaded = RunModels.Load(settings.Run);
+        return await VerifyAsync(settings, loaded.Runs, cancellationToken);
     }
 
-    private async Task<int> VerifyAsync(VerifySettings settings, List<RunModel> runs, CancellationToken cancellationToken)
+    private async Task<int> VerifyAsync(VerifySettings settings, IReadOnlyList<RunModel> runs, CancellationToken cancellationToken)
     {
         CheckRunCount(settings.File, runs.Count);
         bool int8 = IsInt8(settings.File);
@@ -67,17 +78,11 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         }
 
         using var data = await Cnn.Train.Data.Datasets.ReloadAsync(runs[0].Config, cancellationToken);
-        var files = new List<string> { settings.File };
-        string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(settings.File);
-        if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(settings.File))
-        {
-            files.Add(features);
-        }
-
+        var files = Int8Files(settings.File);
         if (int8)
         {
             var split = settings.Split == "validation" ? data.Validation : data.Test;
-            return VerifyInt8(files, runs, split.Images, split.Labels, settings.Split ?? "test");
+            return ReportInt8(files, settings.Split ?? "test", file => Int8Verifier.Verify(file, runs, split.Images, split.Labels));
         }
 
         bool passed = true;
@@ -113,13 +118,40 @@ public sealed class VerifyCommand(IAnsiConsole console) : AsyncCommand<VerifySet
         return passed ? 0 : 1;
     }
 
-    /// <summary>An int8 file is compared with its float model (one run or their ensemble) by its answers and maps on a whole split, not element by element at fp32 tolerance.</summary>
-    private int VerifyInt8(List<string> files, List<RunModel> runs, TorchSharp.torch.Tensor images, TorchSharp.torch.Tensor labels, string split)
+    /// <summary>An int8 file quantized from a float file (its run gone) is compared with that file, on the split its card names.</summary>
+    private async Task<int> VerifyAgainstFloatFileAsync(VerifySettings settings, CancellationToken cancel)
+    {
+        if (!IsInt8(settings.File))
+        {
+            throw new ArgumentException($"--float is given for {settings.File}, which is not an int8 file; a float file is verified against its run (--run)");
+        }
+
+        var source = FloatModelFile.Read(settings.Float!);
+        using var data = await source.LoadDataAsync(new Cnn.Train.Data.DataRequest(settings.Data, SourcesFolder: settings.Sources), cancel);
+        var split = settings.Split == "validation" ? data.Validation : data.Test;
+        return ReportInt8(Int8Files(settings.File), settings.Split ?? "test", file => Int8Verifier.VerifyAgainstFile(file, source.Path, split.Images, split.Labels));
+    }
+
+    /// <summary>The file and its features sibling, when there is one.</summary>
+    private static List<string> Int8Files(string file)
+    {
+        var files = new List<string> { file };
+        string features = Cnn.Contracts.OnnxNames.FeaturesPathFor(file);
+        if (System.IO.File.Exists(features) && Path.GetFullPath(features) != Path.GetFullPath(file))
+        {
+            files.Add(features);
+        }
+
+        return files;
+    }
+
+    /// <summary>An int8 file is compared with its float model (one run, their ensemble, or the float file) by its answers and maps on a whole split, not element by element at fp32 tolerance.</summary>
+    private int ReportInt8(List<string> files, string split, Func<string, Int8Report> verify)
     {
         bool passed = true;
         foreach (var file in files)
         {
-            var report = Int8Verifier.Verify(file, runs, images, labels);
+            var report = verify(file);
             passed &= report.Passed;
             console.MarkupLineInterpolated($"[bold]{report.File}[/] (int8) on {report.Images:N0} {split} images: the float model's label for {report.Agreement:P2}; accuracy {report.FloatAccuracy:P2} → {report.Int8Accuracy:P2} ({report.AccuracyChange.ToString("+0.00;-0.00", CultureInfo.InvariantCulture)} points)");
             foreach (var (map, error) in report.MapErrors)

@@ -53,10 +53,34 @@ public static class Int8Exporter
     }
 
     /// <summary>
+    /// Exports the float model of <paramref name="file"/> (written by <c>cnn export</c>, its run gone) in int8, calibrated
+    /// on <paramref name="count"/> images of <paramref name="calibration"/>, which <paramref name="data"/> describes
+    /// (<see cref="FloatModelFile.LoadDataAsync"/>). The card is the float file's with the quantization added, its unsure
+    /// threshold kept unless <paramref name="options"/> gives one: from a run's own export the result is byte for byte
+    /// what <see cref="Export"/> writes from the run.
+    /// </summary>
+    /// <exception cref="ArgumentException">Too few calibration images.</exception>
+    public static ExportResult ExportFile(FloatModelFile file, DataInfo data, string modelPath, float[] calibration, int count, string split, ExportOptions? options = null, CalibrationMethod method = CalibrationMethod.MinMax, QuantizationForm? form = null)
+    {
+        options = (options ?? new ExportOptions()).Validated();
+        CheckCount(count, split);
+        // The card is written anew, in this version's format: the quantization it adds is a field of a later format.
+        var card = file.Card with
+        {
+            FormatVersion = ModelCard.CurrentFormatVersion,
+            UnsureBelow = options.UnsureBelow ?? file.Card.UnsureBelow,
+            Producer = file.Card.Producer with { Version = ModelCards.ProducerVersion, Opset = options.Opset },
+        };
+        return Write(new FloatModel(file.Plain, file.Features, file.FeatureOutputs, card, file.ConfigFor(data)), modelPath, new Calibration(calibration, count, split, method), options, form);
+    }
+
+    /// <summary>
     /// The calibration images are one validation split, so the members must have kept the same one: otherwise one
     /// net's ranges would be measured on images it trained on, and the card's "validation split" would be untrue.
+    /// <see cref="ExportEnsemble"/> checks it; a caller may check first, before it reads the data.
     /// </summary>
-    internal static void CheckOneValidationSplit(IReadOnlyList<RunModel> members)
+    /// <exception cref="ArgumentException">A run kept another split seed or fraction than the first, naming both.</exception>
+    public static void CheckOneValidationSplit(IReadOnlyList<RunModel> members)
     {
         static (long Seed, double Fraction) SplitOf(RunModel m) => (m.Config.Training.SplitSeed ?? m.Config.Training.Seed, m.Config.Training.ValidationFraction);
         var first = SplitOf(members[0]);

@@ -30,7 +30,7 @@ public sealed record Int8Report(string File, int Images, double Agreement, doubl
     public bool Passed => AccuracyChange >= -MaxAccuracyLoss && MapErrors.Values.All(e => e.Mean <= MaxMapError);
 }
 
-/// <summary>Compares an int8 file with its run's float model, or its runs' float ensemble (TorchSharp), on a whole split.</summary>
+/// <summary>Compares an int8 file with its run's float model, or its runs' float ensemble (TorchSharp), or the float file it was quantized from, on a whole split.</summary>
 public static class Int8Verifier
 {
     private const int Batch = 256;
@@ -43,7 +43,30 @@ public static class Int8Verifier
     /// run, or the runs of an ensemble in the order they were exported); feature maps are compared when the file
     /// outputs them.
     /// </summary>
-    public static Int8Report Verify(string path, IReadOnlyList<RunModel> runs, Tensor testImages, Tensor testLabels)
+    public static Int8Report Verify(string path, IReadOnlyList<RunModel> runs, Tensor testImages, Tensor testLabels) =>
+        Verify(path, input => Cnn.Export.EnsembleExporter.ReferenceOf(runs, input), testImages, testLabels);
+
+    /// <summary>
+    /// Reads every image of the split through both: the int8 file and the float file it was quantized from
+    /// (<paramref name="floatPath"/>, read by ONNX Runtime; its features sibling when the int8 file outputs maps), for a
+    /// model whose run is gone. The float file must already have been verified against its run.
+    /// </summary>
+    public static Int8Report VerifyAgainstFile(string path, string floatPath, Tensor images, Tensor labels)
+    {
+        string reference = OnnxNames.IsFeaturesPath(path) ? OnnxNames.FeaturesPathFor(floatPath) : floatPath;
+        using var session = OnnxFile.OpenSession(reference);
+        var names = session.OutputMetadata.Keys.ToList();
+        using var options = new RunOptions();
+        return Verify(path, input =>
+        {
+            using var value = OrtValue.CreateTensorValueFromMemory(input.contiguous().data<float>().ToArray(), input.shape);
+            using var results = session.Run(options, [OnnxNames.Input], [value], names);
+            return names.Select((name, i) => (name, tensor(results[i].GetTensorDataAsSpan<float>().ToArray(), results[i].GetTensorTypeAndShape().Shape)))
+                .ToDictionary(p => p.name, p => p.Item2);
+        }, images, labels);
+    }
+
+    private static Int8Report Verify(string path, Func<Tensor, Dictionary<string, Tensor>> referenceOf, Tensor testImages, Tensor testLabels)
     {
         using var session = OnnxFile.OpenSession(path);
         var maps = session.OutputMetadata.Keys.Where(n => n is not OnnxNames.Logits and not OnnxNames.Probabilities).ToList();
@@ -62,7 +85,7 @@ public static class Int8Verifier
             Dictionary<string, Tensor> reference;
             using (no_grad())
             {
-                reference = Cnn.Export.EnsembleExporter.ReferenceOf(runs, input);
+                reference = referenceOf(input);
             }
 
             using var value = OrtValue.CreateTensorValueFromMemory(input.contiguous().data<float>().ToArray(), input.shape);
