@@ -152,6 +152,25 @@ public sealed class HandwritingTrainingTests : IDisposable
     }
 
     [Fact]
+    public void The_separable_gaussian_is_the_two_dimensional_kernel_it_replaces()
+    {
+        // Elastic distortion smooths its displacement field at σ 4 (a 25×25 kernel) by two 25-tap passes: the same
+        // normalised Gaussian, zero outside the image, to float rounding.
+        using var scope = NewDisposeScope();
+        var field = torch.rand(new long[] { 3, 2, 28, 28 }, generator: new Generator(5)).mul(2).sub(1);
+        int radius = 12;
+        var x = torch.arange(-radius, radius + 1, dtype: ScalarType.Float32);
+        var g = (-(x * x) / 32f).exp();
+        var kernel = torch.outer(g, g);
+        kernel = (kernel / kernel.sum()).expand(2, 1, (2 * radius) + 1, (2 * radius) + 1);
+        var full = torch.nn.functional.conv2d(field, kernel, padding: new long[] { radius, radius }, groups: 2);
+
+        var separable = AffineJitter.Gaussian(field, 4);
+
+        Assert.True(separable.allclose(full, rtol: 0, atol: 1e-6), $"largest difference {(separable - full).abs().max().item<float>()}");
+    }
+
+    [Fact]
     public void Shear_and_elastic_distortion_move_ink_without_losing_it_and_repeat_with_the_seed()
     {
         using var scope = NewDisposeScope();
