@@ -9,6 +9,7 @@ using F = TorchSharp.torch.nn.functional;
 // PyTorch. Usage: Cnn.TrainBench lenet|cifar [--threads N] [--batch N] [--steps N] [--channels-last] [--no-mkldnn]
 //                 [--torchsharp-adam] [--bf16]
 //                 Cnn.TrainBench pool|expand   (2×2 average pooling: libtorch's kernels against the alternatives)
+//                 Cnn.TrainBench convcheck [--threads N] [--no-mkldnn]   (convolutions against float64, ConvCheck.cs)
 //                 Cnn.TrainBench validation RUN_DIR OUT_DIR   (a LeNet run's validation split as t10k IDX files)
 // --no-mkldnn calls at::Context::setUserEnabledMkldnn(false) by its C++ symbol (TorchSharp does not expose it): a
 // diagnostic for this libtorch build only.
@@ -41,6 +42,12 @@ if (args.Contains("--no-mkldnn"))
 {
     Native.SetUserEnabledMkldnn(Native.GlobalContext(), false);
 }
+if (model == "convcheck")
+{
+    ConvCheck.Run();
+    return 0;
+}
+
 torch.manual_seed(1);
 ModelConfig config = model == "lenet" ? new LeNet5Config() : new CifarCoarseNetConfig();
 int size = config.ImageSize;

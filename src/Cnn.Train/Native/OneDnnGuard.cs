@@ -11,7 +11,9 @@ namespace Cnn.Train;
 /// conv1 channels) trained finite and bit-identical run after run, the shipped models among them; every other width
 /// trains, and runs forward passes, with oneDNN off for the duration, and libtorch runs its own convolutions: slower, but right and
 /// reproducible. NNPACK goes off with it: libtorch would try it next and log "Could not initialize NNPACK" on every
-/// convolution of a CPU it does not support.
+/// convolution of a CPU it does not support. The fault is oneDNN's NCHW kernels on maps whose channels do not fill its
+/// blocks of 16, measured shape by shape in bench/README.md (`Cnn.TrainBench convcheck`); `ConvolutionGradientTests`
+/// checks the widths that keep oneDNN against float64 on the CPU the tests run on.
 /// </summary>
 public static class OneDnnGuard
 {
