@@ -19,6 +19,7 @@ setup_peer() {
     download=$(mktemp -d)
     (cd "$download" && apt-get download libopenblas0-openmp >/dev/null) ||
       { echo "could not download libopenblas0-openmp (apt-get download libopenblas0-openmp)" >&2; exit 1; }
+    mkdir -p "$openblas"   # dpkg -x makes the folder but not its parents (bench/out/ on a fresh clone)
     dpkg -x "$download"/libopenblas0-openmp_*.deb "$openblas"
     rm -rf "$download"
   fi
