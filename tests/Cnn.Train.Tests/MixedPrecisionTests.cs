@@ -132,6 +132,40 @@ public sealed class MixedPrecisionTests
     }
 
     [Fact]
+    public void In_bf16_evaluation_a_batch_norm_folds_into_its_conv_and_elsewhere_both_run_as_written()
+    {
+        using var conv = nn.Conv2d(8, 6, 3, padding: 1);
+        using var bn = nn.BatchNorm2d(6);
+        using var generator = new Generator(11);
+        using var x = randn([4, 8, 10, 10], generator: generator);
+        using (no_grad())
+        {
+            // Statistics and affine parameters far from their initial 0 and 1, so that a fold that missed one shows.
+            bn.running_mean!.copy_(randn([6], generator: generator) * 2);
+            bn.running_var!.copy_(rand([6], generator: generator) * 3 + 0.25);
+            bn.weight!.copy_(randn([6], generator: generator));
+            bn.bias!.copy_(randn([6], generator: generator));
+        }
+
+        bn.eval();
+        using var mode = inference_mode();
+        using var expected = bn.call(conv.call(x));
+        using var folded = MixedPrecision.ConvBatchNorm(conv, bn, x, Precision.Bf16, training: false);
+        Assert.Equal(ScalarType.BFloat16, folded.dtype);
+        using var error = (folded.to(ScalarType.Float32) - expected).abs().max();
+        double scale = expected.abs().max().item<float>();
+        // Two bf16 roundings of inputs and weights and one of the output: within 2 % of the largest value.
+        Assert.True(error.item<float>() <= 0.02 * scale, $"largest difference {error.item<float>():G3} against values up to {scale:G3}");
+
+        // In float32, and in training, the batch norm runs after the convolution as the module does.
+        using var fp32 = MixedPrecision.ConvBatchNorm(conv, bn, x, Precision.Fp32, training: false);
+        Assert.True(fp32.equal(expected).all().item<bool>());
+        using var unfolded = MixedPrecision.ConvBatchNorm(conv, bn, x, Precision.Bf16, training: true);
+        using var written = bn.call(MixedPrecision.Conv(conv, x, Precision.Bf16));
+        Assert.True(unfolded.equal(written).all().item<bool>());
+    }
+
+    [Fact]
     public void Bf16_is_refused_on_a_cpu_without_bfloat16_unless_forced()
     {
         var options = new TrainOptions { Precision = Precision.Bf16 };

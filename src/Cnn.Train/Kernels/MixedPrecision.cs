@@ -54,6 +54,41 @@ internal static class MixedPrecision
         return F.conv2d(ConvInput(x), weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
     }
 
+    /// <summary>
+    /// <paramref name="conv"/> then <paramref name="bn"/>, in <paramref name="precision"/>. In evaluation in bfloat16 the
+    /// batch norm's running statistics are folded into the convolution's weights and bias (W·γ/√(σ²+ε),
+    /// (b − μ)·γ/√(σ²+ε) + β, as the int8 export folds them), so no batch-norm pass runs over the activations: ATen's
+    /// batch norm on bf16 channels-last maps is one of the three element-wise kernels where evaluation loses to PyTorch
+    /// (bench/README.md). In float32 the two run as written, so that evaluation computes exactly what the exported
+    /// graph's layers do, one after the other.
+    /// </summary>
+    public static Tensor ConvBatchNorm(Conv2d conv, BatchNorm2d bn, Tensor x, Precision precision, bool training)
+    {
+        if (training || precision == Precision.Fp32 || conv.in_channels == 1 || bn.running_mean is null || bn.running_var is null)
+        {
+            return bn.call(Conv(conv, x, precision));
+        }
+
+        using var hold = new ScalarHold();
+        using var scale = (bn.running_var + hold[bn.eps]).rsqrt_();
+        if (bn.weight is not null)
+        {
+            scale.mul_(bn.weight);
+        }
+
+        using var folded = conv.weight! * scale.view(-1, 1, 1, 1);
+        using var shift = conv.bias is null ? -bn.running_mean : conv.bias - bn.running_mean;
+        shift.mul_(scale);
+        if (bn.bias is not null)
+        {
+            shift.add_(bn.bias, hold[1]);
+        }
+
+        using var weight = folded.to(ScalarType.BFloat16);
+        using var bias = shift.to(ScalarType.BFloat16);
+        return F.conv2d(ConvInput(x), weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
+    }
+
     /// <summary><paramref name="fc"/> applied to <paramref name="x"/> in <paramref name="precision"/>.</summary>
     public static Tensor Linear(Linear fc, Tensor x, Precision precision)
     {

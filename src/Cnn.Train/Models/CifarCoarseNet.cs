@@ -74,11 +74,15 @@ public sealed class CifarCoarseNet : Module<Tensor, Tensor>, IMixedPrecision
         using var scope = NewDisposeScope();
         // Channels-last from the input on: 1.25× per training step on this net (bench/README.md). flatten restores
         // NCHW order for fc1, so the weights mean what they mean in NCHW.
-        var x = relu1.call(bn1.call(MixedPrecision.Conv(conv1, ChannelsLast.From(input), Precision)));
-        x = pool1.call(relu2.call(bn2.call(MixedPrecision.Conv(conv2, x, Precision))));
-        x = relu3.call(bn3.call(MixedPrecision.Conv(conv3, x, Precision)));
-        x = pool2.call(relu4.call(bn4.call(MixedPrecision.Conv(conv4, x, Precision))));
+        var x = relu1.call(ConvBatchNorm(conv1, bn1, ChannelsLast.From(input)));
+        // ReLU and max pooling commute (ReLU is monotone), so each ReLU before a pool runs on the pooled quarter of the
+        // map instead: the same numbers forward and backward, three eighths of the ReLU work gone.
+        x = relu2.call(pool1.call(ConvBatchNorm(conv2, bn2, x)));
+        x = relu3.call(ConvBatchNorm(conv3, bn3, x));
+        x = relu4.call(pool2.call(ConvBatchNorm(conv4, bn4, x)));
         x = relu5.call(MixedPrecision.Linear(fc1, flatten.call(x), Precision));
         return MixedPrecision.Logits(MixedPrecision.Linear(fc2, dropout.call(x), Precision)).MoveToOuterDisposeScope();
     }
+
+    private Tensor ConvBatchNorm(Conv2d conv, BatchNorm2d bn, Tensor x) => MixedPrecision.ConvBatchNorm(conv, bn, x, Precision, training);
 }
