@@ -29,6 +29,7 @@ public sealed class ConvolutionGradientTests
     public void Float32_gradients_are_the_float64_ones_to_rounding(string kind, double width)
     {
         torch.set_num_threads(1);
+        using var scope = NewDisposeScope();
         ModelConfig config = kind == "lenet" ? new LeNet5Config { Width = width } : new CifarCoarseNetConfig { Width = width };
         manual_seed(3);
         using var net = config.Build();

@@ -49,9 +49,7 @@ internal static class MixedPrecision
             return conv.call(x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32));
         }
 
-        using var weight = conv.weight!.to(ScalarType.BFloat16);
-        using var bias = conv.bias?.to(ScalarType.BFloat16);
-        return F.conv2d(ConvInput(x), weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
+        return Bf16Conv(conv, x, conv.weight!, conv.bias);
     }
 
     /// <summary>
@@ -84,9 +82,7 @@ internal static class MixedPrecision
             shift.add_(bn.bias, hold[1]);
         }
 
-        using var weight = folded.to(ScalarType.BFloat16);
-        using var bias = shift.to(ScalarType.BFloat16);
-        return F.conv2d(ConvInput(x), weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups);
+        return Bf16Conv(conv, x, folded, shift);
     }
 
     /// <summary><paramref name="fc"/> applied to <paramref name="x"/> in <paramref name="precision"/>.</summary>
@@ -107,6 +103,14 @@ internal static class MixedPrecision
         logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32);
 
     private static Tensor Bf16(Tensor x) => x.dtype == ScalarType.BFloat16 ? x : x.to(ScalarType.BFloat16);
+
+    /// <summary><paramref name="conv"/>'s geometry with <paramref name="weight"/> and <paramref name="bias"/>, in bf16.</summary>
+    private static Tensor Bf16Conv(Conv2d conv, Tensor x, Tensor weight, Tensor? bias)
+    {
+        using var weight16 = weight.to(ScalarType.BFloat16);
+        using var bias16 = bias?.to(ScalarType.BFloat16);
+        return F.conv2d(ConvInput(x), weight16, bias16, conv.stride, conv.padding, conv.dilation, conv.groups);
+    }
 
     /// <summary>
     /// A bf16 convolution's input, channels-last: oneDNN 3.7.1's bf16 convolutions on NCHW maps whose channels do not
